@@ -1,0 +1,1 @@
+"""Chinese text processing: tokenising, tag suggestion, document header extraction."""
