@@ -1,0 +1,177 @@
+"""The only door into the policy library for other packages (and for web/bot handlers).
+
+Functions take an `AsyncSession` (the caller's unit of work) and return read models from
+`policies.views`, never ORM rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from policies import lifecycle, store
+from policies.lifecycle import AmendmentInput, DraftInput, InterpretationInput
+from policies.models import Interpretation, Policy, PolicyRevision
+from policies.views import InterpretationView, PolicyEventView, PolicyView, RevisionView
+
+__all__ = [
+    "AmendmentInput",
+    "DraftInput",
+    "InterpretationInput",
+    "amend",
+    "approve",
+    "create_draft",
+    "events_after",
+    "expire_due",
+    "get_interpretation",
+    "get_policy",
+    "get_revision",
+    "list_policies",
+    "list_revisions",
+    "publish",
+    "repeal",
+    "return_draft",
+    "set_interpretation",
+    "submit",
+    "update_draft",
+]
+
+
+def policy_view(policy: Policy, tokens: str = "") -> PolicyView:
+    return PolicyView(
+        id=policy.id,
+        title=policy.title,
+        doc_no=policy.doc_no,
+        agency=policy.agency,
+        kind=policy.kind,
+        audience=policy.audience,
+        topics=tuple(policy.topics or ()),
+        regions=tuple(policy.regions or ()),
+        industries=tuple(policy.industries or ()),
+        eligibility=tuple(policy.eligibility or ()),
+        keywords=tuple(policy.keywords or ()),
+        summary=policy.summary,
+        benefits=policy.benefits,
+        who_qualifies=policy.who_qualifies,
+        application_opens=policy.application_opens,
+        application_closes=policy.application_closes,
+        effective_date=policy.effective_date,
+        expiry_date=policy.expiry_date,
+        issued_on=policy.issued_on,
+        status=policy.status,
+        urgent=policy.urgent,
+        revision=policy.current_revision,
+        published_at=policy.published_at,
+        created_by=policy.created_by,
+        source_url=policy.source_url,
+        tokens=frozenset(tokens.split()),
+    )
+
+
+def revision_view(revision: PolicyRevision) -> RevisionView:
+    return RevisionView(
+        policy_id=revision.policy_id,
+        number=revision.number,
+        title=revision.title,
+        body=revision.body,
+        change_summary=revision.change_summary,
+        created_at=revision.created_at,
+        published_at=revision.published_at,
+    )
+
+
+def interpretation_view(item: Interpretation) -> InterpretationView:
+    return InterpretationView(
+        policy_id=item.policy_id,
+        elements=dict(item.elements or {}),
+        unit=item.unit,
+        phone=item.phone,
+        due_on=item.due_on,
+        published_at=item.published_at,
+    )
+
+
+async def _view_with_tokens(session: AsyncSession, policy: Policy) -> PolicyView:
+    revision = await store.revision(session, policy.id, policy.current_revision)
+    interpretation = await store.interpretation(session, policy.id)
+    keyword_tokens = " ".join(policy.keywords or ())
+    tokens = " ".join(filter(None, [revision.tokens, interpretation.tokens if interpretation else "", keyword_tokens]))
+    return policy_view(policy, tokens)
+
+
+async def get_policy(session: AsyncSession, policy_id: int) -> PolicyView:
+    """The policy's current state with the search tokens of its current revision.
+
+    Raises core.errors.NotFound."""
+    return await _view_with_tokens(session, await store.policy_by_id(session, policy_id))
+
+
+async def get_revision(session: AsyncSession, policy_id: int, number: int | None = None) -> RevisionView:
+    if number is None:
+        number = (await store.policy_by_id(session, policy_id)).current_revision
+    return revision_view(await store.revision(session, policy_id, number))
+
+
+async def list_revisions(session: AsyncSession, policy_id: int) -> list[RevisionView]:
+    return [revision_view(r) for r in await store.revisions(session, policy_id)]
+
+
+async def get_interpretation(session: AsyncSession, policy_id: int) -> InterpretationView | None:
+    found = await store.interpretation(session, policy_id)
+    return interpretation_view(found) if found else None
+
+
+async def events_after(session: AsyncSession, after_id: int, limit: int = 100) -> list[PolicyEventView]:
+    """Outbox events with id > after_id, oldest first. Consumers keep their own cursor."""
+    return [
+        PolicyEventView(id=e.id, policy_id=e.policy_id, revision=e.revision, kind=e.kind, urgent=e.urgent,
+                        created_at=e.created_at)
+        for e in await store.events_after(session, after_id, limit)
+    ]
+
+
+async def list_policies(session: AsyncSession, **filters: object) -> tuple[list[PolicyView], int]:
+    rows, total = await store.list_policies(session, **filters)  # type: ignore[arg-type]
+    return [policy_view(p) for p in rows], total
+
+
+async def create_draft(session: AsyncSession, data: DraftInput, actor: str) -> PolicyView:
+    return await _view_with_tokens(session, await lifecycle.create_draft(session, data, actor))
+
+
+async def update_draft(session: AsyncSession, policy_id: int, data: DraftInput, actor: str) -> PolicyView:
+    return await _view_with_tokens(session, await lifecycle.update_draft(session, policy_id, data, actor))
+
+
+async def set_interpretation(session: AsyncSession, policy_id: int, data: InterpretationInput,
+                             actor: str) -> InterpretationView:
+    return interpretation_view(await lifecycle.set_interpretation(session, policy_id, data, actor))
+
+
+async def submit(session: AsyncSession, policy_id: int, actor: str) -> PolicyView:
+    return policy_view(await lifecycle.submit(session, policy_id, actor))
+
+
+async def approve(session: AsyncSession, policy_id: int, reviewer: str, comment: str = "") -> PolicyView:
+    return policy_view(await lifecycle.approve(session, policy_id, reviewer, comment))
+
+
+async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, comment: str) -> PolicyView:
+    return policy_view(await lifecycle.return_draft(session, policy_id, reviewer, comment))
+
+
+async def publish(session: AsyncSession, policy_id: int, actor: str) -> PolicyView:
+    return await _view_with_tokens(session, await lifecycle.publish(session, policy_id, actor))
+
+
+async def amend(session: AsyncSession, policy_id: int, data: AmendmentInput, actor: str) -> PolicyView:
+    return await _view_with_tokens(session, await lifecycle.amend(session, policy_id, data, actor))
+
+
+async def repeal(session: AsyncSession, policy_id: int, reason: str, actor: str) -> PolicyView:
+    return await _view_with_tokens(session, await lifecycle.repeal(session, policy_id, reason, actor))
+
+
+async def expire_due(session: AsyncSession, today: date | None = None) -> list[int]:
+    return await lifecycle.expire_due(session, today)

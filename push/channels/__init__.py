@@ -1,0 +1,1 @@
+"""Channel adapters: one per messaging platform, all behind `ChannelAdapter`."""
