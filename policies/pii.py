@@ -1,0 +1,508 @@
+"""PII guard: find and mask personal data before a department publishes a text.
+
+Work-plan item 46 asks that published documents carry no 公民身份号码, 手机号码, 家庭住址,
+银行账号或卡号, 出生日期 or 私家车牌号. Every candidate is checked by a validator (check
+digits, real dates, personal context words) rather than a bare pattern, because policy texts
+are full of numbers that must stay: 文号, office landlines, hotlines, 统一社会信用代码 of
+enterprises, document dates and URLs.
+
+Design notes that keep `find_pii(mask_pii(text)) == []`:
+
+* Matching runs on a copy where full-width digits and letters are replaced one for one, so
+  offsets into the original stay valid.
+* Masks use `*`, and every numeric boundary treats `*` like a digit: the digits a mask keeps
+  can never join a neighbour into a new number.
+* Context checks (bank words, credit-code words) look at the whole clause, not at a fixed
+  number of characters, because masks change lengths and a distance window would then
+  pull a far-away word into range.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from stdnum import luhn
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+__all__ = ["PiiFinding", "find_pii", "mask_pii", "mask_value", "pii_report"]
+
+LABELS: dict[str, str] = {
+    "id_card": "身份证号",
+    "mobile": "手机号码",
+    "bank_card": "银行卡号",
+    "plate": "车牌号",
+    "email": "电子邮箱",
+    "birth_date": "出生日期",
+    "address": "家庭住址",
+}
+
+# When two candidates start at the same place and are equally long, the more specific
+# validator wins (an 18-digit number that is a valid ID is not also reported as a card).
+_PRIORITY: dict[str, int] = {
+    "email": 0,
+    "id_card": 1,
+    "bank_card": 2,
+    "mobile": 3,
+    "plate": 4,
+    "birth_date": 5,
+    "address": 6,
+}
+
+
+@dataclass(frozen=True)
+class PiiFinding:
+    kind: str
+    start: int
+    end: int
+    text: str
+    label: str
+    line: int
+    column: int
+    masked: str
+
+    def describe(self) -> str:
+        return f"第{self.line}行第{self.column}列：{self.label} {self.masked}"
+
+
+class _Candidate(NamedTuple):
+    start: int
+    end: int
+    kind: str
+
+
+# --------------------------------------------------------------------------- normalising
+
+def _build_width_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    # Only digits, letters and the few symbols numbers are written with; full-width
+    # punctuation such as ，（） stays, so it keeps separating URLs and numbers.
+    for offset in range(10):
+        table[0xFF10 + offset] = chr(ord("0") + offset)
+    for offset in range(26):
+        table[0xFF21 + offset] = chr(ord("A") + offset)
+        table[0xFF41 + offset] = chr(ord("a") + offset)
+    table.update({0xFF20: "@", 0xFF0B: "+", 0xFF0D: "-", 0xFF0E: ".", 0xFF0A: "*", 0x3000: " "})
+    return table
+
+
+_WIDTH_TABLE = _build_width_table()
+
+
+def _normalise(text: str) -> str:
+    """Same length as `text`, so every offset found here is an offset into the original."""
+    return text.translate(_WIDTH_TABLE)
+
+
+# --------------------------------------------------------------------------- patterns
+
+# A number must not continue a digit run on either side; `*` counts as a digit so that the
+# digits a mask keeps stay glued to their mask.
+_NOT_AFTER_DIGIT = r"(?<![0-9*])"
+_NOT_BEFORE_DIGIT = r"(?![0-9*])"
+# Grouped numbers (138 1234 5678) must also not continue a *grouped* run.
+_NOT_AFTER_GROUP = r"(?<![0-9*])(?<![0-9*][ -])"
+_NOT_BEFORE_GROUP = r"(?![0-9*])(?![ -][0-9*])"
+
+# An ID may be followed by letters only when it is not followed by its own check letter.
+_NOT_BEFORE_ID_CHAR = r"(?![0-9A-Za-z*])"
+_ID_18_PLAIN = re.compile(_NOT_AFTER_DIGIT + r"\d{17}[0-9Xx]" + _NOT_BEFORE_ID_CHAR)
+_ID_18_GROUPED = re.compile(
+    _NOT_AFTER_GROUP + r"\d{6} \d{8} \d{3}[0-9Xx]" + _NOT_BEFORE_ID_CHAR + _NOT_BEFORE_GROUP
+)
+_ID_15 = re.compile(_NOT_AFTER_DIGIT + r"\d{15}" + _NOT_BEFORE_ID_CHAR)
+_BANK_PLAIN = re.compile(_NOT_AFTER_DIGIT + r"\d{16,19}" + _NOT_BEFORE_DIGIT)
+_BANK_GROUPED = re.compile(_NOT_AFTER_GROUP + r"\d{4}(?: \d{4}){3}(?: \d{1,3})?" + _NOT_BEFORE_GROUP)
+_MOBILE_PREFIX = r"(?:(?:\+|00)?86[ -]?)?"
+_MOBILE_PLAIN = re.compile(_NOT_AFTER_DIGIT + _MOBILE_PREFIX + r"1[3-9]\d{9}" + _NOT_BEFORE_DIGIT)
+_MOBILE_GROUPED = re.compile(
+    _NOT_AFTER_GROUP + _MOBILE_PREFIX + r"1[3-9]\d(?:[ -]\d{4}[ -]?|\d{4}[ -])\d{4}" + _NOT_BEFORE_GROUP
+)
+
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_CHAR = "A-HJ-NP-Z0-9"
+_PLATE = re.compile(
+    rf"(?<![A-Za-z0-9*])[{_PROVINCES}][A-HJ-NP-Z][·•・ -]?"
+    rf"(?P<serial>[A-HJK][{_PLATE_CHAR}]\d{{4}}|\d{{5}}[DF]|[{_PLATE_CHAR}]{{4}}[{_PLATE_CHAR}挂学警港澳])"
+    r"(?![A-Za-z0-9*])"
+)
+# Real plates carry at most three letters in a five-character serial; demanding two
+# digits keeps words like 新ABCDE out.
+_PLATE_MIN_DIGITS = 2
+
+# The local part is bounded so that a long run of letters cannot make the scan quadratic.
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-*])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9*])"
+)
+# Official mailboxes of government bodies are published on purpose (信箱 in every footer).
+_PUBLIC_EMAIL_DOMAINS = (".gov.cn",)
+
+_URL = re.compile(
+    r"(?<![A-Za-z0-9@._%+\-])(?:https?://|ftp://|www\.|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/)"
+    r"[A-Za-z0-9\-._~:/?#\[\]@!$&'*+=%]*"
+)
+
+_DATE = (
+    r"(?P<date>(?:19|20)\d{2}(?:"
+    r" *年 *\d{1,2} *月(?: *\d{1,2} *[日号])?"
+    r"|(?P<sep>[-/.])\d{1,2}(?:(?P=sep)\d{1,2})?"
+    r"|\d{4}"
+    r"))" + _NOT_BEFORE_DIGIT
+)
+_BIRTH_WORD_THEN_DATE = re.compile(
+    r"(?:出生日期|出生年月日|出生年月|出生时间|出生于|出生|生日|生于)[ :：]*(?:为|是|于|在)?[ :：]*"
+    + _NOT_AFTER_DIGIT + _DATE
+)
+_DATE_THEN_BIRTH_WORD = re.compile(
+    _NOT_AFTER_DIGIT + _DATE + r" *(?:出生|生(?=[,，。；;、)）\s]|$))"
+)
+# "出生于2020年1月1日以后的" describes a class of people, not somebody's birthday.
+_RANGE_AFTER = re.compile(r" *(?:以后|之后|以前|之前|以来|后|前|起|至|到|及|[-—~～])")
+_RANGE_BEFORE = re.compile(r"(?:至|到|起|[-—~～]) *$")
+
+_ADDRESS_KEYWORDS = "家庭住址|家庭地址|居住地址|现居住地|现住址|户籍地址|住址|家住|住在|现住"
+# Words that start a new field; an address that runs into them has ended.
+_ADDRESS_STOP_WORDS = "信用代码|纳税人识别号|身份证|电话|手机|联系|卡号|账号|帐号|出生|邮箱|姓名|性别|民族"
+_ADDRESS_STOP_CHARS = "的应须需要填写等或并请"
+_ADDRESS = re.compile(
+    rf"(?:{_ADDRESS_KEYWORDS})[ :：]*(?:为|是|在|于)?[ :：]*"
+    rf"(?P<body>(?:(?!{_ADDRESS_STOP_WORDS})[^\W_{_ADDRESS_STOP_CHARS}]|[#\-]){{1,40}})",
+)
+_ADDRESS_THROUGH_LAST_DETAIL = re.compile(r".*(?:单元|[村组号室栋幢楼])")
+_ADDRESS_UNIT = re.compile(r"街道|单元|[省市县区乡镇路街巷村组号室栋幢楼]|\d+")
+_ADDRESS_MIN_UNITS = 2
+_ADDRESS_KEYWORD_HINT = re.compile(_ADDRESS_KEYWORDS)
+_TOWNSHIP_PREFIX = re.compile(r"[^村组号室栋幢楼*]+?(?:街道|镇|乡)(?![县市区旗])")
+_ADMIN_PREFIX = re.compile(
+    r"(?:[^村组号室栋幢楼*]+?(?:省|自治区|自治州|州|盟|县|旗|市(?!场)|(?<![小社园校景])区))+"
+)
+
+_CLAUSE_END = re.compile(r"[。！？；;!?\n]")
+_CHEAP_SIGNAL = re.compile(r"[0-9@]|住|地址")
+
+_BANK_CONTEXT = re.compile(r"卡号|账号|帐号|银行|开户|账户|帐户|储蓄卡|信用卡|借记卡|社保卡|一卡通")
+_ORGANISATION_CONTEXT = re.compile(r"信用代码|纳税人识别号|税号|组织机构代码|注册号|营业执照")
+# Issuer prefixes of cards sold in China (UnionPay 62, Visa 4, Mastercard 51-55, JCB 35,
+# older domestic debit 60/9558/95599); other Luhn-valid runs need a bank word nearby.
+_CARD_ISSUER_PREFIXES = ("62", "4", "51", "52", "53", "54", "55", "35", "60", "9558", "95599")
+
+# First two digits of a resident ID: provinces, then 71 Taiwan and 81-83 HK/Macau/Taiwan
+# residence permits.
+_PROVINCE_CODES = frozenset(
+    {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37"}
+    | {"41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
+    | {"71", "81", "82", "83"}
+)
+_EARLIEST_BIRTH_YEAR = 1900
+
+_SEPARATORS = frozenset(" -·•・－\u3000")
+
+
+# --------------------------------------------------------------------------- context
+
+class _Context:
+    """Facts about the whole text that several detectors share, computed once."""
+
+    def __init__(self, normalised: str) -> None:
+        self.text = normalised
+        self._clause_ends = [m.start() for m in _CLAUSE_END.finditer(normalised)]
+        may_hold_url = "/" in normalised or "www." in normalised
+        self._url_spans = [m.span() for m in _URL.finditer(normalised)] if may_hold_url else []
+
+    def clause(self, start: int, end: int) -> str:
+        index = bisect.bisect_left(self._clause_ends, start)
+        clause_start = self._clause_ends[index - 1] + 1 if index else 0
+        after = bisect.bisect_left(self._clause_ends, end)
+        clause_end = self._clause_ends[after] if after < len(self._clause_ends) else len(self.text)
+        return self.text[clause_start:clause_end]
+
+    def in_url(self, start: int, end: int) -> bool:
+        return any(url_start < end and start < url_end for url_start, url_end in self._url_spans)
+
+
+# --------------------------------------------------------------------------- validators
+
+def _compact(value: str) -> str:
+    return "".join(ch for ch in _normalise(value) if ch not in _SEPARATORS)
+
+
+def _valid_date(year: int, month: int, day: int) -> bool:
+    try:
+        date = datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return year >= _EARLIEST_BIRTH_YEAR and date <= datetime.date.today()
+
+
+def _is_resident_id_18(number: str) -> bool:
+    number = number.upper()
+    if number[:2] not in _PROVINCE_CODES:
+        return False
+    if ric.calc_check_digit(number) != number[-1]:
+        return False
+    try:
+        birth = ric.get_birth_date(number)
+    except ValidationError:
+        return False
+    return _valid_date(birth.year, birth.month, birth.day)
+
+
+def _is_resident_id_15(number: str) -> bool:
+    if number[:2] not in _PROVINCE_CODES:
+        return False
+    return _valid_date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+
+
+def _looks_like_resident_id(number: str) -> bool:
+    """ID-shaped (province code, then 19xx/20xx): a typo'd ID must not turn into a card."""
+    return len(number) == 18 and number[:2] in _PROVINCE_CODES and number[6:8] in ("19", "20")
+
+
+def _is_organisation_code(number: str, context: _Context, start: int, end: int) -> bool:
+    return uscc.is_valid(number) and bool(_ORGANISATION_CONTEXT.search(context.clause(start, end)))
+
+
+# --------------------------------------------------------------------------- detectors
+
+def _find_id_cards(context: _Context) -> Iterator[_Candidate]:
+    for pattern in (_ID_18_PLAIN, _ID_18_GROUPED):
+        for match in pattern.finditer(context.text):
+            number = _compact(match.group())
+            if _is_resident_id_18(number) and not _is_organisation_code(number, context, *match.span()):
+                yield _Candidate(match.start(), match.end(), "id_card")
+    for match in _ID_15.finditer(context.text):
+        # Old 15-digit 税号 are region code + organisation code, so only context tells them apart.
+        clause = context.clause(*match.span())
+        if _is_resident_id_15(match.group()) and not _ORGANISATION_CONTEXT.search(clause):
+            yield _Candidate(match.start(), match.end(), "id_card")
+
+
+def _is_bank_card(number: str, grouped: bool, context: _Context, start: int, end: int) -> bool:
+    if not luhn.is_valid(number):
+        return False
+    clause = context.clause(start, end)
+    if uscc.is_valid(number) and _ORGANISATION_CONTEXT.search(clause):
+        return False
+    looks_certain = grouped or number.startswith(_CARD_ISSUER_PREFIXES)
+    if looks_certain and not _looks_like_resident_id(number):
+        return True
+    return bool(_BANK_CONTEXT.search(clause))
+
+
+def _find_bank_cards(context: _Context) -> Iterator[_Candidate]:
+    for pattern, grouped in ((_BANK_PLAIN, False), (_BANK_GROUPED, True)):
+        for match in pattern.finditer(context.text):
+            if _is_bank_card(_compact(match.group()), grouped, context, *match.span()):
+                yield _Candidate(match.start(), match.end(), "bank_card")
+
+
+def _find_mobiles(context: _Context) -> Iterator[_Candidate]:
+    for pattern in (_MOBILE_PLAIN, _MOBILE_GROUPED):
+        for match in pattern.finditer(context.text):
+            yield _Candidate(match.start(), match.end(), "mobile")
+
+
+def _find_plates(context: _Context) -> Iterator[_Candidate]:
+    for match in _PLATE.finditer(context.text):
+        serial = match.group("serial")
+        if sum(ch.isdigit() for ch in serial) >= _PLATE_MIN_DIGITS:
+            yield _Candidate(match.start(), match.end(), "plate")
+
+
+def _find_emails(context: _Context) -> Iterator[_Candidate]:
+    if "@" not in context.text:
+        return
+    for match in _EMAIL.finditer(context.text):
+        if not match.group().lower().endswith(_PUBLIC_EMAIL_DOMAINS):
+            yield _Candidate(match.start(), match.end(), "email")
+
+
+def _date_is_plausible_birth(date_text: str) -> bool:
+    numbers = [int(n) for n in re.findall(r"\d+", date_text)]
+    if len(numbers) == 1:  # 19910512
+        digits = date_text
+        numbers = [int(digits[:4]), int(digits[4:6]), int(digits[6:8])]
+    year, month = numbers[0], numbers[1]
+    day = numbers[2] if len(numbers) > 2 else 1
+    return _valid_date(year, month, day)
+
+
+def _find_birth_dates(context: _Context) -> Iterator[_Candidate]:
+    text = context.text
+    if "生" not in text:
+        return
+    for match in _BIRTH_WORD_THEN_DATE.finditer(text):
+        start, end = match.span("date")
+        if _RANGE_AFTER.match(text, end) or not _date_is_plausible_birth(match.group("date")):
+            continue
+        yield _Candidate(start, end, "birth_date")
+    for match in _DATE_THEN_BIRTH_WORD.finditer(text):
+        start, end = match.span("date")
+        if _RANGE_BEFORE.search(text, max(0, start - 3), start) or not _date_is_plausible_birth(
+            match.group("date")
+        ):
+            continue
+        yield _Candidate(start, end, "birth_date")
+
+
+def _trim_address(body: str) -> str:
+    """Cut the body after its last 村/组/号/室… so the words that follow are not part of it."""
+    through_last_detail = _ADDRESS_THROUGH_LAST_DETAIL.match(body)
+    return through_last_detail.group() if through_last_detail else ""
+
+
+def _find_addresses(context: _Context) -> Iterator[_Candidate]:
+    text = context.text
+    if not _ADDRESS_KEYWORD_HINT.search(text):
+        return
+    for match in _ADDRESS.finditer(text):
+        address = _trim_address(match.group("body"))
+        if len(_ADDRESS_UNIT.findall(address)) >= _ADDRESS_MIN_UNITS:
+            start = match.start("body")
+            yield _Candidate(start, start + len(address), "address")
+
+
+_DETECTORS = (
+    _find_id_cards,
+    _find_bank_cards,
+    _find_mobiles,
+    _find_plates,
+    _find_emails,
+    _find_birth_dates,
+    _find_addresses,
+)
+
+
+def _without_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Leftmost first, then the longest, then the most specific kind."""
+    ordered = sorted(candidates, key=lambda c: (c.start, c.start - c.end, _PRIORITY[c.kind]))
+    kept: list[_Candidate] = []
+    for candidate in ordered:
+        if not kept or candidate.start >= kept[-1].end:
+            kept.append(candidate)
+    return kept
+
+
+# --------------------------------------------------------------------------- masking
+
+def _mask_keeping(value: str, head: int, tail: int) -> str:
+    """Star every significant character except the first `head` and last `tail`;
+    separators stay so that the grouping of the original survives."""
+    significant = [i for i, ch in enumerate(value) if ch not in _SEPARATORS]
+    hidden = set(significant[head : len(significant) - tail])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(value))
+
+
+def _mask_mobile(value: str) -> str:
+    normalised = _normalise(value)
+    digit_positions = [i for i, ch in enumerate(normalised) if ch.isdigit()]
+    national = digit_positions[-11:]  # a +86/0086 prefix stays readable
+    hidden = set(national[3:-4])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(value))
+
+
+def _mask_email(value: str) -> str:
+    local, _, domain = value.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _mask_birth_date(value: str) -> str:
+    normalised = _normalise(value)
+    if normalised.isdigit():
+        return value[:4] + "*" * (len(value) - 4)
+    masked = value[:4]
+    cursor = 4
+    for run in re.finditer(r"\d+", normalised[4:]):
+        masked += value[cursor : run.start() + 4] + "**"
+        cursor = run.end() + 4
+    return masked + value[cursor:]
+
+
+def _mask_address(value: str) -> str:
+    township = _TOWNSHIP_PREFIX.match(value)
+    if township:
+        return township.group() + "****"
+    admin = _ADMIN_PREFIX.match(value)
+    return (admin.group() if admin else "") + "****"
+
+
+def mask_value(kind: str, value: str) -> str:
+    """The masked form of one value of the given kind (see LABELS for the kinds)."""
+    if kind == "id_card":
+        legacy = len(_compact(value)) == 15
+        return _mask_keeping(value, 3, 3 if legacy else 4)
+    if kind == "mobile":
+        return _mask_mobile(value)
+    if kind == "bank_card":
+        return _mask_keeping(value, 6, 4)
+    if kind == "plate":
+        return _mask_keeping(value, 2, 1)
+    if kind == "email":
+        return _mask_email(value)
+    if kind == "birth_date":
+        return _mask_birth_date(value)
+    if kind == "address":
+        return _mask_address(value)
+    raise ValueError(f"unknown PII kind: {kind!r}")
+
+
+# --------------------------------------------------------------------------- public API
+
+def _line_starts(text: str) -> list[int]:
+    return [0] + [newline.end() for newline in re.finditer("\n", text)]
+
+
+def find_pii(text: str) -> list[PiiFinding]:
+    """Personal data in `text`, sorted by position and never overlapping."""
+    normalised = _normalise(text)
+    if not _CHEAP_SIGNAL.search(normalised):
+        return []
+    context = _Context(normalised)
+    candidates = [
+        candidate
+        for detector in _DETECTORS
+        for candidate in detector(context)
+        if not context.in_url(candidate.start, candidate.end)
+    ]
+    kept = _without_overlaps(candidates)
+    line_starts = _line_starts(text) if kept else [0]
+    findings = []
+    for candidate in kept:
+        original = text[candidate.start : candidate.end]
+        line_index = bisect.bisect_right(line_starts, candidate.start) - 1
+        findings.append(
+            PiiFinding(
+                kind=candidate.kind,
+                start=candidate.start,
+                end=candidate.end,
+                text=original,
+                label=LABELS[candidate.kind],
+                line=line_index + 1,
+                column=candidate.start - line_starts[line_index] + 1,
+                masked=mask_value(candidate.kind, original),
+            )
+        )
+    return findings
+
+
+def mask_pii(text: str) -> str:
+    """`text` with every finding replaced by its masked form."""
+    pieces: list[str] = []
+    cursor = 0
+    for finding in find_pii(text):
+        pieces.append(text[cursor : finding.start])
+        pieces.append(finding.masked)
+        cursor = finding.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def pii_report(text: str) -> list[str]:
+    """One Chinese line per finding, for the reviewer who must fix the text."""
+    return [finding.describe() for finding in find_pii(text)]
