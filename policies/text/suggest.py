@@ -37,16 +37,26 @@ KeywordMethod = Literal["tfidf", "textrank"]
 DEFAULT_KEYWORD_METHOD: KeywordMethod = "tfidf"
 
 # Words that address one audience or the other; eligibility tags and topics add to these.
-_ENTERPRISE_CUES = {"企业": 1.0, "公司": 1.0, "纳税人": 1.0, "经营主体": 1.5, "市场主体": 1.5, "用人单位": 1.0,
-                    "法人": 0.5, "园区": 0.5, "投资": 0.5}  # fmt: skip
-_RESIDENT_CUES = {"居民": 1.0, "群众": 1.0, "个人": 0.5, "家庭": 1.0, "农户": 1.0, "学生": 1.0, "老年人": 1.0,
-                  "申请人": 1.0, "参保人员": 1.0, "身份证": 0.5, "户籍": 0.5, "村民": 1.0, "城乡居民": 1.0,
+_ENTERPRISE_CUES = {"企业": 1.0, "公司": 1.0, "纳税人": 1.0, "经营主体": 1.5, "市场主体": 1.5,
+                    "用人单位": 1.0, "法人": 0.5, "园区": 0.5, "投资": 0.5}  # fmt: skip
+_RESIDENT_CUES = {"居民": 1.0, "群众": 1.0, "个人": 0.5, "家庭": 1.0, "农户": 1.0, "学生": 1.0,
+                  "老年人": 1.0, "申请人": 1.0, "参保人员": 1.0, "身份证": 0.5, "户籍": 0.5,
+                  "村民": 1.0, "城乡居民": 1.0,
                   "患者": 1.0, "劳动者": 1.0, "人员": 0.3}  # fmt: skip
 
 # Frequent in every official document, useless as a subscription keyword.
 _KEYWORD_NOISE = frozenset(
-    ["工作", "相关", "进一步", "单位", "部门", "有关", "要求", "情况", "进行", "加强", "推进", "开展", "实施", "落实", "做好", "提高", "提升", "建立", "完善", "规定", "按照", "根据", "通知", "办法", "本办法", "意见", "各类", "以上", "以下", "其中", "之日起", "不得", "应当", "可以", "负责", "我县", "全县", "县级", "乡镇", "各乡", "政府", "人民政府", "办公室", "县委", "泾源县", "泾源", "具体", "标准", "年度", "每年", "一次", "方式", "材料", "对象", "服务", "管理", "发布", "信息", "符合条件", "条件", "内容", "时间", "期间", "本县", "相应", "及时", "确保", "统筹", "积极", "严格", "全面", "重点"]
-)
+    [
+        "工作", "相关", "进一步", "单位", "部门", "有关", "要求", "情况", "进行",
+        "加强", "推进", "开展", "实施", "落实", "做好", "提高", "提升", "建立",
+        "完善", "规定", "按照", "根据", "通知", "办法", "本办法", "意见", "各类",
+        "以上", "以下", "其中", "之日起", "不得", "应当", "可以", "负责", "我县",
+        "全县", "县级", "乡镇", "各乡", "政府", "人民政府", "办公室", "县委", "泾源县",
+        "泾源", "具体", "标准", "年度", "每年", "一次", "方式", "材料", "对象",
+        "服务", "管理", "发布", "信息", "符合条件", "条件", "内容", "时间", "期间",
+        "本县", "相应", "及时", "确保", "统筹", "积极", "严格", "全面", "重点",
+    ]
+)  # fmt: skip
 _KEYWORD_SHAPE = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
 
 
@@ -175,12 +185,13 @@ def _audience(
         if tag is not None:
             enterprise += 2.0 if tag.audience == "enterprise" else 0.0
             resident += 2.0 if tag.audience == "resident" else 0.0
+    # Only one-sided topics vote: a "both" topic (就业创业) says nothing about this document.
     for rank, scored in enumerate(topics[:2]):
         topic = taxonomy.topic_by_code(scored.code)
         share = 3.0 if rank == 0 else 1.5
-        if topic is not None and topic.audience in ("enterprise", "both"):
+        if topic is not None and topic.audience == "enterprise":
             enterprise += share
-        if topic is not None and topic.audience in ("resident", "both"):
+        if topic is not None and topic.audience == "resident":
             resident += share
     strong, weak = max(enterprise, resident), min(enterprise, resident)
     if strong == 0 or weak >= BOTH_AUDIENCE_RATIO * strong:
