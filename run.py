@@ -1,8 +1,8 @@
 """Policy Direct (政策直达): the one entry point.
 
-    python run.py                 # = serve: HTTP server, delivery workers, scheduler, bots
-    python run.py import PATH...  # policy files (.txt .md .docx .json, or folders) as drafts
-    python run.py --help          # every command
+python run.py                 # = serve: HTTP server, delivery workers, scheduler, bots
+python run.py import PATH...  # policy files (.txt .md .docx .json, or folders) as drafts
+python run.py --help          # every command
 """
 
 from __future__ import annotations
@@ -36,11 +36,13 @@ async def serve(settings: Settings) -> int:
     # jieba takes a second or two to load; do it before the first question arrives.
     await asyncio.to_thread(get_tokenizer().initialize)
     app = create_app(db, settings)
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info",
-                            lifespan="on")
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on")
     server = uvicorn.Server(config)
-    print(f"政策直达已启动：控制台 {settings.effective_public_base_url}/console  "
-          f"网页咨询 {settings.effective_public_base_url}/chat  （Ctrl-C 退出）", flush=True)
+    print(
+        f"政策直达已启动：控制台 {settings.effective_public_base_url}/console  "
+        f"网页咨询 {settings.effective_public_base_url}/chat  （Ctrl-C 退出）",
+        flush=True,
+    )
     try:
         await server.serve()
     finally:

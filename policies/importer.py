@@ -155,7 +155,9 @@ def draft_from_mapping(item: dict[str, Any]) -> tuple[DraftInput, list[str]]:
             elements=dict(interpretation.get("elements") or {}),
             unit=str(interpretation.get("unit") or ""),
             phone=str(interpretation.get("phone") or ""),
-        ) if isinstance(interpretation, dict) else None,
+        )
+        if isinstance(interpretation, dict)
+        else None,
     )
     return draft, []
 
@@ -217,12 +219,26 @@ async def _import_one(db: Database, path: Path, draft: DraftInput, notes: list[s
     except DomainError as exc:
         return FileOutcome(str(path), "failed", exc.message, title=draft.title)
     message = "已创建草稿" + ("；" + "；".join(notes) if notes else "")
-    return FileOutcome(str(path), "created", message, policy_id=policy_id, title=draft.title, agency=draft.agency,
-                       issued_on=draft.issued_on, topics=topics)
+    return FileOutcome(
+        str(path),
+        "created",
+        message,
+        policy_id=policy_id,
+        title=draft.title,
+        agency=draft.agency,
+        issued_on=draft.issued_on,
+        topics=topics,
+    )
 
 
-async def import_paths(db: Database, paths: Sequence[str | Path], *, actor: str = "import",
-                       default_agency: str | None = None, progress: bool = False) -> ImportReport:
+async def import_paths(
+    db: Database,
+    paths: Sequence[str | Path],
+    *,
+    actor: str = "import",
+    default_agency: str | None = None,
+    progress: bool = False,
+) -> ImportReport:
     report = ImportReport()
     files = expand_paths(paths)
     for path in tqdm(files, desc="导入政策", unit="个文件", disable=not progress):

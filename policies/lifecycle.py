@@ -152,13 +152,15 @@ async def _ensure_doc_no_free(session: AsyncSession, doc_no: str | None, policy_
         raise Conflict(f"文号 {doc_no} 已被政策 {existing.id}《{existing.title}》使用", field="doc_no")
 
 
-def _set_interpretation(session: AsyncSession, policy: Policy, current: Interpretation | None,
-                        data: InterpretationInput) -> Interpretation:
+def _set_interpretation(
+    session: AsyncSession, policy: Policy, current: Interpretation | None, data: InterpretationInput
+) -> Interpretation:
     elements = {k: v for k, v in data.elements.items() if isinstance(v, str)}
     tokens = _tokens(*elements.values())
     if current is None:
-        current = Interpretation(policy_id=policy.id, elements=elements, unit=data.unit, phone=data.phone,
-                                 tokens=tokens, updated_at=now())
+        current = Interpretation(
+            policy_id=policy.id, elements=elements, unit=data.unit, phone=data.phone, tokens=tokens, updated_at=now()
+        )
         session.add(current)
     else:
         current.elements = elements
@@ -175,13 +177,29 @@ async def create_draft(session: AsyncSession, data: DraftInput, actor: str) -> P
     problems.raise_if_any()
     await _ensure_doc_no_free(session, values["doc_no"], None)  # type: ignore[arg-type]
     at = now()
-    policy = Policy(**values, status=PolicyStatus.DRAFT, created_by=actor, created_at=at, updated_at=at,
-                    current_revision=1, approvals=0)
+    policy = Policy(
+        **values,
+        status=PolicyStatus.DRAFT,
+        created_by=actor,
+        created_at=at,
+        updated_at=at,
+        current_revision=1,
+        approvals=0,
+    )
     session.add(policy)
     await session.flush()
-    session.add(PolicyRevision(policy_id=policy.id, number=1, title=policy.title, body=data.body,
-                               change_summary="首次起草", tokens=_tokens(policy.title, data.body),
-                               created_by=actor, created_at=at))
+    session.add(
+        PolicyRevision(
+            policy_id=policy.id,
+            number=1,
+            title=policy.title,
+            body=data.body,
+            change_summary="首次起草",
+            tokens=_tokens(policy.title, data.body),
+            created_by=actor,
+            created_at=at,
+        )
+    )
     if data.interpretation is not None:
         _set_interpretation(session, policy, None, data.interpretation)
     _record(session, policy, "create", actor)
@@ -210,8 +228,9 @@ async def update_draft(session: AsyncSession, policy_id: int, data: DraftInput, 
     return policy
 
 
-async def set_interpretation(session: AsyncSession, policy_id: int, data: InterpretationInput,
-                             actor: str) -> Interpretation:
+async def set_interpretation(
+    session: AsyncSession, policy_id: int, data: InterpretationInput, actor: str
+) -> Interpretation:
     """Adds or replaces the interpretation; once the policy is published it counts as published."""
     policy = await store.policy_for_update(session, policy_id)
     current = await store.interpretation(session, policy.id)
@@ -239,13 +258,19 @@ async def approve(session: AsyncSession, policy_id: int, reviewer: str, comment:
         raise Conflict("只有待审核的政策可以审核通过", field="status")
     if reviewer == policy.created_by:
         raise Forbidden("起草人不能审核自己起草的政策", field="reviewer")
-    earlier = {r.reviewer for r in await store.reviews(session, policy.id)
-               if r.action == "approve" and policy.submitted_at and r.at >= policy.submitted_at}
+    earlier = {
+        r.reviewer
+        for r in await store.reviews(session, policy.id)
+        if r.action == "approve" and policy.submitted_at and r.at >= policy.submitted_at
+    }
     if reviewer in earlier:
         raise Forbidden("同一审核人不能重复审核同一稿件的不同级别", field="reviewer")
     policy.approvals += 1
-    session.add(ReviewAction(policy_id=policy.id, level=policy.approvals, reviewer=reviewer, action="approve",
-                             comment=comment, at=now()))
+    session.add(
+        ReviewAction(
+            policy_id=policy.id, level=policy.approvals, reviewer=reviewer, action="approve", comment=comment, at=now()
+        )
+    )
     if policy.approvals >= get_settings().review_levels:
         policy.status = PolicyStatus.APPROVED
     policy.updated_at = now()
@@ -259,8 +284,16 @@ async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, com
         raise Conflict("只有待审核或已审核的政策可以退回", field="status")
     if not comment.strip():
         raise ValidationFailed("退回时请填写退回意见", field="comment")
-    session.add(ReviewAction(policy_id=policy.id, level=policy.approvals + 1, reviewer=reviewer,
-                             action="return", comment=comment, at=now()))
+    session.add(
+        ReviewAction(
+            policy_id=policy.id,
+            level=policy.approvals + 1,
+            reviewer=reviewer,
+            action="return",
+            comment=comment,
+            at=now(),
+        )
+    )
     policy.status = PolicyStatus.DRAFT
     policy.approvals = 0
     policy.updated_at = now()
@@ -270,8 +303,13 @@ async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, com
 
 async def _refuse_personal_data(session: AsyncSession, policy: Policy, body: str) -> None:
     interpretation = await store.interpretation(session, policy.id)
-    sources = {"title": policy.title, "body": body, "summary": policy.summary, "benefits": policy.benefits,
-               "who_qualifies": policy.who_qualifies}
+    sources = {
+        "title": policy.title,
+        "body": body,
+        "summary": policy.summary,
+        "benefits": policy.benefits,
+        "who_qualifies": policy.who_qualifies,
+    }
     if interpretation is not None:
         sources.update({f"interpretation.{k}": v for k, v in interpretation.elements.items()})
     problems = Problems()
@@ -325,9 +363,13 @@ async def amend(session: AsyncSession, policy_id: int, data: AmendmentInput, act
         problems.add("change_summary", "请说明本次修订改了什么")
     title = (data.title or policy.title).strip()
     check_text(title, data.body, policy.agency, problems)
-    check_dates(effective=policy.effective_date, expiry=data.expiry_date or policy.expiry_date,
-                opens=policy.application_opens, closes=data.application_closes or policy.application_closes,
-                problems=problems)
+    check_dates(
+        effective=policy.effective_date,
+        expiry=data.expiry_date or policy.expiry_date,
+        opens=policy.application_opens,
+        closes=data.application_closes or policy.application_closes,
+        problems=problems,
+    )
     problems.raise_if_any()
     for finding_field, text in (("title", title), ("body", data.body)):
         for finding in find_pii(text):
@@ -341,9 +383,19 @@ async def amend(session: AsyncSession, policy_id: int, data: AmendmentInput, act
         if value is not None:
             setattr(policy, name, value)
     policy.updated_at = at
-    session.add(PolicyRevision(policy_id=policy.id, number=policy.current_revision, title=title, body=data.body,
-                               change_summary=data.change_summary.strip(), tokens=_tokens(title, data.body),
-                               created_by=actor, created_at=at, published_at=at))
+    session.add(
+        PolicyRevision(
+            policy_id=policy.id,
+            number=policy.current_revision,
+            title=title,
+            body=data.body,
+            change_summary=data.change_summary.strip(),
+            tokens=_tokens(title, data.body),
+            created_by=actor,
+            created_at=at,
+            published_at=at,
+        )
+    )
     _emit(session, policy, EventKind.AMENDED)
     _record(session, policy, "amend", actor, data.change_summary)
     return policy

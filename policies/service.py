@@ -125,8 +125,9 @@ async def get_interpretation(session: AsyncSession, policy_id: int) -> Interpret
 async def events_after(session: AsyncSession, after_id: int, limit: int = 100) -> list[PolicyEventView]:
     """Outbox events with id > after_id, oldest first. Consumers keep their own cursor."""
     return [
-        PolicyEventView(id=e.id, policy_id=e.policy_id, revision=e.revision, kind=e.kind, urgent=e.urgent,
-                        created_at=e.created_at)
+        PolicyEventView(
+            id=e.id, policy_id=e.policy_id, revision=e.revision, kind=e.kind, urgent=e.urgent, created_at=e.created_at
+        )
         for e in await store.events_after(session, after_id, limit)
     ]
 
@@ -144,8 +145,9 @@ async def update_draft(session: AsyncSession, policy_id: int, data: DraftInput, 
     return await _view_with_tokens(session, await lifecycle.update_draft(session, policy_id, data, actor))
 
 
-async def set_interpretation(session: AsyncSession, policy_id: int, data: InterpretationInput,
-                             actor: str) -> InterpretationView:
+async def set_interpretation(
+    session: AsyncSession, policy_id: int, data: InterpretationInput, actor: str
+) -> InterpretationView:
     return interpretation_view(await lifecycle.set_interpretation(session, policy_id, data, actor))
 
 

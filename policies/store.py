@@ -38,9 +38,7 @@ async def policy_by_title(session: AsyncSession, title: str, agency: str) -> Pol
 
 
 async def revision(session: AsyncSession, policy_id: int, number: int) -> PolicyRevision:
-    stmt = select(PolicyRevision).where(
-        PolicyRevision.policy_id == policy_id, PolicyRevision.number == number
-    )
+    stmt = select(PolicyRevision).where(PolicyRevision.policy_id == policy_id, PolicyRevision.number == number)
     found = (await session.execute(stmt)).scalar_one_or_none()
     if found is None:
         raise NotFound(f"政策 {policy_id} 没有第 {number} 版", field="revision")

@@ -12,7 +12,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,9 +24,7 @@ from core.clock import FixedClock
 from core.db import Base, Database
 from core.migrate import upgrade_database
 
-pytest_plugins = (
-    ["tests.fakes.fixtures"] if (Path(__file__).parent / "fakes" / "fixtures.py").exists() else []
-)
+pytest_plugins = ["tests.fakes.fixtures"] if (Path(__file__).parent / "fakes" / "fixtures.py").exists() else []
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -38,7 +36,7 @@ async def _pg_available() -> str | None:
 
     try:
         conn = await asyncio.wait_for(asyncpg.connect(PG_ADMIN_URL), timeout=3)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"no PostgreSQL at {PG_ADMIN_URL}: {exc}"
     await conn.close()
     return None
@@ -107,9 +105,7 @@ async def empty_all_tables(db: Database) -> None:
         else:
             for table in tables:
                 await conn.execute(text(f'DELETE FROM "{table}"'))
-            has_seq = await conn.execute(
-                text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
-            )
+            has_seq = await conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'"))
             if has_seq.first():
                 await conn.execute(text("DELETE FROM sqlite_sequence"))
 
@@ -132,7 +128,7 @@ async def db(request: pytest.FixtureRequest, _backends: _Backends) -> AsyncItera
 def clock() -> Iterator[FixedClock]:
     """A fixed clock at 2026-03-02 09:00 Beijing time (a Monday and a working day)."""
     previous = clock_module.get_clock()
-    fixed = FixedClock(datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc))
+    fixed = FixedClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
     clock_module.set_clock(fixed)
     yield fixed
     clock_module.set_clock(previous)

@@ -45,8 +45,9 @@ async def make_draft(db: Database, *, author: str = "editor", **fields: Any) -> 
         return await policies.create_draft(session, draft_input(**fields), author)
 
 
-async def make_published_policy(db: Database, *, author: str = "editor", reviewer: str = "reviewer",
-                                **fields: Any) -> PolicyView:
+async def make_published_policy(
+    db: Database, *, author: str = "editor", reviewer: str = "reviewer", **fields: Any
+) -> PolicyView:
     """Draft → submit → approve → publish, through the service, each step its own transaction."""
     draft = await make_draft(db, author=author, **fields)
     async with db.session() as session:
@@ -57,14 +58,20 @@ async def make_published_policy(db: Database, *, author: str = "editor", reviewe
         return await policies.publish(session, draft.id, author)
 
 
-async def amend_policy(db: Database, policy_id: int, *, body: str = "修订后的正文：补贴提高到6000元。",
-                       change_summary: str = "补贴标准由5000元提高到6000元", actor: str = "editor") -> PolicyView:
+async def amend_policy(
+    db: Database,
+    policy_id: int,
+    *,
+    body: str = "修订后的正文：补贴提高到6000元。",
+    change_summary: str = "补贴标准由5000元提高到6000元",
+    actor: str = "editor",
+) -> PolicyView:
     async with db.session() as session:
-        return await policies.amend(session, policy_id, AmendmentInput(body=body, change_summary=change_summary),
-                                    actor)
+        return await policies.amend(session, policy_id, AmendmentInput(body=body, change_summary=change_summary), actor)
 
 
-async def repeal_policy(db: Database, policy_id: int, *, reason: str = "已被新政策替代",
-                        actor: str = "editor") -> PolicyView:
+async def repeal_policy(
+    db: Database, policy_id: int, *, reason: str = "已被新政策替代", actor: str = "editor"
+) -> PolicyView:
     async with db.session() as session:
         return await policies.repeal(session, policy_id, reason, actor)

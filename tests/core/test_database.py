@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -34,7 +34,7 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(db: Database) -> None
 async def test_aware_datetimes_round_trip_as_utc(db: Database) -> None:
     from policies.models import PolicyHistory  # noqa: F401
 
-    moment = datetime(2026, 5, 1, 8, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     async with db.session() as session:
         value = (await session.execute(text("SELECT 1"))).scalar_one()
     assert value == 1
@@ -48,7 +48,7 @@ def test_every_domain_package_has_a_migration_branch() -> None:
 async def test_session_rolls_back_on_error(db: Database) -> None:
     from policies.models import Policy
 
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     try:
         async with db.session() as session:
             session.add(Policy(title="t", agency="a", created_by="u", created_at=now, updated_at=now))

@@ -42,8 +42,9 @@ async def test_amend_keeps_the_old_revision_readable(db: Database, clock: FixedC
 async def test_repeal_and_expire(db: Database, clock: FixedClock) -> None:
     repealed = await repeal_policy(db, (await make_published_policy(db)).id)
     assert repealed.validity_label == "已废止"
-    expiring = await make_published_policy(db, title="到期政策", effective_date=date(2025, 1, 1),
-                                           expiry_date=date(2026, 2, 28))
+    expiring = await make_published_policy(
+        db, title="到期政策", effective_date=date(2025, 1, 1), expiry_date=date(2026, 2, 28)
+    )
     async with db.session() as session:
         assert await policies.expire_due(session) == [expiring.id]
     async with db.session() as session:
@@ -55,8 +56,13 @@ async def test_repeal_and_expire(db: Database, clock: FixedClock) -> None:
 
 async def test_bad_input_names_each_field(db: Database, clock: FixedClock) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        await make_draft(db, doc_no="泾政办发2023第12", effective_date=date(2026, 5, 1),
-                         expiry_date=date(2026, 4, 1), topics=["不存在的主题"])
+        await make_draft(
+            db,
+            doc_no="泾政办发2023第12",
+            effective_date=date(2026, 5, 1),
+            expiry_date=date(2026, 4, 1),
+            topics=["不存在的主题"],
+        )
     fields = {item["field"] for item in caught.value.details}  # type: ignore[union-attr]
     assert {"doc_no", "expiry_date", "topics"} <= fields
     assert "文号格式不正确" in caught.value.message
@@ -71,8 +77,12 @@ async def test_duplicate_doc_no_is_refused(db: Database, clock: FixedClock) -> N
 
 
 async def test_normative_document_needs_a_complete_interpretation(db: Database, clock: FixedClock) -> None:
-    draft = await make_draft(db, kind="normative", doc_no="泾政规发〔2026〕1号",
-                             interpretation=InterpretationInput(elements={"background": "依据"}, unit="", phone=""))
+    draft = await make_draft(
+        db,
+        kind="normative",
+        doc_no="泾政规发〔2026〕1号",
+        interpretation=InterpretationInput(elements={"background": "依据"}, unit="", phone=""),
+    )
     async with db.session() as session:
         await policies.submit(session, draft.id, "editor")
     async with db.session() as session:
