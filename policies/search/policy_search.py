@@ -1,0 +1,160 @@
+"""From a typed question to ranked policies: normalise, exact lookups, tokens, synonyms, BM25.
+
+This is the one search entry point for Q&A and for the public search API. It also says how
+much of the question the best policy actually covers (`SearchResult.coverage`), which the
+Q&A layer uses to decline questions the library does not answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policies.search.bm25 import BM25Index
+from policies.search.document import (
+    NO_FILTERS,
+    Facets,
+    Hit,
+    IndexedDocument,
+    QueryTerm,
+    SearchFilters,
+)
+from policies.search.lookup import ExactLookup
+from policies.search.normalize import NormalizedQuery, normalize_query
+from policies.search.synonyms import SYNONYM_WEIGHT, SynonymExpander, SynonymTable
+
+QUESTION_WORDS_FILE = Path(__file__).resolve().parent / "question_words.txt"
+# Enough tokens for any real question; a pasted article is cut here, not scored in full.
+MAX_QUERY_TOKENS = 32
+
+
+def load_question_words(path: Path = QUESTION_WORDS_FILE) -> frozenset[str]:
+    words: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            words.update(line.split())
+    return frozenset(words)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyEntry:
+    """What the exact path needs besides the index document."""
+
+    title: str
+    doc_no: str | None
+
+
+@dataclass(slots=True)
+class SearchResult:
+    query: NormalizedQuery
+    typed_tokens: list[str] = field(default_factory=list)
+    terms: list[QueryTerm] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    coverage: float = 0.0  # share (IDF-weighted) of the typed words the first hit contains
+
+    @property
+    def top(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+class PolicySearch:
+    def __init__(
+        self,
+        tokenize: Callable[[str], list[str]],
+        *,
+        index: BM25Index | None = None,
+        synonyms: SynonymTable | None = None,
+        question_words: frozenset[str] | None = None,
+    ) -> None:
+        self.tokenize = tokenize
+        self.index = index if index is not None else BM25Index()
+        self.lookup = ExactLookup()
+        self.expander = SynonymExpander(synonyms if synonyms is not None else SynonymTable.load(), tokenize)
+        self.question_words = question_words if question_words is not None else load_question_words()
+
+    @classmethod
+    def build(cls, tokenize: Callable[[str], list[str]],
+              entries: Iterable[tuple[IndexedDocument, PolicyEntry]], **kwargs: object) -> PolicySearch:
+        pairs = list(entries)
+        search = cls(tokenize, index=BM25Index.build(doc for doc, _ in pairs), **kwargs)  # type: ignore[arg-type]
+        for doc, entry in pairs:
+            search.lookup.add_or_replace(doc.policy_id, entry.title, entry.doc_no)
+        return search
+
+    # ----- changes ------------------------------------------------------------------------
+
+    def add_or_replace(self, doc: IndexedDocument, entry: PolicyEntry) -> None:
+        self.index.add_or_replace(doc)
+        self.lookup.add_or_replace(doc.policy_id, entry.title, entry.doc_no)
+
+    def remove(self, policy_id: int) -> bool:
+        self.lookup.remove(policy_id)
+        return self.index.remove(policy_id)
+
+    def set_status(self, policy_id: int, status: str) -> bool:
+        return self.index.set_status(policy_id, status)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    # ----- queries ------------------------------------------------------------------------
+
+    def query_terms(self, text: str) -> tuple[list[str], list[QueryTerm]]:
+        typed = [t for t in self.tokenize(text) if t not in self.question_words]
+        typed = list(dict.fromkeys(typed))[:MAX_QUERY_TOKENS]
+        return typed, self.expander.expand(text, typed)
+
+    def search(self, raw: object, *, limit: int = 10, filters: SearchFilters = NO_FILTERS) -> SearchResult:
+        """Never raises on any input; an empty result has no hits and coverage 0."""
+        query = normalize_query(raw)
+        result = SearchResult(query=query)
+        if not query.text:
+            return result
+        result.typed_tokens, result.terms = self.query_terms(query.text)
+        scored = self.index.search(result.terms, limit=limit, filters=filters)
+        exact = [m for m in self.lookup.find(query.text) if m.policy_id in self.index]
+        result.hits = self._merge(exact, scored, result, filters, limit)
+        if result.hits:
+            top = result.hits[0]
+            result.coverage = 1.0 if top.exact else self.coverage(top.policy_id, result)
+        return result
+
+    def _merge(self, exact: list, scored: list[Hit], result: SearchResult,  # type: ignore[type-arg]
+               filters: SearchFilters, limit: int) -> list[Hit]:
+        if not exact:
+            return scored
+        best = scored[0].score if scored else 1.0
+        by_id = {h.policy_id: h for h in scored}
+        named: list[Hit] = []
+        for match in exact:
+            doc = self.index.document(match.policy_id)
+            if doc is None or not filters.accepts(doc):
+                continue
+            hit = by_id.get(match.policy_id)
+            named.append(Hit(policy_id=match.policy_id, score=best + (hit.score if hit else 0.0),
+                             status=doc.status, matched_terms=hit.matched_terms if hit else (), exact=True))
+        # Among several named policies the valid ones come first.
+        named.sort(key=lambda h: (not h.is_valid, -h.score))
+        seen = {h.policy_id for h in named}
+        return (named + [h for h in scored if h.policy_id not in seen])[:limit]
+
+    def coverage(self, policy_id: int, result: SearchResult) -> float:
+        """IDF-weighted share of the typed words that the policy contains itself or through a
+        synonym. A word no policy contains (护照, a typo) weighs the most, so a question
+        about something the library does not cover gets a low value."""
+        total = covered = 0.0
+        expansions = [t for t in result.terms if t.origin and t.weight >= SYNONYM_WEIGHT]
+        for token in result.typed_tokens:
+            weight = self.index.idf(token)
+            total += weight
+            if self.index.contains_term(policy_id, token) or any(
+                token in t.origin and self.index.contains_term(policy_id, t.token) for t in expansions
+            ):
+                covered += weight
+        return covered / total if total else 0.0
+
+    def facets(self, raw: object = "", filters: SearchFilters = NO_FILTERS) -> Facets:
+        query = normalize_query(raw)
+        terms = self.query_terms(query.text)[1] if query.text else []
+        return self.index.facets(terms, filters)

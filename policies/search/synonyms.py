@@ -1,0 +1,105 @@
+"""Query-time synonym expansion from the editable `policies/data/synonyms.txt`.
+
+Expansion happens only on the query side: the index keeps the tokens of what departments
+wrote, and a resident's 医保 reaches 医疗保险 by adding the partner phrase's tokens with a
+lower weight than the typed words, so a policy that uses the typed word itself still wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from policies.search.document import QueryTerm
+
+SYNONYMS_FILE = Path(__file__).resolve().parents[1] / "data" / "synonyms.txt"
+SYNONYM_WEIGHT = 0.7
+# Pieces of a partner phrase (基本 from 基本医疗保险) say little on their own.
+PIECE_WEIGHT = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class SynonymTable:
+    """phrase → the phrases a query containing it also looks for."""
+
+    partners: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def parse(cls, text: str) -> SynonymTable:
+        partners: dict[str, dict[str, None]] = {}
+        for raw in text.splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if "=>" in line:
+                left, right = line.split("=>", 1)
+                sources = _phrases(left)
+                targets = _phrases(right)
+            else:
+                sources = targets = _phrases(line)
+            for source in sources:
+                bucket = partners.setdefault(source, {})
+                for target in targets:
+                    if target != source:
+                        bucket[target] = None
+        return cls({k: tuple(v) for k, v in partners.items() if v})
+
+    @classmethod
+    def load(cls, path: Path = SYNONYMS_FILE) -> SynonymTable:
+        if not path.exists():
+            return cls({})
+        return cls.parse(path.read_text(encoding="utf-8"))
+
+    def phrases_in(self, text: str) -> list[str]:
+        """Known phrases occurring in the text, longer ones first and not nested in each other."""
+        found = [p for p in self.partners if p in text]
+        found.sort(key=len, reverse=True)
+        kept: list[str] = []
+        for phrase in found:
+            if not any(phrase in longer for longer in kept):
+                kept.append(phrase)
+        return kept
+
+
+def _phrases(part: str) -> list[str]:
+    return [p.strip().lower() for p in part.replace("＝", "=").split("=") if p.strip()]
+
+
+class SynonymExpander:
+    """Turns typed tokens into weighted query terms with synonym partners added."""
+
+    def __init__(self, table: SynonymTable, tokenize: Callable[[str], list[str]]) -> None:
+        self.table = table
+        # Partner phrases are tokenised once, at start-up, with the index's tokenizer.
+        self._partner_terms: dict[str, tuple[tuple[str, float], ...]] = {}
+        for partners in table.partners.values():
+            for partner in partners:
+                if partner not in self._partner_terms:
+                    self._partner_terms[partner] = _weighted_pieces(partner, tokenize(partner))
+
+    def expand(self, text: str, tokens: Sequence[str]) -> list[QueryTerm]:
+        terms = {t: QueryTerm(t) for t in tokens}
+        for phrase in self.table.phrases_in(text):
+            for partner in self.table.partners[phrase]:
+                for token, weight in self._partner_terms.get(partner, ()):
+                    known = terms.get(token)
+                    if known is None or known.weight < weight:
+                        if known is not None and not known.origin:
+                            continue
+                        terms[token] = QueryTerm(token, weight, origin=phrase)
+        return list(terms.values())
+
+
+def _weighted_pieces(phrase: str, tokens: list[str]) -> tuple[tuple[str, float], ...]:
+    """The whole phrase at full synonym weight when it is one token, its pieces at less."""
+    whole = phrase in tokens
+    pieces: dict[str, float] = {}
+    for token in tokens:
+        if len(token) < 2:
+            continue
+        if token == phrase or not whole:
+            pieces[token] = SYNONYM_WEIGHT
+        else:
+            pieces.setdefault(token, PIECE_WEIGHT)
+    return tuple(pieces.items())
