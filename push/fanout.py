@@ -1,0 +1,248 @@
+"""Fan-out: turn each policy outbox event into delivery rows, in committed chunks.
+
+For each event (in id order) we compute who should hear about it, then insert one row per
+(policy revision, kind, subscriber, address) with insert-or-ignore, committing the rows and
+the event's progress together chunk by chunk. Consequences a caller may rely on:
+
+* running it twice, or resuming after a crash half-way, never creates a second row;
+* the first chunk is small and committed at once, and `on_chunk` fires after each commit, so
+  workers start sending while a large fan-out is still being written.
+
+Who hears about what:
+  published         the audience computed by `subscriptions`
+  amended           everyone who received an earlier revision (kind "amended", with the change
+                    summary), plus new matches and people whose earlier copy was still queued
+                    (kind "published": they never saw the old text, so they get the new one)
+  repealed/expired  everyone who received the policy, told that it no longer applies; queued
+                    copies are cancelled
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import clock
+from core.db import Database
+from push import store
+from push.models import FanoutState
+from push.schedule import CHINA_TZ, ImmediatePreference, Preference, schedule
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 5_000
+# The first chunk is small so that the first messages can leave within milliseconds.
+FIRST_CHUNK_SIZE = 200
+
+
+class Recipient(Protocol):
+    """What `subscriptions.service.audience()` returns for each (subscriber, address)."""
+
+    subscriber_id: int
+    address_id: int
+    channel: str
+    address: str
+    reasons: tuple[str, ...]
+    role: str
+    preference: Any
+    hub_id: int | None
+
+
+AudienceFn = Callable[[AsyncSession, Any], Awaitable[Sequence[Recipient]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One recipient of one event, before scheduling."""
+
+    subscriber_id: int
+    address_id: int
+    channel: str
+    address: str
+    reasons: tuple[str, ...]
+    role: str
+    hub_id: int | None
+    kind: str
+    preference: Preference
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.subscriber_id, self.address_id)
+
+
+@dataclass
+class FanoutReport:
+    events: int = 0
+    rows: int = 0
+
+
+def _default_audience() -> AudienceFn:
+    from subscriptions import service as subscriptions
+
+    return subscriptions.audience  # type: ignore[no-any-return]
+
+
+def _planned(r: Recipient, kind: str, preference: Preference | None = None) -> Planned:
+    return Planned(
+        r.subscriber_id, r.address_id, r.channel, r.address, tuple(r.reasons), r.role, r.hub_id, kind,
+        preference or r.preference or ImmediatePreference(),
+    )
+
+
+REPEAL_REASON = {"repealed": "该政策已废止", "expired": "该政策已失效"}
+
+
+class FanOut:
+    """Consumes the policies outbox from the last completed event onwards."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        audience: AudienceFn | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        first_chunk_size: int = FIRST_CHUNK_SIZE,
+        on_chunk: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self._audience = audience
+        self.chunk_size = chunk_size
+        self.first_chunk_size = min(first_chunk_size, chunk_size)
+        self.on_chunk = on_chunk or (lambda: None)
+
+    @property
+    def audience(self) -> AudienceFn:
+        if self._audience is None:
+            self._audience = _default_audience()
+        return self._audience
+
+    async def run_once(self, *, max_chunks: int | None = None) -> FanoutReport:
+        """Fan out every event not yet done. `max_chunks` stops early (tests simulate a crash)."""
+        from policies import service as policies
+
+        report = FanoutReport()
+        budget = [max_chunks if max_chunks is not None else 1 << 62]
+        while budget[0] > 0:
+            async with self.db.reader() as session:
+                cursor = await store.fanout_cursor(session)
+                events = await policies.events_after(session, cursor, limit=50)
+            if not events:
+                break
+            for event in events:
+                report.rows += await self.fan_out_event(event, budget)
+                if budget[0] <= 0:
+                    return report
+                report.events += 1
+        return report
+
+    async def fan_out_event(self, event: Any, budget: list[int] | None = None) -> int:
+        """Fan out one `PolicyEventView`; returns rows inserted now. Safe to call again."""
+        budget = budget if budget is not None else [1 << 62]
+        async with self.db.reader() as session:
+            progress = await store.progress_of(session, event.id)
+            if progress is not None and progress.state == FanoutState.DONE:
+                return 0
+            plan, withdraw_reason = await self._plan(session, event)
+        resume_after = (progress.last_subscriber_id, progress.last_address_id) if progress else (0, 0)
+        todo = [p for p in plan if p.key > resume_after]
+        inserted = 0
+        first = progress is None or progress.rows_inserted == 0
+        position = 0
+        while True:
+            size = self.first_chunk_size if first else self.chunk_size
+            chunk = todo[position : position + size]
+            position += len(chunk)
+            last = position >= len(todo)
+            if budget[0] <= 0:
+                return inserted
+            inserted += await self._write_chunk(event, chunk, done=last, withdraw_reason=withdraw_reason if first else None)
+            budget[0] -= 1
+            first = False
+            self.on_chunk()
+            if last:
+                return inserted
+
+    async def _plan(self, session: AsyncSession, event: Any) -> tuple[list[Planned], str | None]:
+        from policies import service as policies
+
+        policy = await policies.get_policy(session, event.policy_id)
+        by_key: dict[tuple[int, int], Planned] = {}
+        withdraw: str | None = None
+        if event.kind == "published":
+            for r in await self.audience(session, policy):
+                by_key.setdefault((r.subscriber_id, r.address_id), _planned(r, "published"))
+        elif event.kind == "amended":
+            current = {(r.subscriber_id, r.address_id): r for r in await self.audience(session, policy)}
+            for e in await store.earlier_recipients(session, policy.id, event.revision - 1):
+                match = current.get((e.subscriber_id, e.address_id))
+                kind = "amended" if e.received else "published"
+                by_key[(e.subscriber_id, e.address_id)] = _planned(
+                    e, kind, match.preference if match is not None else ImmediatePreference()  # type: ignore[arg-type]
+                )
+            for key, r in current.items():
+                by_key.setdefault(key, _planned(r, "published"))
+            withdraw = f"已被第{event.revision}版取代"
+        elif event.kind in REPEAL_REASON:
+            withdraw = REPEAL_REASON[event.kind]
+            for e in await store.earlier_recipients(session, policy.id, event.revision):
+                if e.received:
+                    by_key[(e.subscriber_id, e.address_id)] = _planned(e, event.kind, ImmediatePreference())  # type: ignore[arg-type]
+        else:
+            log.warning("fan-out: unknown event kind %r (event %s) skipped", event.kind, event.id)
+        return sorted(by_key.values(), key=lambda p: p.key), withdraw
+
+    async def _write_chunk(
+        self, event: Any, chunk: Sequence[Planned], *, done: bool, withdraw_reason: str | None
+    ) -> int:
+        now = clock.now()
+        async with self.db.session() as session:
+            progress = await store.progress_for_update(session, event.id, event.policy_id, now)
+            if progress.state == FanoutState.DONE:
+                return 0
+            if withdraw_reason is not None:
+                # Older queued copies must not go out once a newer text or a repeal exists.
+                before = event.revision - 1 if event.kind == "amended" else event.revision
+                await store.cancel_pending_for_policy(session, event.policy_id, before, withdraw_reason)
+            floor = (progress.last_subscriber_id, progress.last_address_id)
+            chunk = [p for p in chunk if p.key > floor]  # another runner may have got further
+            rows = await self._schedule(session, event, chunk, now)
+            inserted = await store.insert_deliveries(session, rows)
+            if chunk:
+                progress.last_subscriber_id, progress.last_address_id = chunk[-1].key
+            progress.rows_inserted += inserted
+            if done:
+                progress.state = FanoutState.DONE
+                progress.finished_at = now
+        return inserted
+
+    async def _schedule(
+        self, session: AsyncSession, event: Any, chunk: Sequence[Planned], now: datetime
+    ) -> list[store.NewDelivery]:
+        capped = [p.address_id for p in chunk if p.preference.daily_cap and not event.urgent]
+        booked: Counter[tuple[int, date]] = Counter()
+        if capped:
+            day_start = now.astimezone(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+            booked = await store.booked_per_day(session, capped, day_start - timedelta(seconds=0))
+        rows: list[store.NewDelivery] = []
+        for p in chunk:
+            slot = schedule(
+                p.preference, now=now, urgent=event.urgent,
+                booked=lambda day, a=p.address_id: booked[(a, day)],
+            )
+            if slot is None:
+                continue
+            if not slot.digest and p.preference.daily_cap:
+                booked[(p.address_id, slot.due_at.astimezone(CHINA_TZ).date())] += 1
+            rows.append(
+                store.NewDelivery(
+                    event.policy_id, event.revision, p.kind, p.subscriber_id, p.address_id, p.channel,
+                    p.address, p.reasons, p.role, p.hub_id, event.urgent, slot.digest, slot.due_at, now,
+                )
+            )
+        return rows

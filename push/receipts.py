@@ -1,0 +1,71 @@
+"""Read receipts and acknowledgements, and the per-policy reach built from them.
+
+"sent" means the platform accepted the message; "read" means the reader opened the signed
+tracked link; "acknowledged" means they pressed 确认收到 (or replied so on WeChat). They are
+kept apart and never inferred from one another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import clock
+from core.errors import Forbidden, NotFound
+from push import store
+
+
+def _delivery_id_from(payload: Any) -> int | None:
+    if payload is None:
+        return None
+    if isinstance(payload, int):
+        return payload
+    if isinstance(payload, dict):
+        value = payload.get("delivery_id", payload.get("d"))
+        return int(value) if value is not None else None
+    value = getattr(payload, "delivery_id", None)
+    return int(value) if value is not None else None
+
+
+async def record_read(session: AsyncSession, token: str, *, secret: str | None = None) -> str:
+    """Record that the reader opened the link (first time only); return the page to redirect to.
+
+    Raises NotFound for a forged, damaged or unknown token.
+    """
+    from policies import service as policies
+    from push.links import read_token_payload
+
+    if secret is None:
+        from core.settings import get_settings
+
+        secret = get_settings().secret_key
+    try:
+        delivery_id = _delivery_id_from(read_token_payload(token, secret))
+    except Exception as exc:  # noqa: BLE001 - any decoding failure means "not a link of ours"
+        raise NotFound("链接无效或已过期") from exc
+    delivery = await store.get_delivery(session, delivery_id) if delivery_id is not None else None
+    if delivery is None:
+        raise NotFound("链接无效或已过期")
+    await store.mark_read(session, delivery.id, clock.now())
+    policy = await policies.get_policy(session, delivery.policy_id)
+    return str(policy.page_path)
+
+
+async def acknowledge(session: AsyncSession, delivery_id: int, *, by_address: str | None = None) -> bool:
+    """Record 确认收到 once; True the first time. `by_address` (the chat id or openid the button
+    press came from) must be the address the message went to, so nobody acknowledges for others."""
+    delivery = await store.get_delivery(session, delivery_id)
+    if delivery is None:
+        raise NotFound("没有找到这条推送")
+    if by_address is not None and str(by_address) != delivery.address:
+        raise Forbidden("只能确认发给自己的推送")
+    return await store.mark_acknowledged(session, delivery_id, clock.now())
+
+
+async def reach(session: AsyncSession, policy_id: int) -> dict[str, Any]:
+    """Per-policy reach: distinct addresses matched, queued, sent, failed, dead, cancelled, read,
+    acknowledged; overall and by channel. Repeal/expiry notices are not counted as reach."""
+    by_channel = await store.reach_by_channel(session, policy_id)
+    totals = {name: sum(c[name] for c in by_channel.values()) for name in store.REACH_FIELDS}
+    return {"policy_id": policy_id, **totals, "by_channel": by_channel}

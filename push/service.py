@@ -1,0 +1,194 @@
+"""The one door into the delivery pipeline for `web`, `bot` and `run.py`.
+
+Running it:
+    await run_workers(db, settings, stop_event)          # fan-out + sweeper + workers until stopped
+    Pipeline(db, channels, base_url=..., secret=...)      # the same, with explicit parts (tests, bench)
+    wake()                                                # a policy was just released: fan out now
+
+Receipts and reports:
+    await record_read(session, token) -> page path to redirect to
+    await acknowledge(session, delivery_id, by_address=...) -> bool
+    await reach(session, policy_id) -> dict
+Web inbox (the web channel's store):
+    await store_web_message(db, rendered) / await web_inbox(session, key) / await mark_web_inbox_read(...)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import clock
+from core.db import Database
+from push import store
+from push.channels.base import ChannelAdapter, RenderedMessage
+from push.fanout import AudienceFn, FanOut, FanoutReport
+from push.receipts import acknowledge, reach, record_read
+from push.worker import DeliveryWorker
+
+__all__ = [
+    "InboxMessage",
+    "Pipeline",
+    "acknowledge",
+    "fan_out_now",
+    "mark_web_inbox_read",
+    "reach",
+    "record_read",
+    "run_workers",
+    "store_web_message",
+    "wake",
+    "web_inbox",
+]
+
+log = logging.getLogger(__name__)
+
+FANOUT_POLL_INTERVAL = 0.1  # seconds; the outbox query is one indexed range scan
+
+_running: weakref.WeakSet[Pipeline] = weakref.WeakSet()
+
+
+def wake() -> None:
+    """Tell in-process pipelines that a policy event was just committed (skips the poll wait)."""
+    for pipeline in list(_running):
+        pipeline.fanout_wake.set()
+
+
+class Pipeline:
+    """Fan-out loop + delivery worker sharing one nudge, so the first chunk leaves at once."""
+
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, ChannelAdapter],
+        *,
+        base_url: str,
+        secret: str,
+        audience: AudienceFn | None = None,
+        fanout_chunk_size: int = 5_000,
+        fanout_poll_interval: float = FANOUT_POLL_INTERVAL,
+        run_fanout: bool = True,
+        **worker_options: Any,
+    ) -> None:
+        self.db = db
+        self.fanout_wake = asyncio.Event()
+        self.worker = DeliveryWorker(db, channels, base_url=base_url, secret=secret, **worker_options)
+        self.fanout = FanOut(db, audience=audience, chunk_size=fanout_chunk_size, on_chunk=self.worker.nudge.set)
+        self.fanout_poll_interval = fanout_poll_interval
+        self.run_fanout = run_fanout
+
+    async def run(self, stop: asyncio.Event) -> None:
+        _running.add(self)
+        try:
+            tasks = [asyncio.create_task(self.worker.run(stop))]
+            if self.run_fanout:
+                tasks.append(asyncio.create_task(self._fanout_loop(stop)))
+            await asyncio.gather(*tasks)
+        finally:
+            _running.discard(self)
+
+    async def _fanout_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.fanout_wake.clear()
+            try:
+                report = await self.fanout.run_once()
+            except Exception:  # noqa: BLE001 - logged; the outbox keeps the event for the next round
+                log.exception("fan-out failed; retrying in 1 s")
+                await _wait_any(stop, None, 1.0)
+                continue
+            if report.rows:
+                log.info("fan-out: %d events, %d deliveries queued", report.events, report.rows)
+            await _wait_any(stop, self.fanout_wake, self.fanout_poll_interval)
+
+
+async def _wait_any(stop: asyncio.Event, event: asyncio.Event | None, timeout: float) -> None:  # noqa: ASYNC109
+    waiters = [asyncio.ensure_future(stop.wait())]
+    if event is not None:
+        waiters.append(asyncio.ensure_future(event.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+
+
+async def fan_out_now(db: Database, *, audience: AudienceFn | None = None) -> FanoutReport:
+    """Fan out every pending outbox event once (CLI, tests, scheduled catch-up)."""
+    return await FanOut(db, audience=audience).run_once()
+
+
+async def build_channels(db: Database, settings: Any) -> dict[str, ChannelAdapter]:
+    """The channel adapters configured in `settings`, with the web inbox stored in `db`."""
+    from push.channels import registry
+
+    async def store_web(message: RenderedMessage) -> str:
+        return str(await store_web_message(db, message))
+
+    return dict(registry.build_channels(settings, web_store=store_web))
+
+
+async def run_workers(
+    db: Database,
+    settings: Any,
+    stop_event: asyncio.Event,
+    *,
+    channels: Mapping[str, ChannelAdapter] | None = None,
+    concurrency: int = 50,
+    batch_size: int = 100,
+) -> None:
+    """Run fan-out, the lease sweeper and delivery workers until `stop_event` is set.
+
+    Several processes may run this against one PostgreSQL database (claims use SKIP LOCKED);
+    on SQLite run it in one process.
+    """
+    owned = channels is None
+    adapters = dict(channels) if channels is not None else await build_channels(db, settings)
+    pipeline = Pipeline(
+        db, adapters, base_url=settings.effective_public_base_url, secret=settings.secret_key,
+        concurrency=concurrency, batch_size=batch_size,
+    )
+    try:
+        await pipeline.run(stop_event)
+    finally:
+        if owned:
+            for adapter in adapters.values():
+                with contextlib.suppress(Exception):
+                    await adapter.close()
+
+
+# -- web inbox -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxMessage:
+    id: int
+    title: str
+    text: str
+    url: str
+    created_at: datetime
+    read: bool
+
+
+async def store_web_message(db: Database, message: RenderedMessage) -> int:
+    """The web channel's 'send': keep the message for the visitor's web inbox."""
+    async with db.session() as session:
+        return await store.add_inbox_message(
+            session, inbox_key=message.address, title=message.title, text=message.text, url=message.url,
+            at=clock.now(),
+        )
+
+
+async def web_inbox(session: AsyncSession, inbox_key: str, limit: int = 50) -> list[InboxMessage]:
+    rows = await store.inbox_messages(session, inbox_key, limit)
+    return [InboxMessage(r.id, r.title, r.text, r.url, r.created_at, r.read) for r in rows]
+
+
+async def mark_web_inbox_read(session: AsyncSession, inbox_key: str, message_ids: list[int]) -> int:
+    return await store.mark_inbox_read(session, inbox_key, message_ids)

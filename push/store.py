@@ -1,0 +1,592 @@
+"""Every query of the delivery pipeline (the `push` data layer). Nothing else builds SQL on
+`delivery` and its siblings.
+
+Two hot paths bypass the ORM on purpose (see docs/adr/0001-delivery-queue.md and the figures
+in bench/): the fan-out insert goes straight to the driver (sqlite3 `executemany`, asyncpg
+`unnest`), and the claim/record statements are single Core statements over whole batches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import and_, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from push.models import (
+    AttemptOutcome,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    FanoutProgress,
+    FanoutState,
+    WebInboxMessage,
+)
+from push.schedule import china_day
+
+CONTENT_KINDS = ("published", "amended")
+"""Kinds that carry the policy itself (as opposed to notices that it no longer applies)."""
+
+# Columns written by the fan-out, in the order of `NewDelivery` tuples.
+FANOUT_COLUMNS = (
+    "policy_id",
+    "revision",
+    "kind",
+    "subscriber_id",
+    "address_id",
+    "channel",
+    "address",
+    "reasons",
+    "role",
+    "hub_id",
+    "urgent",
+    "digest",
+    "due_at",
+    "created_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    policy_id: int
+    revision: int
+    kind: str
+    subscriber_id: int
+    address_id: int
+    channel: str
+    address: str
+    reasons: tuple[str, ...]
+    role: str
+    hub_id: int | None
+    urgent: bool
+    digest: bool
+    due_at: datetime
+    created_at: datetime
+
+
+# ------------------------------------------------------------------------------------------
+# fan-out
+# ------------------------------------------------------------------------------------------
+
+
+def _sqlite_time(value: datetime) -> str:
+    # The exact text SQLAlchemy's SQLite DateTime writes for UTCDateTime, so that range
+    # comparisons (`next_attempt_at <= now`) in Core queries keep working on these rows.
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+async def insert_deliveries(session: AsyncSession, rows: Sequence[NewDelivery]) -> int:
+    """Insert-or-ignore on the unique key; returns how many rows were new."""
+    if not rows:
+        return 0
+    conn = await session.connection()
+    if conn.dialect.name == "sqlite":
+        return await _insert_sqlite(session, rows)
+    if conn.dialect.name == "postgresql":
+        return await _insert_postgresql(session, rows)
+    return await _insert_core(session, rows)
+
+
+async def _insert_sqlite(session: AsyncSession, rows: Sequence[NewDelivery]) -> int:
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection  # aiosqlite.Connection, inside the session's BEGIN IMMEDIATE
+    assert driver is not None
+    times: dict[datetime, str] = {}
+
+    def when(value: datetime) -> str:
+        text = times.get(value)
+        if text is None:
+            text = times[value] = _sqlite_time(value)
+        return text
+
+    reasons: dict[tuple[str, ...], str] = {}
+
+    def reason_text(value: tuple[str, ...]) -> str:
+        text = reasons.get(value)
+        if text is None:
+            text = reasons[value] = json.dumps(list(value), ensure_ascii=False)
+        return text
+
+    params = [
+        (
+            r.policy_id, r.revision, r.kind, r.subscriber_id, r.address_id, r.channel, r.address,
+            reason_text(r.reasons), r.role, r.hub_id, r.urgent, r.digest, when(r.due_at),
+            when(r.due_at), when(r.created_at),
+        )
+        for r in rows
+    ]
+    columns = ", ".join((*FANOUT_COLUMNS[:-1], "next_attempt_at", "created_at"))
+    sql = (
+        f"INSERT INTO delivery ({columns}, status, attempts, last_error) "
+        f"VALUES ({', '.join('?' * (len(FANOUT_COLUMNS) + 1))}, 'pending', 0, '') "
+        "ON CONFLICT DO NOTHING"
+    )
+    before = await _sqlite_changes(driver)
+    await driver.executemany(sql, params)
+    return await _sqlite_changes(driver) - before
+
+
+async def _sqlite_changes(driver: object) -> int:
+    async with driver.execute("SELECT total_changes()") as cursor:  # type: ignore[attr-defined]
+        row = await cursor.fetchone()
+    return int(row[0])
+
+
+async def _insert_postgresql(session: AsyncSession, rows: Sequence[NewDelivery]) -> int:
+    conn = await session.connection()
+    # Make sure the adapter has opened its transaction before we use the driver directly.
+    await conn.exec_driver_sql("SELECT 1")
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection  # asyncpg.Connection
+    assert driver is not None
+    columns = list(zip(*((
+        r.policy_id, r.revision, r.kind, r.subscriber_id, r.address_id, r.channel, r.address,
+        json.dumps(list(r.reasons), ensure_ascii=False), r.role, r.hub_id, r.urgent, r.digest,
+        r.due_at, r.created_at,
+    ) for r in rows), strict=True))
+    # One statement for the whole chunk: unnest of arrays is ~3x asyncpg's executemany.
+    sql = """
+        INSERT INTO delivery (policy_id, revision, kind, subscriber_id, address_id, channel, address,
+                              reasons, role, hub_id, urgent, digest, due_at, next_attempt_at,
+                              created_at, status, attempts, last_error)
+        SELECT p, rv, k, s, a, c, ad, re::json, ro, h, u, dg, du, du, cr, 'pending', 0, ''
+        FROM unnest($1::int[], $2::int[], $3::text[], $4::int[], $5::int[], $6::text[], $7::text[],
+                    $8::text[], $9::text[], $10::int[], $11::bool[], $12::bool[],
+                    $13::timestamptz[], $14::timestamptz[])
+             AS t(p, rv, k, s, a, c, ad, re, ro, h, u, dg, du, cr)
+        ON CONFLICT DO NOTHING
+    """
+    status = await driver.execute(sql, *[list(col) for col in columns])  # type: ignore[attr-defined]
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def _insert_core(session: AsyncSession, rows: Sequence[NewDelivery]) -> int:
+    values = [
+        {name: getattr(r, name) for name in FANOUT_COLUMNS} | {"next_attempt_at": r.due_at}
+        for r in rows
+    ]
+    for value in values:
+        value["reasons"] = list(value["reasons"])
+    dialect = (await session.connection()).dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    result = await session.execute(module.insert(Delivery).on_conflict_do_nothing(), values)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def booked_per_day(
+    session: AsyncSession, address_ids: Iterable[int], since: datetime
+) -> Counter[tuple[int, date]]:
+    """Immediate (non-digest) messages per (address, Beijing day) due from `since` on."""
+    ids = sorted(set(address_ids))
+    counts: Counter[tuple[int, date]] = Counter()
+    for start in range(0, len(ids), 500):
+        rows = await session.execute(
+            select(Delivery.address_id, Delivery.due_at).where(
+                Delivery.address_id.in_(ids[start : start + 500]),
+                Delivery.due_at >= since,
+                Delivery.digest.is_(False),
+                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.SENT)),
+            )
+        )
+        for address_id, due_at in rows:
+            counts[(address_id, china_day(due_at))] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class EarlierRecipient:
+    subscriber_id: int
+    address_id: int
+    channel: str
+    address: str
+    reasons: tuple[str, ...]
+    role: str
+    hub_id: int | None
+    received: bool  # sent (or being sent) as opposed to still waiting in the queue
+
+
+async def earlier_recipients(session: AsyncSession, policy_id: int, before_revision: int) -> list[EarlierRecipient]:
+    """Who got (or is queued to get) an earlier revision of the policy, one entry per address."""
+    received = case(
+        (Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.SENDING)), 1), else_=0
+    )
+    rows = await session.execute(
+        select(
+            Delivery.subscriber_id, Delivery.address_id, Delivery.channel, Delivery.address,
+            Delivery.reasons, Delivery.role, Delivery.hub_id, received.label("received"),
+        )
+        .where(
+            Delivery.policy_id == policy_id,
+            Delivery.revision <= before_revision,
+            Delivery.kind.in_(CONTENT_KINDS),
+            Delivery.status.in_(
+                (DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.PENDING)
+            ),
+        )
+        .order_by(Delivery.id)
+    )
+    by_key: dict[tuple[int, int], EarlierRecipient] = {}
+    for row in rows:
+        key = (row.subscriber_id, row.address_id)
+        known = by_key.get(key)
+        if known is None or (row.received and not known.received):
+            by_key[key] = EarlierRecipient(
+                row.subscriber_id, row.address_id, row.channel, row.address,
+                tuple(row.reasons or ()), row.role, row.hub_id, bool(row.received),
+            )
+    return list(by_key.values())
+
+
+async def cancel_pending_for_policy(
+    session: AsyncSession, policy_id: int, before_revision: int, reason: str
+) -> int:
+    """Withdraw queued content rows of older revisions (superseded, repealed, expired)."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.policy_id == policy_id,
+            Delivery.revision < before_revision + 1,
+            Delivery.kind.in_(CONTENT_KINDS),
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.CANCELLED, last_error=reason)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def progress_for_update(session: AsyncSession, event_id: int, policy_id: int, now: datetime) -> FanoutProgress:
+    """The event's progress row, created if missing, locked until the unit of work ends."""
+    dialect = (await session.connection()).dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    await session.execute(
+        module.insert(FanoutProgress)
+        .values(event_id=event_id, policy_id=policy_id, state=FanoutState.RUNNING, started_at=now,
+                last_subscriber_id=0, last_address_id=0, rows_inserted=0)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+    )
+    row = await session.execute(
+        select(FanoutProgress).where(FanoutProgress.event_id == event_id).with_for_update()
+    )
+    return row.scalar_one()
+
+
+async def progress_of(session: AsyncSession, event_id: int) -> FanoutProgress | None:
+    return (
+        await session.execute(select(FanoutProgress).where(FanoutProgress.event_id == event_id))
+    ).scalar_one_or_none()
+
+
+async def fanout_cursor(session: AsyncSession) -> int:
+    """Events up to this id are fanned out completely (events are processed in id order)."""
+    value = await session.scalar(
+        select(func.max(FanoutProgress.event_id)).where(FanoutProgress.state == FanoutState.DONE)
+    )
+    return int(value or 0)
+
+
+# ------------------------------------------------------------------------------------------
+# the queue
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    id: int
+    policy_id: int
+    revision: int
+    kind: str
+    subscriber_id: int
+    address_id: int
+    channel: str
+    address: str
+    reasons: tuple[str, ...]
+    role: str
+    hub_id: int | None
+    digest: bool
+    attempts: int  # including the one just claimed
+
+
+_CLAIM_COLUMNS = (
+    Delivery.id, Delivery.policy_id, Delivery.revision, Delivery.kind, Delivery.subscriber_id,
+    Delivery.address_id, Delivery.channel, Delivery.address, Delivery.reasons, Delivery.role,
+    Delivery.hub_id, Delivery.digest, Delivery.attempts,
+)
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int,
+    channels: Sequence[str] | None = None,
+) -> list[ClaimedDelivery]:
+    """Move up to `limit` due pending rows to `sending` with a lease, in one statement.
+
+    PostgreSQL: the inner SELECT takes row locks with SKIP LOCKED, so concurrent workers get
+    disjoint batches. SQLite drops FOR UPDATE; the statement runs under BEGIN IMMEDIATE and
+    SQLite has one writer, so the claim is atomic there too.
+    """
+    due = select(Delivery.id).where(
+        Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now
+    )
+    if channels is not None:
+        due = due.where(Delivery.channel.in_(channels))
+    due = due.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit).with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()))
+        .values(status=DeliveryStatus.SENDING, lease_until=lease_until, attempts=Delivery.attempts + 1)
+        .returning(*_CLAIM_COLUMNS),
+        execution_options={"synchronize_session": False},
+    )
+    claimed = [
+        ClaimedDelivery(
+            r.id, r.policy_id, r.revision, r.kind, r.subscriber_id, r.address_id, r.channel, r.address,
+            tuple(r.reasons or ()), r.role, r.hub_id, bool(r.digest), r.attempts,
+        )
+        for r in result
+    ]
+    claimed.sort(key=lambda c: c.id)
+    return claimed
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one claimed delivery; `status` is the row's new DeliveryStatus."""
+
+    delivery_id: int
+    status: str
+    attempt: str  # AttemptOutcome
+    at: datetime
+    error: str = ""
+    provider_message_id: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+async def record_outcomes(session: AsyncSession, outcomes: Sequence[Outcome]) -> int:
+    """Write a batch of outcomes and their attempt rows; returns rows that were still ours.
+
+    Only rows still `sending` change: a row whose lease expired and that the sweeper handed to
+    another worker keeps that worker's state, which is the at-least-once trade-off.
+    """
+    if not outcomes:
+        return 0
+    sent = [o for o in outcomes if o.status == DeliveryStatus.SENT]
+    other = [o for o in outcomes if o.status != DeliveryStatus.SENT]
+    table = Delivery.__table__
+    ours = and_(table.c.id == bindparam("b_id"), table.c.status == DeliveryStatus.SENDING)
+    changed = 0
+    if sent:
+        result = await session.execute(
+            update(table)
+            .where(ours)
+            .values(
+                status=DeliveryStatus.SENT, sent_at=bindparam("b_at"),
+                provider_message_id=bindparam("b_pmid"), lease_until=None, last_error="",
+            ),
+            [{"b_id": o.delivery_id, "b_at": o.at, "b_pmid": o.provider_message_id} for o in sent],
+        )
+        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if other:
+        result = await session.execute(
+            update(table)
+            .where(ours)
+            .values(
+                status=bindparam("b_status"), last_error=bindparam("b_error"), lease_until=None,
+                next_attempt_at=func.coalesce(
+                    bindparam("b_next", type_=table.c.next_attempt_at.type), table.c.next_attempt_at
+                ),
+            ),
+            [
+                {"b_id": o.delivery_id, "b_status": o.status, "b_error": o.error[:2000],
+                 "b_next": o.next_attempt_at}
+                for o in other
+            ],
+        )
+        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    await session.execute(
+        insert(DeliveryAttempt),
+        [
+            {
+                "delivery_id": o.delivery_id,
+                "at": o.at,
+                "outcome": o.attempt,
+                "provider_message_id": o.provider_message_id,
+                "error": o.error[:2000],
+            }
+            for o in outcomes
+        ],
+    )
+    return changed
+
+
+async def reclaim_expired_leases(session: AsyncSession, *, now: datetime, max_attempts: int) -> int:
+    """The sweeper: rows whose worker vanished go back to the queue (or die at the last attempt)."""
+    expired = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+    ids = list((await session.execute(select(Delivery.id).where(expired).with_for_update(skip_locked=True))).scalars())
+    if not ids:
+        return 0
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(batch), expired)
+            .values(
+                status=case(
+                    (Delivery.attempts >= max_attempts, DeliveryStatus.DEAD), else_=DeliveryStatus.PENDING
+                ),
+                lease_until=None,
+                next_attempt_at=now,
+                last_error="租约到期：发送进程中断，已重新排队",
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        await session.execute(
+            insert(DeliveryAttempt),
+            [{"delivery_id": i, "at": now, "outcome": AttemptOutcome.LEASE_EXPIRED, "error": "lease expired"}
+             for i in batch],
+        )
+    return len(ids)
+
+
+async def cancel_pending_for_address(session: AsyncSession, address_id: int, reason: str) -> int:
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.address_id == address_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.CANCELLED, last_error=reason),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def move_address(session: AsyncSession, address_id: int, new_address: str, now: datetime) -> None:
+    """A chat moved (Telegram group → supergroup): queued rows follow it at once."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.address_id == address_id, Delivery.status.in_(DeliveryStatus.QUEUED))
+        .values(address=new_address),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def pending_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).where(Delivery.status == DeliveryStatus.PENDING)) or 0)
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.min(Delivery.next_attempt_at)).where(Delivery.status == DeliveryStatus.PENDING)
+    )
+
+
+async def get_delivery(session: AsyncSession, delivery_id: int) -> Delivery | None:
+    return await session.get(Delivery, delivery_id)
+
+
+async def attempts_of(session: AsyncSession, delivery_id: int) -> list[DeliveryAttempt]:
+    rows = await session.execute(
+        select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id)
+    )
+    return list(rows.scalars())
+
+
+# ------------------------------------------------------------------------------------------
+# receipts
+# ------------------------------------------------------------------------------------------
+
+
+async def mark_read(session: AsyncSession, delivery_id: int, at: datetime) -> bool:
+    """Set read_at once; True the first time."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.read_at.is_(None))
+        .values(read_at=at),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_acknowledged(session: AsyncSession, delivery_id: int, at: datetime) -> bool:
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.acknowledged_at.is_(None))
+        .values(acknowledged_at=at),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+REACH_FIELDS = ("matched", "queued", "sent", "failed", "dead", "cancelled", "read", "acknowledged")
+
+
+async def reach_by_channel(session: AsyncSession, policy_id: int) -> dict[str, dict[str, int]]:
+    """Distinct addresses per reach stage and channel, over rows that carry the policy itself."""
+
+    def addresses_where(condition: object) -> object:
+        return func.count(func.distinct(case((condition, Delivery.address_id))))
+
+    rows = await session.execute(
+        select(
+            Delivery.channel,
+            func.count(func.distinct(Delivery.address_id)),
+            addresses_where(Delivery.status.in_(DeliveryStatus.QUEUED)),
+            addresses_where(Delivery.status == DeliveryStatus.SENT),
+            addresses_where(Delivery.status == DeliveryStatus.FAILED),
+            addresses_where(Delivery.status == DeliveryStatus.DEAD),
+            addresses_where(Delivery.status == DeliveryStatus.CANCELLED),
+            addresses_where(Delivery.read_at.is_not(None)),
+            addresses_where(Delivery.acknowledged_at.is_not(None)),
+        )
+        .where(Delivery.policy_id == policy_id, Delivery.kind.in_(CONTENT_KINDS))
+        .group_by(Delivery.channel)
+    )
+    return {row[0]: dict(zip(REACH_FIELDS, (int(v) for v in row[1:]), strict=True)) for row in rows}
+
+
+# ------------------------------------------------------------------------------------------
+# web inbox
+# ------------------------------------------------------------------------------------------
+
+
+async def add_inbox_message(
+    session: AsyncSession, *, inbox_key: str, title: str, text: str, url: str, at: datetime
+) -> int:
+    result = await session.execute(
+        insert(WebInboxMessage)
+        .values(inbox_key=inbox_key, title=title, text=text, url=url, created_at=at, read=False)
+        .returning(WebInboxMessage.id)
+    )
+    return int(result.scalar_one())
+
+
+async def inbox_messages(session: AsyncSession, inbox_key: str, limit: int = 50) -> list[WebInboxMessage]:
+    rows = await session.execute(
+        select(WebInboxMessage)
+        .where(WebInboxMessage.inbox_key == inbox_key)
+        .order_by(WebInboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def mark_inbox_read(session: AsyncSession, inbox_key: str, message_ids: Sequence[int]) -> int:
+    result = await session.execute(
+        update(WebInboxMessage)
+        .where(WebInboxMessage.inbox_key == inbox_key, WebInboxMessage.id.in_(list(message_ids)))
+        .values(read=True),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def release(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    for start in range(0, len(delivery_ids), 500):
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(list(delivery_ids[start : start + 500])), Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.PENDING, lease_until=None, attempts=Delivery.attempts - 1),
+            execution_options={"synchronize_session": False},
+        )

@@ -1,0 +1,364 @@
+"""Delivery workers: claim due rows, render, send through the channel adapter, record.
+
+`run()` is a small pipeline so that the channel is never idle waiting for the database:
+
+    claimer ──(claimed rows, in memory)──▶ N senders ──(outcomes)──▶ recorder
+
+The claimer keeps about `2 × concurrency` rows in hand, the senders send with bounded
+concurrency, and the recorder writes outcomes in batches at least every `record_interval`.
+The at-least-once window (a message the platform accepted but whose outcome is not yet
+committed when the process dies) is therefore at most `concurrency` in-flight sends plus
+the outcomes of one `record_interval`; see docs/adr/0001-delivery-queue.md.
+
+`run_once()` does one claim → send → record round, for tests and one-shot runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from core.db import Database
+from push.channels.base import (
+    ChannelAdapter,
+    MessageContext,
+    PolicyItem,
+    RenderedMessage,
+    SendResult,
+    SendStatus,
+)
+from push.models import AttemptOutcome, DeliveryStatus
+from push.queue import Backoff, Clock, DeliveryQueue, decide
+from push.store import ClaimedDelivery, Outcome
+
+log = logging.getLogger(__name__)
+
+Renderer = Callable[[str, MessageContext, str], Any]  # -> RenderedMessage (or an awaitable of one)
+LinkMaker = Callable[[str, int, str], str]
+
+POLL_INTERVAL = 0.25  # seconds; the fan-out also nudges the worker directly
+RECORD_INTERVAL = 0.05
+POLICY_CACHE_SIZE = 256
+
+
+def _default_renderer() -> Renderer:
+    from push.render import render
+
+    return render
+
+
+def _default_link_maker() -> LinkMaker:
+    from push.links import tracked_link
+
+    return tracked_link
+
+
+class _PolicyCache:
+    """Policy views and change summaries per (policy, revision), read once per batch."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._items: dict[tuple[int, int], tuple[Any, str]] = {}
+
+    async def load(self, items: Sequence[ClaimedDelivery]) -> None:
+        from policies import service as policies
+
+        missing = {(i.policy_id, i.revision) for i in items} - self._items.keys()
+        if not missing:
+            return
+        async with self.db.reader() as session:
+            for policy_id, revision in sorted(missing):
+                try:
+                    view = await policies.get_policy(session, policy_id)
+                    summary = ""
+                    if revision > 1:
+                        summary = (await policies.get_revision(session, policy_id, revision)).change_summary
+                except Exception as exc:  # noqa: BLE001 - a vanished policy fails its rows, not the worker
+                    self._items[(policy_id, revision)] = (None, f"政策不存在或无法读取：{exc}")
+                    continue
+                self._items[(policy_id, revision)] = (view, summary)
+        while len(self._items) > POLICY_CACHE_SIZE:
+            self._items.pop(next(iter(self._items)))
+
+    def get(self, policy_id: int, revision: int) -> tuple[Any, str]:
+        return self._items.get((policy_id, revision), (None, "政策信息未加载"))
+
+    def forget(self) -> None:
+        self._items.clear()
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, ChannelAdapter],
+        *,
+        base_url: str,
+        secret: str,
+        batch_size: int = 100,
+        concurrency: int = 50,
+        lease_seconds: float = 60.0,
+        backoff: Backoff | None = None,
+        poll_interval: float = POLL_INTERVAL,
+        record_interval: float = RECORD_INTERVAL,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        renderer: Renderer | None = None,
+        link_maker: LinkMaker | None = None,
+        nudge: asyncio.Event | None = None,
+    ) -> None:
+        self.db = db
+        self.channels = dict(channels)
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.record_interval = record_interval
+        self.rng = rng or random.Random()
+        self.queue = DeliveryQueue(
+            db, lease_seconds=lease_seconds, backoff=backoff, clock=clock, channels=list(self.channels)
+        )
+        self.nudge = nudge or asyncio.Event()
+        self._renderer = renderer
+        self._link_maker = link_maker
+        self._policies = _PolicyCache(db)
+        self._address_changes: list[tuple[ClaimedDelivery, SendResult]] = []
+        self.sent_count = 0
+
+    # -- composing ------------------------------------------------------------------------------
+
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = _default_renderer()
+        return self._renderer
+
+    @property
+    def link_maker(self) -> LinkMaker:
+        if self._link_maker is None:
+            self._link_maker = _default_link_maker()
+        return self._link_maker
+
+    async def compose(self, item: ClaimedDelivery) -> RenderedMessage:
+        policy, summary = self._policies.get(item.policy_id, item.revision)
+        if policy is None:
+            raise LookupError(summary)
+        link = self.link_maker(self.base_url, item.id, self.secret)
+        context = MessageContext(
+            kind=item.kind,
+            items=(
+                PolicyItem(
+                    policy_id=policy.id,
+                    title=policy.title,
+                    doc_no=policy.doc_no,
+                    agency=policy.agency,
+                    validity_label=policy.validity_label,
+                    who_qualifies=policy.who_qualifies,
+                    benefits=policy.benefits,
+                    application_closes=policy.application_closes,
+                    link=link,
+                    change_summary=summary if item.kind == "amended" else "",
+                ),
+            ),
+            reasons=item.reasons,
+            is_hub=item.role == "relayer",
+            delivery_id=item.id,
+        )
+        rendered = self.renderer(item.channel, context, item.address)
+        if inspect.isawaitable(rendered):
+            rendered = await rendered
+        return rendered  # type: ignore[no-any-return]
+
+    # -- one delivery ---------------------------------------------------------------------------
+
+    async def send_one(self, item: ClaimedDelivery) -> Outcome:
+        """Render and send one claimed row; never raises (a bad row fails, the worker goes on)."""
+        now = self.queue.clock.now()
+        adapter = self.channels.get(item.channel)
+        if adapter is None:
+            return Outcome(item.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
+                           error=f"未配置渠道 {item.channel}")
+        try:
+            message = await self.compose(item)
+        except Exception as exc:  # noqa: BLE001 - template or data problem: fail this row only
+            log.warning("delivery %s: cannot render: %s", item.id, exc)
+            return Outcome(item.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
+                           error=f"消息生成失败：{exc}")
+        try:
+            result = await adapter.send(message)
+        except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
+            log.warning("delivery %s: adapter raised %r", item.id, exc)
+            result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+        outcome = decide(item, result, now=self.queue.clock.now(), backoff=self.queue.backoff, rng=self.rng)
+        if outcome.attempt in (AttemptOutcome.PERMANENT, AttemptOutcome.NEW_ADDRESS):
+            self._address_changes.append((item, result))
+        return outcome
+
+    # -- side effects on addresses --------------------------------------------------------------
+
+    async def _apply_address_changes(self) -> None:
+        """Deactivate dead addresses (and cancel their queue) or follow migrated chats."""
+        from push import store
+
+        changes, self._address_changes = self._address_changes, []
+        for item, result in changes:
+            try:
+                async with self.db.session() as session:
+                    from subscriptions import service as subscriptions
+
+                    if result.new_address:
+                        await subscriptions.replace_address(session, item.address_id, result.new_address)
+                        await store.move_address(session, item.address_id, result.new_address,
+                                                 self.queue.clock.now())
+                    else:
+                        reason = result.error or "接收地址已失效"
+                        await subscriptions.deactivate_address(session, item.address_id, reason)
+                        await store.cancel_pending_for_address(
+                            session, item.address_id, f"接收地址已停用：{reason}"
+                        )
+            except Exception:  # noqa: BLE001 - logged; the delivery outcome is already recorded
+                log.exception("delivery %s: could not update address %s", item.id, item.address_id)
+
+    # -- loops ----------------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch, send it with bounded concurrency, record it. Returns rows claimed."""
+        items = await self.queue.claim(self.batch_size)
+        if not items:
+            return 0
+        await self._policies.load(items)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def guarded(item: ClaimedDelivery) -> Outcome:
+            async with gate:
+                return await self.send_one(item)
+
+        outcomes = await asyncio.gather(*(guarded(i) for i in items))
+        await self.queue.record(outcomes)
+        await self._apply_address_changes()
+        self.sent_count += sum(1 for o in outcomes if o.status == DeliveryStatus.SENT)
+        return len(items)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set; on stop, finish in-flight sends and give back the rest."""
+        inbox: asyncio.Queue[ClaimedDelivery] = asyncio.Queue()
+        results: list[Outcome] = []
+        results_ready = asyncio.Event()
+        claiming_done = asyncio.Event()
+        in_flight = 0
+        await self._sweep_safely()
+
+        async def claimer() -> None:
+            sweep_every = max(1.0, self.queue.lease.total_seconds() / 4)
+            loop = asyncio.get_running_loop()
+            next_sweep = loop.time() + sweep_every
+            try:
+                while not stop.is_set():
+                    if loop.time() >= next_sweep:
+                        await self._sweep_safely()
+                        next_sweep = loop.time() + sweep_every
+                    room = 2 * self.concurrency - inbox.qsize() - in_flight
+                    got: list[ClaimedDelivery] = []
+                    if room >= min(self.batch_size, self.concurrency):
+                        self.nudge.clear()
+                        got = await self.queue.claim(min(self.batch_size, room))
+                        if got:
+                            await self._policies.load(got)
+                            for item in got:
+                                inbox.put_nowait(item)
+                    if not got or len(got) < min(self.batch_size, room):
+                        await self._wait(stop, self.nudge, self.poll_interval)
+                    elif room < self.batch_size:
+                        await asyncio.sleep(0.005)  # senders are busy: let them work
+            finally:
+                claiming_done.set()
+
+        async def sender() -> None:
+            nonlocal in_flight
+            while True:
+                if stop.is_set() and claiming_done.is_set():
+                    return
+                try:
+                    item = inbox.get_nowait()
+                except asyncio.QueueEmpty:
+                    try:
+                        item = await asyncio.wait_for(inbox.get(), timeout=self.poll_interval)
+                    except TimeoutError:
+                        continue
+                if stop.is_set():
+                    inbox.put_nowait(item)  # given back below
+                    return
+                in_flight += 1
+                try:
+                    results.append(await self.send_one(item))
+                finally:
+                    in_flight -= 1
+                if len(results) >= self.batch_size:
+                    results_ready.set()
+
+        async def recorder() -> None:
+            while True:
+                await self._wait(stop, results_ready, self.record_interval)
+                results_ready.clear()
+                if results:
+                    batch = results[:]
+                    del results[: len(batch)]
+                    await self._record_safely(batch)
+                    if self._address_changes:
+                        await self._apply_address_changes()
+                if stop.is_set() and senders_done.is_set() and not results:
+                    return
+
+        senders_done = asyncio.Event()
+        recorder_task = asyncio.create_task(recorder())
+        claimer_task = asyncio.create_task(claimer())
+        sender_tasks = [asyncio.create_task(sender()) for _ in range(self.concurrency)]
+        try:
+            await asyncio.gather(claimer_task, *sender_tasks)
+        finally:
+            senders_done.set()
+            results_ready.set()
+            await recorder_task
+            leftover: list[ClaimedDelivery] = []
+            while not inbox.empty():
+                leftover.append(inbox.get_nowait())
+            with contextlib.suppress(Exception):
+                await self.queue.release(leftover)
+
+    async def _record_safely(self, batch: list[Outcome]) -> None:
+        # A failed write (e.g. the database restarting) is retried: the outcomes are the
+        # only record that these messages went out.
+        for attempt in range(5):
+            try:
+                await self.queue.record(batch)
+                self.sent_count += sum(1 for o in batch if o.status == DeliveryStatus.SENT)
+                return
+            except Exception:  # noqa: BLE001
+                log.exception("recording %d outcomes failed (attempt %d)", len(batch), attempt + 1)
+                await asyncio.sleep(0.2 * 2**attempt)
+
+    async def _sweep_safely(self) -> None:
+        try:
+            reclaimed = await self.queue.sweep()
+        except Exception:  # noqa: BLE001
+            log.exception("lease sweep failed")
+            return
+        if reclaimed:
+            log.warning("returned %d deliveries with an expired lease to the queue", reclaimed)
+
+    @staticmethod
+    async def _wait(stop: asyncio.Event, event: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
+        if stop.is_set():
+            return
+        waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
