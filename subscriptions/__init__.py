@@ -1,0 +1,1 @@
+"""Subscribers, their criteria and addresses, hubs, and matching a policy to its audience."""

@@ -1,0 +1,341 @@
+"""Every query of the subscriptions package, and the upkeep of the match index.
+
+The match index (`match_key`) is derived from the subscriber, enterprise and criteria
+tables by `matching.index_rows`. Writers wrap each change in `keeping_index(...)`, which
+computes the affected contacts' rows before and after the change and applies the
+difference in the same transaction, so every process sees an index consistent with the
+tables it was derived from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subscriptions import matching
+from subscriptions.matching import ContactFacts, IndexRow, PolicyQuery
+from subscriptions.models import (
+    ChannelAddress,
+    Enterprise,
+    Hub,
+    HubMember,
+    MatchKey,
+    Subscriber,
+    SubscriptionKeyword,
+    SubscriptionTopic,
+    SubscriptionTownship,
+)
+
+CHUNK = 500  # ids per IN list: well under SQLite's and asyncpg's parameter limits
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- contacts' facts and the index ------------------------------------------------------
+
+
+async def load_facts(session: AsyncSession, subscriber_ids: Iterable[int]) -> dict[int, ContactFacts]:
+    ids = sorted(set(subscriber_ids))
+    facts: dict[int, ContactFacts] = {}
+    for part in chunks(ids):
+        rows = (
+            await session.execute(
+                select(Subscriber, Enterprise)
+                .outerjoin(Enterprise, Enterprise.id == Subscriber.enterprise_id)
+                .where(Subscriber.id.in_(part))
+            )
+        ).all()
+        topics: dict[int, set[str]] = {i: set() for i in part}
+        for sid, topic in await session.execute(
+            select(SubscriptionTopic.subscriber_id, SubscriptionTopic.topic).where(
+                SubscriptionTopic.subscriber_id.in_(part)
+            )
+        ):
+            topics[sid].add(topic)
+        keywords: dict[int, list[tuple[str, tuple[str, ...]]]] = {i: [] for i in part}
+        for sid, keyword, tokens in await session.execute(
+            select(SubscriptionKeyword.subscriber_id, SubscriptionKeyword.keyword, SubscriptionKeyword.tokens).where(
+                SubscriptionKeyword.subscriber_id.in_(part)
+            )
+        ):
+            keywords[sid].append((keyword, tuple(tokens.split(" "))))
+        towns: dict[int, set[str]] = {i: set() for i in part}
+        for sid, town in await session.execute(
+            select(SubscriptionTownship.subscriber_id, SubscriptionTownship.township).where(
+                SubscriptionTownship.subscriber_id.in_(part)
+            )
+        ):
+            towns[sid].add(town)
+        for sub, ent in rows:
+            facts[sub.id] = facts_of(sub, ent, topics[sub.id], keywords[sub.id], towns[sub.id])
+    return facts
+
+
+def home_township(sub: Subscriber, ent: Enterprise | None) -> str:
+    return ent.township if ent is not None else sub.township
+
+
+def facts_of(
+    sub: Subscriber,
+    ent: Enterprise | None,
+    topics: set[str],
+    keywords: list[tuple[str, tuple[str, ...]]],
+    townships: set[str],
+) -> ContactFacts:
+    home = home_township(sub, ent)
+    effective = townships or ({home} if home else set())
+    return ContactFacts(
+        subscriber_id=sub.id,
+        kind=sub.kind,
+        audience=sub.audience,
+        townships=frozenset(effective),
+        all_topics=sub.all_topics,
+        topics=frozenset(topics),
+        keywords=tuple(sorted(keywords)),
+        recommend_by_profile=sub.recommend_by_profile,
+        profile_tags=matching.profile_tags(
+            sub.kind,
+            ent.qualifications if ent else (),
+            ent.size if ent else "",
+            sub.groups or (),
+        ),
+        industry=ent.industry if ent is not None and sub.kind == "enterprise" else "",
+    )
+
+
+async def index_rows_of(session: AsyncSession, subscriber_ids: Iterable[int]) -> set[IndexRow]:
+    facts = await load_facts(session, subscriber_ids)
+    rows: set[IndexRow] = set()
+    for f in facts.values():
+        rows |= matching.index_rows(f)
+    return rows
+
+
+def _pk(row: IndexRow) -> tuple[str, str, int, str]:
+    return (row.key, row.township, row.subscriber_id, row.detail)
+
+
+async def apply_index_diff(session: AsyncSession, before: set[IndexRow], after: set[IndexRow]) -> None:
+    stale = sorted(_pk(r) for r in before - after)
+    fresh = after - before
+    pk = tuple_(MatchKey.key, MatchKey.township, MatchKey.subscriber_id, MatchKey.detail)
+    # Non-key columns may change while the key stays: delete-then-insert covers both.
+    for part in chunks(stale, 200):
+        await session.execute(delete(MatchKey).where(pk.in_(part)))
+    if fresh:
+        await insert_index_rows(session, fresh)
+
+
+async def insert_index_rows(session: AsyncSession, rows: Iterable[IndexRow]) -> None:
+    values = [r.__dict__ for r in rows]
+    for part in chunks(values, 5000):
+        await session.execute(insert(MatchKey), list(part))
+
+
+@asynccontextmanager
+async def keeping_index(session: AsyncSession, subscriber_ids: Iterable[int]) -> AsyncIterator[None]:
+    """Wrap a change to these contacts (or their enterprise) so the index follows it."""
+    ids = set(subscriber_ids)
+    before = await index_rows_of(session, ids)
+    yield
+    await session.flush()
+    after = await index_rows_of(session, ids)
+    await apply_index_diff(session, before, after)
+
+
+async def rebuild_index(session: AsyncSession) -> int:
+    """Rewrite the whole index from the tables (after a change to the rule itself)."""
+    await session.execute(delete(MatchKey))
+    ids = list((await session.execute(select(Subscriber.id).order_by(Subscriber.id))).scalars())
+    total = 0
+    for part in chunks(ids, 5000):
+        rows = await index_rows_of(session, part)
+        await insert_index_rows(session, rows)
+        total += len(rows)
+    return total
+
+
+async def contact_ids_of_enterprise(session: AsyncSession, enterprise_id: int) -> list[int]:
+    return list(
+        (await session.execute(select(Subscriber.id).where(Subscriber.enterprise_id == enterprise_id))).scalars()
+    )
+
+
+# --- matching queries -------------------------------------------------------------------
+
+
+def _index_conditions(q: PolicyQuery) -> list[Any]:
+    conditions: list[Any] = [MatchKey.key.in_(q.keys)]
+    if q.townships is not None:
+        conditions.append(MatchKey.township.in_(q.townships))
+    if q.audiences is not None:
+        conditions.append(MatchKey.audience.in_(q.audiences))
+    if q.industries:
+        conditions.append(or_(MatchKey.kind != "e", MatchKey.industry == "", MatchKey.industry.in_(q.industries)))
+    return conditions
+
+
+async def match_index(session: AsyncSession, q: PolicyQuery) -> list[tuple[str, int, str, str, str, str]]:
+    """(key, subscriber_id, detail, rest, kind, industry) of every index row the policy hits."""
+    stmt = select(
+        MatchKey.key, MatchKey.subscriber_id, MatchKey.detail, MatchKey.rest, MatchKey.kind, MatchKey.industry
+    ).where(*_index_conditions(q))
+    return [tuple(r) for r in (await session.execute(stmt)).all()]  # type: ignore[misc]
+
+
+RECIPIENT_COLUMNS = (
+    Subscriber.id.label("subscriber_id"),
+    Subscriber.kind.label("kind"),
+    Subscriber.hub_id.label("hub_id"),
+    Subscriber.enterprise_id.label("enterprise_id"),
+    Subscriber.township.label("own_township"),
+    Subscriber.groups.label("groups"),
+    Subscriber.frequency.label("frequency"),
+    Subscriber.quiet_start.label("quiet_start"),
+    Subscriber.quiet_end.label("quiet_end"),
+    Subscriber.daily_cap.label("daily_cap"),
+    Subscriber.paused.label("paused"),
+    Enterprise.qualifications.label("qualifications"),
+    Enterprise.size.label("size"),
+    Enterprise.industry.label("industry"),
+    Enterprise.township.label("enterprise_township"),
+    ChannelAddress.id.label("address_id"),
+    ChannelAddress.channel.label("channel"),
+    ChannelAddress.address.label("address"),
+)
+
+
+def _reachable(stmt: Any) -> Any:
+    return (
+        stmt.join(ChannelAddress, and_(ChannelAddress.subscriber_id == Subscriber.id, ChannelAddress.active.is_(True)))
+        .outerjoin(Enterprise, Enterprise.id == Subscriber.enterprise_id)
+        .where(Subscriber.paused.is_(False))
+    )
+
+
+async def reachable_addresses_of_matches(session: AsyncSession, q: PolicyQuery) -> list[Any]:
+    """Active addresses of not-paused contacts holding any index row the policy hits."""
+    hit_ids = select(MatchKey.subscriber_id).where(*_index_conditions(q))
+    stmt = _reachable(select(*RECIPIENT_COLUMNS).where(Subscriber.id.in_(hit_ids)))
+    return list((await session.execute(stmt.order_by(Subscriber.id, ChannelAddress.id))).all())
+
+
+async def reachable_addresses(session: AsyncSession, *conditions: Any) -> list[Any]:
+    stmt = _reachable(select(*RECIPIENT_COLUMNS).where(*conditions))
+    return list((await session.execute(stmt.order_by(Subscriber.id, ChannelAddress.id))).all())
+
+
+# --- hubs ---------------------------------------------------------------------------
+
+
+async def hub_members_with_profile(session: AsyncSession, hub_ids: Sequence[int] | None = None) -> list[Any]:
+    """(hub_id, enterprise_id, township, industry) of hub members."""
+    stmt = select(HubMember.hub_id, Enterprise.id, Enterprise.township, Enterprise.industry).join(
+        Enterprise, Enterprise.id == HubMember.enterprise_id
+    )
+    if hub_ids is not None:
+        stmt = stmt.where(HubMember.hub_id.in_(hub_ids))
+    return list((await session.execute(stmt)).all())
+
+
+async def hub_names(session: AsyncSession) -> dict[int, str]:
+    return dict((await session.execute(select(Hub.id, Hub.name))).all())  # type: ignore[arg-type]
+
+
+# --- look-ups ---------------------------------------------------------------------------
+
+
+async def address_by_channel(session: AsyncSession, channel: str, address: str) -> ChannelAddress | None:
+    return (
+        await session.execute(
+            select(ChannelAddress).where(ChannelAddress.channel == channel, ChannelAddress.address == address)
+        )
+    ).scalar_one_or_none()
+
+
+async def addresses_of(session: AsyncSession, subscriber_id: int) -> list[ChannelAddress]:
+    stmt = select(ChannelAddress).where(ChannelAddress.subscriber_id == subscriber_id).order_by(ChannelAddress.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def enterprise_by_credit_code(session: AsyncSession, code: str) -> Enterprise | None:
+    return (await session.execute(select(Enterprise).where(Enterprise.credit_code == code))).scalar_one_or_none()
+
+
+async def hub_by_join_code(session: AsyncSession, code: str) -> Hub | None:
+    return (await session.execute(select(Hub).where(Hub.join_code == code))).scalar_one_or_none()
+
+
+async def hub_by_name(session: AsyncSession, name: str) -> Hub | None:
+    return (await session.execute(select(Hub).where(Hub.name == name))).scalar_one_or_none()
+
+
+async def topics_of(session: AsyncSession, subscriber_id: int) -> list[str]:
+    stmt = select(SubscriptionTopic.topic).where(SubscriptionTopic.subscriber_id == subscriber_id)
+    return sorted((await session.execute(stmt)).scalars())
+
+
+async def keywords_of(session: AsyncSession, subscriber_id: int) -> list[str]:
+    stmt = select(SubscriptionKeyword.keyword).where(SubscriptionKeyword.subscriber_id == subscriber_id)
+    return sorted((await session.execute(stmt)).scalars())
+
+
+async def townships_of(session: AsyncSession, subscriber_id: int) -> list[str]:
+    stmt = select(SubscriptionTownship.township).where(SubscriptionTownship.subscriber_id == subscriber_id)
+    return sorted((await session.execute(stmt)).scalars())
+
+
+async def hubs_of_enterprise(session: AsyncSession, enterprise_id: int) -> list[Hub]:
+    stmt = (
+        select(Hub)
+        .join(HubMember, HubMember.hub_id == Hub.id)
+        .where(HubMember.enterprise_id == enterprise_id)
+        .order_by(Hub.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def member_ids(session: AsyncSession, hub_id: int) -> list[int]:
+    stmt = select(HubMember.enterprise_id).where(HubMember.hub_id == hub_id).order_by(HubMember.enterprise_id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def population(session: AsyncSession) -> tuple[list[Any], list[Any]]:
+    """Enterprises and residents with a flag 'reachable' (for coverage in a dry run)."""
+    reachable_sub = (
+        select(ChannelAddress.subscriber_id)
+        .join(Subscriber, Subscriber.id == ChannelAddress.subscriber_id)
+        .where(ChannelAddress.active.is_(True), Subscriber.paused.is_(False))
+    )
+    reachable_ent = select(Subscriber.enterprise_id).where(Subscriber.id.in_(reachable_sub))
+    enterprises = (
+        await session.execute(
+            select(
+                Enterprise.id,
+                Enterprise.township,
+                Enterprise.industry,
+                Enterprise.qualifications,
+                Enterprise.size,
+                Enterprise.id.in_(reachable_ent),
+            )
+        )
+    ).all()
+    residents = (
+        await session.execute(
+            select(Subscriber.id, Subscriber.township, Subscriber.groups, Subscriber.id.in_(reachable_sub)).where(
+                Subscriber.kind == "resident"
+            )
+        )
+    ).all()
+    return list(enterprises), list(residents)
+
+
+async def count_subscribers(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Subscriber))).scalar_one())

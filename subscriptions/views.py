@@ -1,0 +1,153 @@
+"""Read models other packages receive from `subscriptions.service` (never ORM rows)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+
+class ChannelName:
+    """The channel names, the same strings as `push.channels.base.ChannelName`.
+
+    Repeated here because `subscriptions` must not import `push`."""
+
+    TELEGRAM = "telegram"
+    WECHAT = "wechat"
+    WECOM_ROBOT = "wecom_robot"
+    WEB = "web"
+    ALL = (TELEGRAM, WECHAT, WECOM_ROBOT, WEB)
+
+
+class RecipientRole:
+    SUBSCRIBER = "subscriber"
+    RELAYER = "relayer"  # a hub operator who should pass the policy on to its members
+
+
+@dataclass(frozen=True)
+class DeliveryPreference:
+    frequency: str  # "immediate" | "daily" | "weekly"
+    quiet_start: datetime.time | None  # local Asia/Shanghai time
+    quiet_end: datetime.time | None
+    daily_cap: int | None  # None = no cap
+    paused: bool
+
+
+@dataclass(frozen=True)
+class Recipient:
+    subscriber_id: int
+    address_id: int
+    channel: str
+    address: str  # telegram chat id as string, wechat openid, wecom robot webhook key, web inbox key
+    reasons: tuple[str, ...]  # plain Chinese, e.g. 您订阅了“就业创业”
+    role: str  # RecipientRole
+    preference: DeliveryPreference
+    hub_id: int | None = None  # the hub relaying (role "relayer") or relayed through (members_in_scope)
+
+
+@dataclass(frozen=True)
+class AddressView:
+    id: int
+    subscriber_id: int
+    channel: str
+    address: str
+    active: bool
+    inactive_reason: str
+    inactive_at: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class EnterpriseView:
+    id: int
+    name: str
+    credit_code: str | None
+    industry: str
+    size: str
+    qualifications: tuple[str, ...]
+    township: str
+
+
+@dataclass(frozen=True)
+class HubView:
+    id: int
+    name: str
+    kind: str  # "park" | "association"
+    township: str
+    join_code: str
+
+    @property
+    def invite_payload(self) -> str:
+        """The Telegram deep-link payload (`/start <payload>`) that joins this hub."""
+        return f"hub-{self.join_code}"
+
+
+@dataclass(frozen=True)
+class SubscriberView:
+    id: int
+    kind: str  # "resident" | "enterprise" | "hub"
+    display_name: str
+    enterprise_id: int | None
+    hub_id: int | None
+    township: str  # the home township (the enterprise's for an enterprise contact); "" = none
+    groups: tuple[str, ...]
+    audience: str  # which policy audiences the contact wants
+    all_topics: bool
+    recommend_by_profile: bool
+    topics: tuple[str, ...]
+    keywords: tuple[str, ...]
+    townships: tuple[str, ...]  # explicit township criteria; () = the home township
+    preference: DeliveryPreference
+    addresses: tuple[AddressView, ...] = ()
+
+
+@dataclass(frozen=True)
+class MySubscriptions:
+    """What a contact is subscribed to, in words a resident understands."""
+
+    subscriber_id: int
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Of the registered profiles a policy describes, how many can be reached at all."""
+
+    described: int  # enterprises and residents whose profile fits the policy's conditions
+    reachable: int  # of those, with an active address on a contact that is not paused
+    in_audience: int  # of those, in this policy's audience
+
+
+@dataclass(frozen=True)
+class DryRun:
+    recipients: int  # (contact, address) pairs
+    subscribers: int  # distinct contacts
+    relayers: int  # hub contacts asked to relay
+    by_reason: dict[str, int]  # reason kind (Chinese label) → contacts
+    by_channel: dict[str, int]
+    by_township: dict[str, int]  # township name ("未填写乡镇" when none) → contacts
+    sample: tuple[Recipient, ...]
+    coverage: Coverage
+    excluded_because: str = ""  # a hard exclusion that empties the audience, e.g. 申报已截止
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1-based line of the file, the header being row 1
+    field: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated + self.unchanged
