@@ -199,3 +199,7 @@ class PolicyEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Q&A tables live in their own module; importing them here registers them for Alembic.
+import policies.qa.models  # noqa: E402, F401
