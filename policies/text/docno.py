@@ -17,9 +17,7 @@ FIRST_YEAR = 1949
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _OPEN_BRACKETS = "〔[【（(［〖"
 _CLOSE_BRACKETS = "〕]】）)］〗"
-_BRACKETS = str.maketrans(
-    _OPEN_BRACKETS + _CLOSE_BRACKETS, "〔" * len(_OPEN_BRACKETS) + "〕" * len(_CLOSE_BRACKETS)
-)
+_BRACKETS = str.maketrans(_OPEN_BRACKETS + _CLOSE_BRACKETS, "〔" * len(_OPEN_BRACKETS) + "〕" * len(_CLOSE_BRACKETS))
 
 _ISSUER = r"[\u4e00-\u9fff]{1,12}"
 _STRICT = re.compile(rf"^(?P<issuer>{_ISSUER})〔(?P<year>\d{{4}})〕第?(?P<serial>\d{{1,5}})号$")
@@ -33,6 +31,15 @@ _IN_TEXT = re.compile(
 _LEADING_WORDS = re.compile(
     r"^.*(?:根据|按照|依据|参照|结合|执行|贯彻|落实|印发|转发|下发|废止|修订|见|详见|和|及|与|或|的|即|为|是|号文|文件)"
 )
+# Issuer codes this county meets most; in running text the longest one a candidate ends with is
+# the issuer, whatever verb precedes it (重申泾政办规发…).
+_KNOWN_ISSUER_CODES = (
+    "泾政发", "泾政办发", "泾政规发", "泾政办规发", "泾政函", "泾政办函", "泾党办发",
+    "固政发", "固政办发", "固政规发", "固政办规发", "固政函", "固政办函",
+    "宁政发", "宁政办发", "宁政规发", "宁政办规发", "宁政函", "宁政办函", "宁党办发",
+    "国发", "国办发", "国函", "国办函",
+)  # fmt: skip
+KNOWN_ISSUERS = tuple(sorted(_KNOWN_ISSUER_CODES, key=len, reverse=True))
 _ISSUER_ENDINGS = ("发", "函", "字", "办", "规", "令", "电", "通", "复", "告", "文", "呈", "报", "明", "传")
 
 
@@ -117,6 +124,9 @@ def _issuer_of(raw: str) -> str:
 
 
 def _trim_issuer(issuer: str) -> str:
+    for known in KNOWN_ISSUERS:
+        if issuer.endswith(known):
+            return known
     trimmed = _LEADING_WORDS.sub("", issuer)
     return trimmed or issuer
 

@@ -28,10 +28,13 @@ WEAK_WEIGHT = 0.4
 TITLE_WEIGHT = 3.0  # a word in the title says what the document is about; the body wanders
 MIN_TOPIC_SCORE = 3.0
 RELATIVE_TOPIC_SCORE = 0.3
+# Work plans and 要点 cover several fields on purpose, and their main field piles up evidence
+# in proportion to length; above this length the relative bar is lowered by sqrt(length ratio).
+LONG_TEXT_CHARS = 2000
 MAX_TOPICS = 5
 KEYWORD_COUNT = 10
 MIN_INDUSTRY_SCORE = 2.0
-BOTH_AUDIENCE_RATIO = 0.3  # the weaker audience must have this share of the stronger to say "both"
+BOTH_AUDIENCE_RATIO = 0.5  # the weaker audience must have this share of the stronger to say "both"
 
 KeywordMethod = Literal["tfidf", "textrank"]
 DEFAULT_KEYWORD_METHOD: KeywordMethod = "tfidf"
@@ -162,6 +165,13 @@ def score_topics(text: str, title: str = "") -> list[ScoredTopic]:
     return ranked
 
 
+def relative_bar(text_length: int, relative: float = RELATIVE_TOPIC_SCORE) -> float:
+    """Share of the best topic's score another topic needs; lower for long documents."""
+    if text_length <= LONG_TEXT_CHARS:
+        return relative
+    return relative * math.sqrt(LONG_TEXT_CHARS / text_length)
+
+
 def select_topics(
     ranked: list[ScoredTopic],
     *,
@@ -245,7 +255,7 @@ def suggest_tags(
 ) -> TagSuggestion:
     """Suggested tags for a policy text; cheap enough to run on every draft save."""
     text, title = text or "", title or ""
-    topics = select_topics(score_topics(text, title))
+    topics = select_topics(score_topics(text, title), relative=relative_bar(len(text)))
     eligibility = _labels_over(_eligibility_matcher(), text, title, 1.0)
     return TagSuggestion(
         topics=topics,
