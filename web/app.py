@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from core.db import Database
-from core.errors import DomainError
 from core.settings import Settings
+from web import errors, integrations
+from web.secret import session_secret
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "pd_session"
+SESSION_MAX_AGE = 12 * 3600  # one working day; the console asks for the password again after
 
 
 def create_app(db: Database, settings: Settings) -> FastAPI:
-    app = FastAPI(title="政策直达 Policy Direct", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(
+        title="政策直达 Policy Direct",
+        version="0.1.0",
+        description="政策发布、推送与接力转达的 REST API。认证：`Authorization: Bearer <令牌>`，"
+        "令牌由 `python run.py token create --agency 单位 --role editor` 生成。"
+        "错误以 JSON 返回：`{\"error\": 中文说明, \"field\": 出错字段, \"details\": [...]}`。",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
     app.state.db = db
     app.state.settings = settings
-
-    @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(exc.as_dict(), status_code=exc.status_code)
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_MAX_AGE, same_site="lax",
+                       https_only=settings.effective_public_base_url.startswith("https://"))
+    errors.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -25,4 +42,22 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
             return JSONResponse({"status": "ok", "database": db.dialect})
         return JSONResponse({"status": "unavailable", "database": db.dialect}, status_code=503)
 
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/library", status_code=303)
+
+    from web.api import policies as policy_api
+    from web.api import suggest, tokens
+    from web.console import routers as console_routers
+    from web.public import router as public_router
+
+    app.include_router(policy_api.router)
+    app.include_router(suggest.router)
+    app.include_router(tokens.router)
+    for router in integrations.api_routers():
+        app.include_router(router)
+    for router in console_routers():
+        app.include_router(router)
+    app.include_router(public_router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return app

@@ -1,0 +1,44 @@
+"""Pieces every API module uses: pagination, the error body, and storable query text."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Path, Query
+from pydantic import AfterValidator, BaseModel, Field
+
+from web.api.fields import MAX_ID, _storable
+
+T = TypeVar("T")
+
+PolicyId = Annotated[int, Path(ge=1, le=MAX_ID, description="政策编号")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="跳过的条数")]
+Limit = Annotated[int, Query(ge=1, le=200, description="每页条数（最多 200）")]
+QueryText = Annotated[str | None, Query(max_length=200), AfterValidator(lambda v: v if v is None else _storable(v))]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="符合条件的总条数")
+    offset: int
+    limit: int
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="可直接展示给用户的中文说明", examples=["标题不能为空"])
+    field: str | None = Field(None, description="出错的字段", examples=["title"])
+    details: list[ErrorDetail] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "缺少或无效的 API 令牌"},
+    403: {"model": ErrorBody, "description": "无权进行此操作（未做任何修改）"},
+    404: {"model": ErrorBody, "description": "不存在"},
+    409: {"model": ErrorBody, "description": "与当前状态冲突"},
+    422: {"model": ErrorBody, "description": "输入有误，field 指明字段"},
+}

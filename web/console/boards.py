@@ -1,0 +1,82 @@
+"""Boards: what needs a department's attention today.
+
+- interpretations due (published within the last 3 working days, no interpretation yet) and
+  overdue (past `Interpretation.due_on` with none) — work-plan item 18;
+- policies expiring within 30 days;
+- the most frequent unanswered questions (Q&A log, when the Q&A service offers it);
+- dead-lettered deliveries (push, when it offers them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from core.clock import today_in_china
+from policies import service as policies
+from policies.models import PolicyStatus
+from policies.views import PolicyView
+from web.accounts import Principal
+from web.auth import ConsolePrincipal, may_see_figures
+from web.console.common import render
+from web.integrations import provides
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+EXPIRY_HORIZON = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class InterpretationDue:
+    policy: PolicyView
+    due_on: date
+    overdue: bool
+
+
+async def interpretation_board(request: Request, principal: Principal, today: date) -> list[InterpretationDue]:
+    rows: list[InterpretationDue] = []
+    async with request.app.state.db.reader() as session:
+        published, _ = await policies.list_policies(session, statuses=[PolicyStatus.PUBLISHED], limit=10_000)
+        for policy in published:
+            if not may_see_figures(principal, policy.agency):
+                continue
+            interpretation = await policies.get_interpretation(session, policy.id)
+            if interpretation is None or interpretation.due_on is None:
+                continue
+            if any((v or "").strip() for v in interpretation.elements.values()):
+                continue
+            rows.append(InterpretationDue(policy=policy, due_on=interpretation.due_on,
+                                          overdue=interpretation.due_on < today))
+    return sorted(rows, key=lambda r: r.due_on)
+
+
+async def expiring_board(request: Request, principal: Principal, today: date) -> list[PolicyView]:
+    async with request.app.state.db.reader() as session:
+        published, _ = await policies.list_policies(session, statuses=[PolicyStatus.PUBLISHED], limit=10_000)
+    horizon = today + EXPIRY_HORIZON
+    return sorted((p for p in published if p.expiry_date and today <= p.expiry_date <= horizon
+                   and may_see_figures(principal, p.agency)), key=lambda p: p.expiry_date or today)
+
+
+async def _optional(request: Request, module: str, function: str) -> list[Any] | None:
+    found = provides(module, function)
+    if found is None:
+        return None
+    async with request.app.state.db.reader() as session:
+        return list(await getattr(found, function)(session, limit=20))
+
+
+@router.get("/boards")
+async def boards(request: Request, principal: ConsolePrincipal) -> Response:
+    today = today_in_china()
+    return render(
+        request, "console/boards.html", principal, today=today,
+        interpretations=await interpretation_board(request, principal, today),
+        expiring=await expiring_board(request, principal, today),
+        unanswered=await _optional(request, "policies.qa.service", "unanswered_questions"),
+        dead_letters=await _optional(request, "push.service", "dead_letters"),
+    )

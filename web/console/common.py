@@ -1,0 +1,37 @@
+"""Helpers every console page uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from web.accounts import Principal
+from web.templating import templates
+
+
+def render(request: Request, name: str, principal: Principal | None, status_code: int = 200,
+           **context: Any) -> Response:
+    return templates.TemplateResponse(request, name, {"principal": principal, **context}, status_code=status_code)
+
+
+def see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def client_ip(request: Request) -> str:
+    # Behind a reverse proxy this is the proxy; run uvicorn with --proxy-headers there.
+    return request.client.host if request.client else "unknown"
+
+
+def field_errors(details: object, fallback_field: str | None, message: str) -> dict[str, str]:
+    """{field: message} from a DomainError's details, for showing next to each input."""
+    errors: dict[str, str] = {}
+    if isinstance(details, list):
+        for item in details:
+            if isinstance(item, dict) and "field" in item:
+                errors.setdefault(str(item["field"]), str(item.get("message", "")))
+    if not errors:
+        errors[fallback_field or "_"] = message
+    return errors

@@ -1,0 +1,64 @@
+"""Login and logout, with throttling of repeated failures."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from web import accounts
+from web.auth import CsrfChecked, start_session
+from web.console.common import client_ip, render, see_other
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+THROTTLED = "登录失败次数过多，请 15 分钟后再试"
+
+
+def _safe_next(target: str) -> str:
+    # Only paths inside this site: never an absolute URL an attacker could plant.
+    return target if target.startswith("/") and not target.startswith("//") else "/console/policies"
+
+
+@router.get("")
+async def console_home() -> Response:
+    return see_other("/console/policies")
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str = "/console/policies") -> Response:
+    return render(request, "console/login.html", None, next=_safe_next(next), username="", error="")
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+async def login(request: Request, username: Annotated[str, Form(max_length=80)] = "",
+                password: Annotated[str, Form(max_length=200)] = "",
+                next: Annotated[str, Form(max_length=500)] = "/console/policies") -> Response:
+    ip = client_ip(request)
+    async with request.app.state.db.session() as session:
+        if await accounts.login_blocked(session, username, ip):
+            blocked = True
+            user = None
+        else:
+            blocked = False
+            user = await accounts.authenticate(session, username, password)
+            if user is None:
+                await accounts.record_login_failure(session, username, ip)
+            else:
+                await accounts.clear_login_failures(session, username, ip)
+                accounts.audit(session, user.username, "login", ip)
+    if blocked:
+        return render(request, "console/login.html", None, status_code=429, next=_safe_next(next),
+                      username=username, error=THROTTLED)
+    if user is None:
+        return render(request, "console/login.html", None, status_code=401, next=_safe_next(next),
+                      username=username, error="用户名或密码错误")
+    start_session(request, user.id)
+    return see_other(_safe_next(next))
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return see_other("/console/login")
