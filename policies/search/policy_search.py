@@ -27,6 +27,9 @@ from policies.search.synonyms import SYNONYM_WEIGHT, SynonymExpander, SynonymTab
 QUESTION_WORDS_FILE = Path(__file__).resolve().parent / "question_words.txt"
 # Enough tokens for any real question; a pasted article is cut here, not scored in full.
 MAX_QUERY_TOKENS = 32
+SUBWORD_WEIGHT = 0.35
+# A single character (钱, 交, 领) says little about which policy is meant.
+SINGLE_CHAR_FACTOR = 0.5
 
 
 def load_question_words(path: Path = QUESTION_WORDS_FILE) -> frozenset[str]:
@@ -103,7 +106,12 @@ class PolicySearch:
     def query_terms(self, text: str) -> tuple[list[str], list[QueryTerm]]:
         typed = [t for t in self.tokenize(text) if t not in self.question_words]
         typed = list(dict.fromkeys(typed))[:MAX_QUERY_TOKENS]
-        return typed, self.expander.expand(text, typed)
+        terms = self.expander.expand(text, typed)
+        # Search mode also emits the pieces of a word (租房 inside 公租房); they help recall
+        # but must not outweigh the word the resident typed.
+        pieces = {t for t in typed if any(t != longer and t in longer for longer in typed)}
+        return typed, [QueryTerm(t.token, SUBWORD_WEIGHT) if t.token in pieces and not t.origin else t
+                       for t in terms]
 
     def search(self, raw: object, *, limit: int = 10, filters: SearchFilters = NO_FILTERS) -> SearchResult:
         """Never raises on any input; an empty result has no hits and coverage 0."""
@@ -140,18 +148,33 @@ class PolicySearch:
         return (named + [h for h in scored if h.policy_id not in seen])[:limit]
 
     def coverage(self, policy_id: int, result: SearchResult) -> float:
-        """IDF-weighted share of the typed words that the policy contains itself or through a
-        synonym. A word no policy contains (护照, a typo) weighs the most, so a question
-        about something the library does not cover gets a low value."""
-        total = covered = 0.0
+        """IDF-weighted share of the question's words that the policy contains, itself or
+        through a synonym. Words are the longest typed tokens (公租房, not also 租房); a word
+        found only through its pieces counts for the share of its characters they cover.
+        A word no policy contains (护照, 驾照) weighs the most, so a question about something
+        the library does not cover gets a low value."""
+        typed = result.typed_tokens
         expansions = [t for t in result.terms if t.origin and t.weight >= SYNONYM_WEIGHT]
-        for token in result.typed_tokens:
-            weight = self.index.idf(token)
+
+        def found(token: str) -> bool:
+            return self.index.contains_term(policy_id, token) or any(
+                token in t.origin and self.index.contains_term(policy_id, t.token) for t in expansions)
+
+        total = covered = 0.0
+        for word in typed:
+            if any(word != longer and word in longer for longer in typed):
+                continue
+            weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0)
             total += weight
-            if self.index.contains_term(policy_id, token) or any(
-                token in t.origin and self.index.contains_term(policy_id, t.token) for t in expansions
-            ):
+            if found(word):
                 covered += weight
+                continue
+            chars = [False] * len(word)
+            for piece in typed:
+                if piece != word and piece in word and found(piece):
+                    start = word.find(piece)
+                    chars[start : start + len(piece)] = [True] * len(piece)
+            covered += weight * sum(chars) / len(word)
         return covered / total if total else 0.0
 
     def facets(self, raw: object = "", filters: SearchFilters = NO_FILTERS) -> Facets:

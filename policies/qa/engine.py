@@ -1,0 +1,237 @@
+"""The Q&A engine: one per process, built at start-up from stored tokens, kept up to date
+one policy or FAQ at a time, answering questions in memory.
+
+    engine = await QaEngine.load(session)              # start-up, no re-tokenising
+    await engine.refresh_policy(session, policy_id)    # after publish / amend / repeal / expire commits
+    engine.ask("公租房谁能申请")                         # -> Answer (not logged; see service.answer)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.settings import get_settings
+from policies.qa import store, texts
+from policies.qa.cards import PolicyCard, with_faq_field
+from policies.qa.faq_match import FaqMatch, FaqMatcher
+from policies.qa.models import AnswerKind
+from policies.qa.passage import best_passage
+from policies.qa.views import Answer, FaqView, PolicyRef
+from policies.search.document import NO_FILTERS, Facets, Hit, SearchFilters
+from policies.search.normalize import MAX_QUERY_CHARS
+from policies.search.policy_search import PolicyEntry, PolicySearch, SearchResult, load_question_words
+from policies.search.synonyms import SynonymTable
+from policies.views import PolicyView
+
+# Tuned on bench/data/qa (see bench/qa_eval.py): below this share of the question's weight
+# found in the best policy, the library does not answer the question.
+MIN_POLICY_COVERAGE = 0.5
+FAQ_CONFIDENT = 0.75
+# Other hits scoring at least this share of the best are shown as alternatives.
+AMBIGUOUS_RATIO = 0.6
+MAX_ALTERNATIVES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RankedPolicy:
+    policy: PolicyRef
+    hit: Hit
+
+
+def default_tokenize() -> Callable[[str], list[str]]:
+    from policies.text.tokenizer import get_tokenizer
+
+    return get_tokenizer().query_tokens
+
+
+class QaEngine:
+    def __init__(self, search: PolicySearch, faqs: FaqMatcher, *, phone: str | None = None) -> None:
+        self.search_engine = search
+        self.faqs = faqs
+        self.phone = phone if phone is not None else get_settings().consultation_phone
+        self._cards: dict[int, PolicyCard] = {}
+        self._faqs_of_policy: dict[int, set[int]] = {}
+
+    # ----- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        cards: Iterable[PolicyCard],
+        faqs: Iterable[FaqView] = (),
+        *,
+        tokenize: Callable[[str], list[str]] | None = None,
+        phone: str | None = None,
+        synonyms: SynonymTable | None = None,
+    ) -> QaEngine:
+        question_words = load_question_words()
+        matcher = FaqMatcher(question_words)
+        faq_list = list(faqs)
+        faq_tokens: dict[int, list[str]] = {}
+        faqs_of_policy: dict[int, set[int]] = {}
+        for faq in faq_list:
+            matcher.put(faq)
+            for policy_id in faq.policy_ids:
+                faqs_of_policy.setdefault(policy_id, set()).add(faq.id)
+                faq_tokens.setdefault(policy_id, []).extend(t for ts in faq.phrasing_tokens for t in ts)
+        released = [c for c in cards if c.is_released]
+        search = PolicySearch.build(
+            tokenize or default_tokenize(),
+            ((c.document(faq_tokens.get(c.policy_id, ())), PolicyEntry(c.title, c.doc_no)) for c in released),
+            synonyms=synonyms, question_words=question_words,
+        )
+        engine = cls(search, matcher, phone=phone)
+        engine._cards = {c.policy_id: c for c in released}
+        engine._faqs_of_policy = faqs_of_policy
+        return engine
+
+    @classmethod
+    async def load(cls, session: AsyncSession, **kwargs: object) -> QaEngine:
+        """Start-up path: every released policy and FAQ from their stored tokens."""
+        cards = await store.load_policy_cards(session)
+        faqs = await store.load_faqs(session)
+        return cls.build(cards, faqs, **kwargs)  # type: ignore[arg-type]
+
+    # ----- keeping up to date -----------------------------------------------------------------
+
+    def put_policy(self, card: PolicyCard) -> None:
+        """Index a released policy (or replace it); a card that is not released is removed."""
+        if not card.is_released:
+            self.remove_policy(card.policy_id)
+            return
+        self._cards[card.policy_id] = card
+        self.search_engine.add_or_replace(card.document(self._faq_tokens(card.policy_id)),
+                                          PolicyEntry(card.title, card.doc_no))
+
+    def remove_policy(self, policy_id: int) -> bool:
+        self._cards.pop(policy_id, None)
+        return self.search_engine.remove(policy_id)
+
+    async def refresh_policy(self, session: AsyncSession, policy_id: int) -> None:
+        """Re-read one policy from its stored tokens: the call after publish, amend, repeal,
+        expiry or deletion commits. Costs about a millisecond; no other policy is touched."""
+        cards = await store.load_policy_cards(session, [policy_id])
+        if cards:
+            self.put_policy(cards[0])
+        else:
+            self.remove_policy(policy_id)
+
+    def on_policy_changed(self, view: PolicyView) -> bool:
+        """Status-only changes (repeal, expiry) from a PolicyView, without a database read.
+        Returns False when the text may have changed or the policy is not indexed: then call
+        `refresh_policy`."""
+        card = self._cards.get(view.id)
+        if card is None or card.title != view.title:
+            return False
+        if view.status not in ("published", "expired", "repealed"):
+            self.remove_policy(view.id)
+            return True
+        self._cards[view.id] = card.with_status(view.status)
+        return self.search_engine.set_status(view.id, view.status)
+
+    def put_faq(self, faq: FaqView) -> None:
+        old = self.faqs.get(faq.id)
+        self.faqs.put(faq)
+        self._relink_faq(faq.id, old.policy_ids if old else (), faq.policy_ids)
+
+    def remove_faq(self, faq_id: int) -> bool:
+        old = self.faqs.get(faq_id)
+        if old is None:
+            return False
+        self.faqs.remove(faq_id)
+        self._relink_faq(faq_id, old.policy_ids, ())
+        return True
+
+    async def refresh_faq(self, session: AsyncSession, faq_id: int) -> None:
+        entry = await store.faq_by_id(session, faq_id)
+        if entry is None:
+            self.remove_faq(faq_id)
+        else:
+            self.put_faq(store.faq_view(entry))
+
+    def _relink_faq(self, faq_id: int, old: Iterable[int], new: Iterable[int]) -> None:
+        new_set = set(new)
+        for policy_id in set(old) - new_set:
+            self._faqs_of_policy.get(policy_id, set()).discard(faq_id)
+        for policy_id in new_set:
+            self._faqs_of_policy.setdefault(policy_id, set()).add(faq_id)
+        for policy_id in set(old) | new_set:
+            doc = self.search_engine.index.document(policy_id)
+            if doc is not None:
+                self.search_engine.index.add_or_replace(with_faq_field(doc, self._faq_tokens(policy_id)))
+
+    def _faq_tokens(self, policy_id: int) -> list[str]:
+        tokens: list[str] = []
+        for faq_id in sorted(self._faqs_of_policy.get(policy_id, ())):
+            faq = self.faqs.get(faq_id)
+            if faq is not None:
+                tokens.extend(t for phrasing in faq.phrasing_tokens for t in phrasing)
+        return tokens
+
+    # ----- reading ----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.search_engine)
+
+    def card(self, policy_id: int) -> PolicyCard | None:
+        return self._cards.get(policy_id)
+
+    def rank(self, question: object, *, limit: int = 10, filters: SearchFilters = NO_FILTERS) -> SearchResult:
+        return self.search_engine.search(question, limit=limit, filters=filters)
+
+    def search(self, query: object, *, limit: int = 20, filters: SearchFilters = NO_FILTERS) -> list[RankedPolicy]:
+        """For the public search API: ranked policies with the filters of the library page."""
+        result = self.rank(query, limit=limit, filters=filters)
+        return [RankedPolicy(self._cards[h.policy_id].ref, h) for h in result.hits if h.policy_id in self._cards]
+
+    def facets(self, query: object = "", filters: SearchFilters = NO_FILTERS) -> Facets:
+        return self.search_engine.facets(query, filters)
+
+    def ask(self, question: object) -> Answer:
+        """Answer in memory; never raises. `policies.qa.service.answer` also logs it."""
+        result = self.rank(question)
+        query = result.query
+        if not query.text or not (query.has_han or result.hits):
+            return Answer(kind=AnswerKind.INVALID, question=query.text, text=texts.ASK_IN_CHINESE)
+        top = result.top
+        faq = None if (top is not None and top.exact) else self.faqs.match(
+            result.typed_tokens, result.terms, self.search_engine.index.idf)
+        if faq is not None and faq.score >= FAQ_CONFIDENT:
+            answer = self._faq_answer(query.text, faq)
+        elif top is not None and result.coverage >= MIN_POLICY_COVERAGE:
+            answer = self._policy_answer(query.text, result)
+        else:
+            answer = Answer(kind=AnswerKind.NOT_FOUND, question=query.text, phone=self.phone,
+                            text=texts.not_found(query.text, self.phone),
+                            confidence=max(result.coverage, faq.score if faq else 0.0))
+        if query.truncated:
+            answer = _with_note(answer, texts.TRUNCATED.format(limit=MAX_QUERY_CHARS))
+        return answer
+
+    def _faq_answer(self, question: str, match: FaqMatch) -> Answer:
+        policies = tuple(self._cards[p].ref for p in match.faq.policy_ids if p in self._cards)
+        return Answer(kind=AnswerKind.FAQ, question=question, text=texts.faq_answer(match.faq.answer, policies),
+                      policy=policies[0] if policies else None, alternatives=policies[1:],
+                      faq_id=match.faq.id, faq_answer=match.faq.answer, confidence=match.score)
+
+    def _policy_answer(self, question: str, result: SearchResult) -> Answer:
+        top = result.hits[0]
+        card = self._cards[top.policy_id]
+        passage = best_passage(card, result.terms, self.search_engine.index.idf)
+        alternatives = tuple(
+            self._cards[h.policy_id].ref
+            for h in result.hits[1:]
+            if h.policy_id in self._cards and (h.exact if top.exact else h.score >= AMBIGUOUS_RATIO * top.score)
+        )[:MAX_ALTERNATIVES]
+        return Answer(kind=AnswerKind.POLICY, question=question, policy=card.ref, passage=passage,
+                      alternatives=alternatives, confidence=result.coverage,
+                      text=texts.policy_answer(card.ref, passage, alternatives))
+
+
+def _with_note(answer: Answer, note: str) -> Answer:
+    return Answer(kind=answer.kind, question=answer.question, text=f"{answer.text}\n{note}", policy=answer.policy,
+                  passage=answer.passage, alternatives=answer.alternatives, faq_id=answer.faq_id,
+                  faq_answer=answer.faq_answer, confidence=answer.confidence, phone=answer.phone)
