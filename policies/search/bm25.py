@@ -279,10 +279,12 @@ class BM25Index:
         if candidates.size == 0:
             return []
         if candidates.size > limit:
-            top = np.argpartition(-ranked[candidates], limit - 1)[:limit]
-            candidates = candidates[top]
+            # Keep every candidate tied with the last place, so the cut does not depend on slots.
+            kth = np.partition(ranked[candidates], candidates.size - limit)[candidates.size - limit]
+            candidates = candidates[ranked[candidates] >= kth - 1e-9]
         # Ties broken by policy id so the order is deterministic and rebuild-independent.
         order = sorted(candidates.tolist(), key=lambda s: (-round(float(ranked[s]), 9), self._docs[s].policy_id))
+        order = order[:limit]
         terms = [item if isinstance(item, str) else item.token for item in query]
         hits = []
         for slot in order:
