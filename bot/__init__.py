@@ -1,0 +1,2 @@
+"""Conversations: Telegram (aiogram), WeChat official account (wechatpy) and web chat, all
+talking to one channel-agnostic dialogue core (`bot.dialogue`)."""

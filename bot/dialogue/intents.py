@@ -1,0 +1,87 @@
+"""Plain-text intents (订阅, 退订, 我的订阅, 最新, 帮助, 暂停, 恢复, 设置) and Telegram commands.
+
+WeChat and the web chat take the intents as words; Telegram also as /commands. Anything that
+is no intent is a question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Intent:
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    MY = "my"
+    LATEST = "latest"
+    HELP = "help"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SETUP = "setup"
+    QUESTION = "question"
+
+
+# Whole-message words. Order matters for prefixes: longer words first.
+EXACT = {
+    "我的订阅": Intent.MY, "我的": Intent.MY, "查看订阅": Intent.MY, "订阅情况": Intent.MY,
+    "最新": Intent.LATEST, "最新政策": Intent.LATEST, "最近政策": Intent.LATEST,
+    "帮助": Intent.HELP, "菜单": Intent.HELP, "?": Intent.HELP, "？": Intent.HELP, "help": Intent.HELP,
+    "暂停": Intent.PAUSE, "暂停推送": Intent.PAUSE,
+    "恢复": Intent.RESUME, "恢复推送": Intent.RESUME, "继续推送": Intent.RESUME,
+    "设置": Intent.SETUP, "重新设置": Intent.SETUP, "开始": Intent.SETUP,
+    "全部退订": Intent.UNSUBSCRIBE,
+}
+EXACT_WITH_ARGUMENT = {"全部订阅": (Intent.SUBSCRIBE, "全部")}
+# Words that start a message and take arguments ("订阅 就业创业", "退订 税费优惠").
+PREFIXES = (
+    ("取消订阅", Intent.UNSUBSCRIBE),
+    ("订阅主题", Intent.SUBSCRIBE),
+    ("退订", Intent.UNSUBSCRIBE),
+    ("订阅", Intent.SUBSCRIBE),
+)
+COMMANDS = {
+    "start": Intent.SETUP, "subscribe": Intent.SUBSCRIBE, "unsubscribe": Intent.UNSUBSCRIBE, "my": Intent.MY,
+    "latest": Intent.LATEST, "help": Intent.HELP, "pause": Intent.PAUSE, "resume": Intent.RESUME,
+}
+# A prefix word followed by more text is an intent only if the text is short: "订阅就业创业" is,
+# "订阅号上的政策怎么看不到了" is a question.
+MAX_ARGUMENT_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Parsed:
+    intent: str
+    rest: str = ""
+
+
+def parse(text: str) -> Parsed:
+    words = " ".join(text.replace("\u3000", " ").split())
+    if not words:
+        return Parsed(Intent.QUESTION, "")
+    found = EXACT.get(words) or EXACT.get(words.lower())
+    if found:
+        return Parsed(found)
+    if words in EXACT_WITH_ARGUMENT:
+        return Parsed(*EXACT_WITH_ARGUMENT[words])
+    for prefix, intent in PREFIXES:
+        if words.startswith(prefix):
+            after = words[len(prefix):]
+            rest = after.strip(" ：:")
+            if len(rest) > MAX_ARGUMENT_CHARS or rest.endswith(("?", "？", "吗", "呢")):
+                break
+            # Glued to the prefix ("订阅就业创业") it must name topics; separated ("订阅 光伏")
+            # it may also be a keyword.
+            separated = after[:1] in (" ", "：", ":")
+            if not rest or separated or _names_topics(rest):
+                return Parsed(intent, rest)
+            break
+    return Parsed(Intent.QUESTION, words)
+
+
+def _names_topics(rest: str) -> bool:
+    from bot.dialogue.subscribing import ALL_WORDS, resolve_topics, split_words
+
+    if rest.lower() in ALL_WORDS:
+        return True
+    found, unknown = resolve_topics(split_words(rest))
+    return bool(found) and not unknown

@@ -1,0 +1,61 @@
+"""Buttons under a pushed policy: 确认收到, 退订此类, 转发给会员."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.dialogue import menus
+from bot.dialogue.context import Turn
+from bot.dialogue.deliveries import delivered_policy
+from bot.dialogue.replies import Reply
+from bot.dialogue.subscribing import topic_names
+from core.errors import Forbidden, NotFound
+from policies import service as policies
+from push import service as push
+from subscriptions import service as subscriptions
+
+
+async def acknowledge(turn: Turn, delivery_id: int | None) -> list[Reply]:
+    if delivery_id is None:
+        return [Reply(texts.STALE_BUTTON)]
+    try:
+        first = await push.acknowledge(turn.session, delivery_id, by_address=turn.address)
+    except NotFound:
+        return [Reply(texts.DELIVERY_GONE, notice=texts.DELIVERY_GONE)]
+    except Forbidden:
+        return [Reply(texts.ACK_NOT_YOURS, notice=texts.ACK_NOT_YOURS)]
+    text = texts.ACKNOWLEDGED if first else texts.ALREADY_ACKNOWLEDGED
+    return [Reply(text, notice=text)]
+
+
+async def unsubscribe_like_this(turn: Turn, delivery_id: int | None) -> list[Reply]:
+    """Stop the topics of the pushed policy that this subscriber is subscribed to."""
+    delivered = await delivered_policy(turn.session, delivery_id) if delivery_id is not None else None
+    if delivered is None or delivered.address != turn.address:
+        return [Reply(texts.DELIVERY_GONE, menus.main_menu(turn.subscriber))]
+    try:
+        policy = await policies.get_policy(turn.session, delivered.policy_id)
+    except NotFound:
+        return [Reply(texts.DELIVERY_GONE, menus.main_menu(turn.subscriber))]
+    mine = [t for t in policy.topics if t in turn.subscriber.topics]
+    if turn.subscriber.all_topics:
+        # Subscribed to everything: keep the rest, drop only these topics.
+        others = [t for t in menus.offered_topics(turn.subscriber) if t.code not in policy.topics]
+        turn.subscriber = await subscriptions.unsubscribe_all(turn.session, turn.subscriber.id)
+        turn.subscriber = await subscriptions.subscribe_topics(turn.session, turn.subscriber.id,
+                                                               [t.code for t in others])
+        mine = list(policy.topics)
+    else:
+        for code in mine:
+            turn.subscriber = await subscriptions.unsubscribe_topic(turn.session, turn.subscriber.id, code)
+    if not mine:
+        return [Reply(texts.UNSUB_FROM_PUSH_NONE, menus.my_menu(turn.subscriber))]
+    text = texts.UNSUB_FROM_PUSH.format(names=topic_names(mine))
+    return [Reply(text, menus.main_menu(turn.subscriber), notice=text[:60])]
+
+
+async def forward_to_members(turn: Turn, delivery_id: int | None) -> list[Reply]:
+    """The relay flow belongs to the relay issue; until then, pressing it acknowledges."""
+    replies = await acknowledge(turn, delivery_id)
+    if replies[0].text in (texts.ACKNOWLEDGED, texts.ALREADY_ACKNOWLEDGED):
+        return [Reply(texts.FORWARD_COMING, notice=texts.ACKNOWLEDGED)]
+    return replies

@@ -1,0 +1,31 @@
+"""What every front end shares: the dialogue (with its answerer) and the settings it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.dialogue.answers import Answerer, EngineAnswerer
+from bot.dialogue.core import Dialogue
+from core.db import Database
+from core.settings import Settings
+
+
+@dataclass
+class BotServices:
+    db: Database
+    settings: Settings
+    dialogue: Dialogue
+
+    @property
+    def phone(self) -> str:
+        return self.settings.consultation_phone
+
+
+def build_services(db: Database, settings: Settings, *, answerer: Answerer | None = None) -> BotServices:
+    """One per process: the Q&A engine inside the answerer is loaded once and shared."""
+    dialogue = Dialogue(
+        answerer or EngineAnswerer(settings.consultation_phone),
+        base_url=settings.effective_public_base_url,
+        phone=settings.consultation_phone,
+    )
+    return BotServices(db, settings, dialogue)

@@ -1,0 +1,195 @@
+"""Every Chinese sentence the bots say, in one place.
+
+Rules: short, plain words, and each reply ends by telling the reader what they can do next.
+Strings are plain text; each front end escapes or formats them for its channel.
+"""
+
+from __future__ import annotations
+
+# --- buttons --------------------------------------------------------------------------------
+
+BTN_RESIDENT = "居民"
+BTN_ENTERPRISE = "企业"
+BTN_HUB = "园区或协会"
+BTN_SKIP = "跳过"
+BTN_DONE = "完成"
+BTN_ALL_TOPICS = "全部主题"
+BTN_WHOLE_COUNTY = "只看全县政策"
+BTN_IMMEDIATE = "有新政策立即推送"
+BTN_DAILY = "每天汇总一次"
+BTN_WEEKLY = "每周汇总一次"
+BTN_MY = "我的订阅"
+BTN_LATEST = "最新政策"
+BTN_SUBSCRIBE = "订阅主题"
+BTN_SETTINGS = "重新设置"
+BTN_HELP = "帮助"
+BTN_PAUSE = "暂停推送"
+BTN_RESUME = "恢复推送"
+BTN_UNSUBSCRIBE_ALL = "全部退订"
+BTN_USEFUL = "👍 有用"
+BTN_NOT_USEFUL = "👎 没用"
+BTN_ASK = "我要咨询"
+BTN_OPEN_PAGE = "查看全文"
+BTN_FREQUENCY = "推送方式"
+CHECKED = "✅ "
+
+# --- start and onboarding --------------------------------------------------------------------
+
+WELCOME_NEW = (
+    "您好，欢迎使用泾源县“政策直达”！\n"
+    "订阅后，与您相关的新政策会第一时间推送给您；有不明白的地方，直接发问题给我即可。\n"
+    "先花半分钟做个设置（每一步都可以跳过，以后随时能改）。"
+)
+SETUP_AGAIN = "好的，我们重新设置一下（每一步都可以跳过）。"
+WELCOME_BACK = "欢迎回来！您可以查看订阅、看看最新政策，或直接发送您的问题。"
+ASK_KIND = "第1步：您是？"
+ASK_TOWNSHIP = "第2步：您在哪个乡镇？选择后也会收到本乡镇的政策。"
+ASK_TOPICS = "第3步：您关心哪些政策？可多选，点一下选中，再点一下取消，选好后点“完成”。"
+TOPICS_MENU = "请选择您关心的政策主题（可多选，点一下选中，再点一下取消），选好后点“完成”。"
+ASK_FREQUENCY = "第4步：您希望多久收到一次推送？"
+FREQUENCY_MENU = "您希望多久收到一次推送？"
+ASK_CREDIT_CODE = (
+    "最后一步（可跳过）：登记企业后，我们会按企业情况推荐适用政策。\n"
+    "请发送：统一社会信用代码 企业名称，例如：\n91640424MA76XXXXXX 泾源县某某农业有限公司"
+)
+HUB_NOTE = (
+    "园区、协会的联系人需由县政务公开办在后台登记，登记后即可向会员转达政策。"
+    "您现在可以先按主题订阅。"
+)
+ONBOARDING_DONE = "设置完成！以下是您的订阅：\n{summary}"
+NEXT_STEPS = "接下来：发送问题直接咨询，或点“最新政策”看看近期发布的政策。"
+SKIPPED = "已跳过。"
+CREDIT_CODE_BAD = "{problem}\n请重新发送“统一社会信用代码 企业名称”，或点“跳过”。"
+CREDIT_CODE_NEEDS_NAME = "还需要企业名称。请发送：统一社会信用代码 企业名称（用空格隔开），或点“跳过”。"
+ENTERPRISE_SAVED = "已登记企业：{name}。符合贵企业条件的政策也会推荐给您。"
+
+# --- subscriptions ---------------------------------------------------------------------------
+
+SUBSCRIBED_TOPICS = "已订阅：{names}。\n发送“我的订阅”查看全部设置，或继续选择主题。"
+SUBSCRIBED_ALL = "已订阅全部政策主题。有新政策会推送给您。发送“我的订阅”可查看或修改。"
+TOPIC_ON = "已选中：{name}"
+TOPIC_OFF = "已取消：{name}"
+UNKNOWN_TOPIC = "没有找到主题“{words}”。可选主题：{names}。\n请重新发送，例如“订阅 就业创业”。"
+UNSUBSCRIBED_ALL = (
+    "已退订全部政策，您不会再收到推送。\n"
+    "想重新订阅，发送“订阅”即可；只想暂时不收，可以发送“暂停”。"
+)
+UNSUBSCRIBED_TOPIC = "已退订主题：{name}。发送“我的订阅”查看剩余订阅，发送“订阅”可重新选择。"
+NOT_SUBSCRIBED_TOPIC = "您没有订阅“{name}”，无需退订。发送“我的订阅”查看当前订阅。"
+PAUSED = "已暂停推送，订阅内容都保留着。想恢复时发送“恢复”即可。"
+RESUMED = "已恢复推送。有新政策会按您的设置推送给您。"
+FREQUENCY_SET = "好的，{label}。"
+TOWNSHIP_SET = "已设置乡镇：{name}。"
+WHOLE_COUNTY_SET = "好的，只接收全县范围的政策。"
+KIND_SET = "好的，您是{label}。"
+MY_SUBSCRIPTIONS_HEADER = "您的订阅："
+
+# --- latest and policy cards -----------------------------------------------------------------
+
+LATEST_HEADER_FOR_YOU = "与您订阅相关的最新政策："
+LATEST_HEADER_ALL = "最新发布的政策："
+LATEST_EMPTY = "暂时还没有发布的政策。有新政策时会推送给您；也可以直接发送问题咨询。"
+LATEST_LINE = "{n}. 《{title}》{doc_no}\n   {link}"
+LATEST_FOOTER = "点标题下方的按钮查看详情，或直接发送您的问题。"
+LATEST_NOTE_NO_MATCH = "您订阅的主题下暂时没有新政策，先为您列出全县最新政策："
+CARD_TITLE = "《{title}》"
+CARD_FACTS = "文号：{doc_no}｜发文机关：{agency}｜状态：{validity}"
+CARD_LINK = "全文和解读：{link}"
+CARD_NOT_VALID = "注意：该政策{validity}，内容仅供参考。"
+CARD_NEXT = "对这项政策有疑问？直接发送您的问题，例如“{example}”。"
+NO_DOC_NO = "无"
+POLICY_GONE = "这项政策已不存在（可能已被撤回）。发送“最新”查看最新政策，或直接发送您的问题。"
+INTERPRETATION_HEADER = "政策解读：《{title}》"
+INTERPRETATION_MISSING = "这项政策的解读还在编写中，请先查看全文：{link}"
+INTERPRETATION_PHONE = "解读单位：{unit}，咨询电话：{phone}"
+
+# --- questions -------------------------------------------------------------------------------
+
+ANSWER_FROM = "根据《{title}》（{facts}）："
+ANSWER_LINK = "详情：{link}"
+ANSWER_NOT_VALID = "注意：该政策{validity}，内容仅供参考。"
+ANSWER_ALTERNATIVES = "您可能还想了解："
+ANSWER_ALTERNATIVE_LINE = "{n}. 《{title}》（{validity}）{link}"
+ANSWER_FAQ_BASIS = "依据：《{title}》（{facts}）{link}"
+ANSWER_NEXT = "这个回答有帮助吗？也可以继续提问。"
+NOT_FOUND = (
+    "抱歉，没有找到能回答“{question}”的政策。\n"
+    "您可以换个说法再问，或拨打政策咨询电话 {phone}。"
+)
+NOT_FOUND_LOGGED = "您的问题已记录，我们会转交相关部门。"
+ASK_IN_CHINESE = "请用中文简要描述您想了解的政策，例如“公租房谁能申请”“创业补贴怎么申请”。"
+FEEDBACK_THANKS_USEFUL = "感谢反馈！还有问题可以继续问我。"
+FEEDBACK_THANKS_NOT_USEFUL = "感谢反馈，我们会改进。您可以换个说法再问，或拨打政策咨询电话 {phone}。"
+FEEDBACK_UNKNOWN = "这条回答已过期，无法评价。请直接发送您的问题。"
+ASK_ABOUT_POLICY = "请直接发送您关于《{title}》的问题，例如“谁可以申请”“怎么办理”。也可拨打咨询电话 {phone}。"
+ANSWER_LATER = "问题已收到，正在查找，稍后把答案发给您。"
+
+# --- pushed messages -------------------------------------------------------------------------
+
+ACKNOWLEDGED = "已确认收到，谢谢！如有疑问，直接发送问题即可。"
+ALREADY_ACKNOWLEDGED = "您已确认过这条推送。如有疑问，直接发送问题即可。"
+ACK_NOT_YOURS = "只能确认发给您本人的推送。"
+DELIVERY_GONE = "这条推送已过期或不存在。发送“最新”查看最新政策。"
+UNSUB_FROM_PUSH = "已退订主题：{names}。以后不会再收到这类政策。发送“订阅”可重新选择。"
+UNSUB_FROM_PUSH_NONE = "这条政策是按您的企业情况或关键词推荐的。发送“退订”可取消全部推送，或发送“我的订阅”查看设置。"
+FORWARD_COMING = "已为您确认收到。向会员转达的功能即将上线，届时可在这里一键转发并查看会员阅读情况。"
+
+# --- hubs ------------------------------------------------------------------------------------
+
+HUB_JOINED = "您的企业已加入“{hub}”。以后该园区或协会转达的政策也会发给您。"
+HUB_INVITE_BAD = "邀请链接无效或已过期，请向园区或协会重新索取。您也可以先发送“订阅”按主题订阅。"
+HUB_NEEDS_ENTERPRISE = "加入“{hub}”前需要先登记企业信息。\n" + ASK_CREDIT_CODE.split("\n", 1)[1]
+
+# --- help and bad input ----------------------------------------------------------------------
+
+HELP = (
+    "政策直达可以：\n"
+    "· 订阅：选择关心的政策主题，有新政策自动推送（发送“订阅”，或“订阅 就业创业”）\n"
+    "· 我的订阅：查看和修改订阅\n"
+    "· 最新：看看与您相关的最新政策\n"
+    "· 退订：取消全部订阅（“退订 主题名”只取消一个主题）\n"
+    "· 暂停 / 恢复：暂时不收推送，订阅保留\n"
+    "· 设置：重新选择身份、乡镇、主题和推送方式\n"
+    "· 直接发送问题，例如“创业补贴怎么申请”，我会找到相关政策回答您\n"
+    "政策咨询电话：{phone}"
+)
+TELEGRAM_COMMANDS = {
+    "start": "开始 / 设置",
+    "subscribe": "订阅政策主题",
+    "my": "我的订阅",
+    "unsubscribe": "退订",
+    "latest": "最新政策",
+    "help": "帮助",
+}
+UNKNOWN_COMMAND = (
+    "没有“{command}”这个命令。可用命令：/subscribe 订阅、/my 我的订阅、/latest 最新、/help 帮助；"
+    "也可以直接发送问题。"
+)
+EMPTY_MESSAGE = "没有收到文字内容。请直接发送您的问题，或发送“帮助”查看能做什么。"
+TOO_LONG = "消息太长了（超过{limit}字）。请用一两句话描述您的问题，例如“创业补贴怎么申请”。"
+NON_TEXT = {
+    "voice": "暂时听不懂语音，请用文字发送您的问题，例如“创业补贴怎么申请”。",
+    "image": "暂时看不懂图片，请用文字描述您的问题，例如“公租房谁能申请”。",
+    "sticker": "收到您的表情啦！有政策方面的问题，请直接用文字发送给我。",
+}
+NON_TEXT_DEFAULT = "暂时只能处理文字消息。请用文字发送您的问题，或发送“帮助”查看能做什么。"
+STALE_BUTTON = "这个按钮已失效。发送“帮助”查看能做什么，或直接发送您的问题。"
+SOMETHING_WRONG = "抱歉，系统暂时出了点问题，您的订阅不受影响。请稍后再试，或拨打政策咨询电话 {phone}。"
+OPTIONS_HINT = "回复数字即可选择："
+OPTION_LINE = "{n}. {label}"
+BAD_OPTION = "没有第{n}项。请回复列表中的数字，或直接发送您的问题。"
+
+# --- WeChat ----------------------------------------------------------------------------------
+
+WECHAT_MENU = {
+    "订阅": "SUBSCRIBE",
+    "我的订阅": "MY",
+    "最新政策": "LATEST",
+    "帮助": "HELP",
+}
+WECHAT_MENU_GROUP = "政策服务"
+
+# --- web chat --------------------------------------------------------------------------------
+
+WEB_TITLE = "政策直达 · 网上咨询"
+WEB_INBOX_EMPTY = "还没有推送。订阅后，与您相关的新政策会出现在这里。"
