@@ -102,20 +102,17 @@ def _normalise(text: str) -> str:
 # --------------------------------------------------------------------------- patterns
 
 # A number must not continue a digit run on either side; `*` counts as a digit so that the
-# digits a mask keeps stay glued to their mask.
-_NOT_AFTER_DIGIT = r"(?<![0-9*])"
-_NOT_BEFORE_DIGIT = r"(?![0-9*])"
+# digits a mask keeps stay glued to their mask. Digits glued to Latin letters, `@` or a
+# leading `.` belong to a code, a host name or an e-mail address, not to a person.
+_NOT_AFTER_DIGIT = r"(?<![0-9A-Za-z*@.])"
+_NOT_BEFORE_DIGIT = r"(?![0-9A-Za-z*@])"
 # Grouped numbers (138 1234 5678) must also not continue a *grouped* run.
-_NOT_AFTER_GROUP = r"(?<![0-9*])(?<![0-9*][ -])"
-_NOT_BEFORE_GROUP = r"(?![0-9*])(?![ -][0-9*])"
+_NOT_AFTER_GROUP = _NOT_AFTER_DIGIT + r"(?<![0-9*][ -])"
+_NOT_BEFORE_GROUP = _NOT_BEFORE_DIGIT + r"(?![ -][0-9*])"
 
-# An ID may be followed by letters only when it is not followed by its own check letter.
-_NOT_BEFORE_ID_CHAR = r"(?![0-9A-Za-z*])"
-_ID_18_PLAIN = re.compile(_NOT_AFTER_DIGIT + r"\d{17}[0-9Xx]" + _NOT_BEFORE_ID_CHAR)
-_ID_18_GROUPED = re.compile(
-    _NOT_AFTER_GROUP + r"\d{6} \d{8} \d{3}[0-9Xx]" + _NOT_BEFORE_ID_CHAR + _NOT_BEFORE_GROUP
-)
-_ID_15 = re.compile(_NOT_AFTER_DIGIT + r"\d{15}" + _NOT_BEFORE_ID_CHAR)
+_ID_18_PLAIN = re.compile(_NOT_AFTER_DIGIT + r"\d{17}[0-9Xx]" + _NOT_BEFORE_DIGIT)
+_ID_18_GROUPED = re.compile(_NOT_AFTER_GROUP + r"\d{6} \d{8} \d{3}[0-9Xx]" + _NOT_BEFORE_GROUP)
+_ID_15 = re.compile(_NOT_AFTER_DIGIT + r"\d{15}" + _NOT_BEFORE_DIGIT)
 _BANK_PLAIN = re.compile(_NOT_AFTER_DIGIT + r"\d{16,19}" + _NOT_BEFORE_DIGIT)
 _BANK_GROUPED = re.compile(_NOT_AFTER_GROUP + r"\d{4}(?: \d{4}){3}(?: \d{1,3})?" + _NOT_BEFORE_GROUP)
 _MOBILE_PREFIX = r"(?:(?:\+|00)?86[ -]?)?"
@@ -137,8 +134,8 @@ _PLATE_MIN_DIGITS = 2
 
 # The local part is bounded so that a long run of letters cannot make the scan quadratic.
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-*])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9*])"
+    r"(?<![A-Za-z0-9._%+\-*@])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9*@])"
 )
 # Official mailboxes of government bodies are published on purpose (信箱 in every footer).
 _PUBLIC_EMAIL_DOMAINS = (".gov.cn",)
@@ -168,19 +165,23 @@ _RANGE_BEFORE = re.compile(r"(?:至|到|起|[-—~～]) *$")
 
 _ADDRESS_KEYWORDS = "家庭住址|家庭地址|居住地址|现居住地|现住址|户籍地址|住址|家住|住在|现住"
 # Words that start a new field; an address that runs into them has ended.
-_ADDRESS_STOP_WORDS = "信用代码|纳税人识别号|身份证|电话|手机|联系|卡号|账号|帐号|出生|邮箱|姓名|性别|民族"
+_ADDRESS_STOP_WORDS = "|".join(
+    [_ADDRESS_KEYWORDS, "信用代码|纳税人识别号|身份证|电话|手机|联系|卡号|账号|帐号|出生|邮箱|姓名|性别|民族"]
+)
 _ADDRESS_STOP_CHARS = "的应须需要填写等或并请"
 _ADDRESS = re.compile(
     rf"(?:{_ADDRESS_KEYWORDS})[ :：]*(?:为|是|在|于)?[ :：]*"
-    rf"(?P<body>(?:(?!{_ADDRESS_STOP_WORDS})[^\W_{_ADDRESS_STOP_CHARS}]|[#\-]){{1,40}})",
+    # House numbers are short; a long digit run after 家住 is an ID or a phone, not an address.
+    rf"(?P<body>(?:(?!{_ADDRESS_STOP_WORDS}|\d{{7}})[^\W_{_ADDRESS_STOP_CHARS}]|[#\-]){{1,40}})",
 )
 _ADDRESS_THROUGH_LAST_DETAIL = re.compile(r".*(?:单元|[村组号室栋幢楼])")
 _ADDRESS_UNIT = re.compile(r"街道|单元|[省市县区乡镇路街巷村组号室栋幢楼]|\d+")
 _ADDRESS_MIN_UNITS = 2
 _ADDRESS_KEYWORD_HINT = re.compile(_ADDRESS_KEYWORDS)
-_TOWNSHIP_PREFIX = re.compile(r"[^村组号室栋幢楼*]+?(?:街道|镇|乡)(?![县市区旗])")
+# The part of an address a mask keeps never holds digits: those belong to the hidden detail.
+_TOWNSHIP_PREFIX = re.compile(r"[^村组号室栋幢楼*0-9]+?(?:街道|镇|乡)(?![县市区旗])")
 _ADMIN_PREFIX = re.compile(
-    r"(?:[^村组号室栋幢楼*]+?(?:省|自治区|自治州|州|盟|县|旗|市(?!场)|(?<![小社园校景])区))+"
+    r"(?:[^村组号室栋幢楼*0-9]+?(?:省|自治区|自治州|州|盟|县|旗|市(?!场)|(?<![小社园校景])区))+"
 )
 
 _CLAUSE_END = re.compile(r"[。！？；;!?\n]")
@@ -491,16 +492,33 @@ def find_pii(text: str) -> list[PiiFinding]:
     return findings
 
 
-def mask_pii(text: str) -> str:
-    """`text` with every finding replaced by its masked form."""
+def _replace_findings(text: str, findings: list[PiiFinding]) -> str:
     pieces: list[str] = []
     cursor = 0
-    for finding in find_pii(text):
+    for finding in findings:
         pieces.append(text[cursor : finding.start])
         pieces.append(finding.masked)
         cursor = finding.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+# Each pass hides characters for good, so a handful of passes always reaches a clean text.
+_MAX_MASK_PASSES = 8
+
+
+def mask_pii(text: str) -> str:
+    """`text` with every finding replaced by its masked form."""
+    masked = text
+    for _ in range(_MAX_MASK_PASSES):
+        findings = find_pii(masked)
+        if not findings:
+            break
+        # One pass is enough for every text the property test has produced; further passes
+        # are a safety net for an overlap nobody has thought of, where the candidate that
+        # lost could resurface from the characters a mask keeps.
+        masked = _replace_findings(masked, findings)
+    return masked
 
 
 def pii_report(text: str) -> list[str]:
