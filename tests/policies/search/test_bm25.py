@@ -71,7 +71,7 @@ def test_valid_policy_ranks_above_a_repealed_one_with_the_same_text() -> None:
         IndexedDocument(3, fields, status="expired"),
     ])
     hits = index.search(["公共租赁住房", "申请"])
-    assert [h.policy_id for h in hits][0] == 2
+    assert hits[0].policy_id == 2
     assert {h.policy_id for h in hits} == {1, 2, 3}  # still findable
     assert [h.is_valid for h in hits] == [True, False, False]
 
