@@ -102,9 +102,7 @@ async def test_pause_during_a_wait_is_honoured() -> None:
         await clock.sleep(0.5)
         limiter.pause_all(3.0)
 
-    times = await clock.run(
-        send_at(limiter, clock, "1"), send_at(limiter, clock, "2"), hit_429_at_half_a_second()
-    )
+    times = await clock.run(send_at(limiter, clock, "1"), send_at(limiter, clock, "2"), hit_429_at_half_a_second())
     assert times[:2] == [0.0, 3.5]
 
 
@@ -127,9 +125,7 @@ async def test_zero_per_chat_keeps_the_global_limit() -> None:
 async def test_wecom_robot_20_per_minute_per_webhook() -> None:
     clock = VirtualTime()
     limiter = wecom_robot_limiter(now=clock.now, sleep=clock.sleep)
-    times = await clock.run(
-        *(send_at(limiter, clock, "hook-a") for _ in range(21)), send_at(limiter, clock, "hook-b")
-    )
+    times = await clock.run(*(send_at(limiter, clock, "hook-a") for _ in range(21)), send_at(limiter, clock, "hook-b"))
     assert sorted(times[:21])[19:] == [0.0, 60.0]
     assert times[21] == 0.0
 
