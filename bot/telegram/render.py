@@ -1,0 +1,97 @@
+"""Dialogue replies as Telegram messages: escaped HTML text and inline keyboards."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.dialogue.replies import Reply
+from bot.telegram.callback_data import to_callback_data
+
+log = logging.getLogger(__name__)
+
+MAX_UTF16 = 4096
+NOTICE_MAX = 200  # answerCallbackQuery text limit
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_UTF16) -> list[str]:
+    """Pieces of at most `limit` UTF-16 units, cut at line ends where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if utf16_len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        while utf16_len(line) > limit:
+            pieces.append(line[: limit // 2])
+            line = line[limit // 2 :]
+        current = line
+    if current:
+        pieces.append(current)
+    return pieces or [text[:1] or "…"]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    rows: list[list[InlineKeyboardButton]] = []
+    for row in reply.buttons:
+        buttons = []
+        for b in row:
+            if b.action:
+                buttons.append(InlineKeyboardButton(text=b.label, callback_data=to_callback_data(b.action)))
+            elif b.url.startswith("https://"):
+                # Telegram refuses http:// and local URLs in buttons; the link is in the text anyway.
+                buttons.append(InlineKeyboardButton(text=b.label, url=b.url))
+        if buttons:
+            rows.append(buttons)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+async def send(bot: Bot, chat_id: int, reply: Reply) -> None:
+    # Every reply is plain text from the dialogue: escaping all of it escapes every user and
+    # department string, and our HTML parse mode can never be broken by a "<" in a title.
+    pieces = split_text(html.escape(reply.text, quote=False))
+    for n, piece in enumerate(pieces):
+        last = n == len(pieces) - 1
+        await bot.send_message(chat_id, piece, reply_markup=keyboard(reply) if last else None)
+
+
+async def edit(message: Message, reply: Reply) -> bool:
+    """Edit a bot message in place (multi-select menus); False when it cannot be edited."""
+    text = html.escape(reply.text, quote=False)
+    if utf16_len(text) > MAX_UTF16:
+        return False
+    try:
+        await message.edit_text(text, reply_markup=keyboard(reply))
+    except TelegramBadRequest as exc:
+        if "not modified" in exc.message:
+            return True
+        log.info("cannot edit message %s: %s", message.message_id, exc.message)
+        return False
+    return True
+
+
+async def answer_message(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
+    for reply in replies:
+        await send(bot, chat_id, reply)
+
+
+async def answer_callback(bot: Bot, query: CallbackQuery, replies: list[Reply]) -> None:
+    notice = next((r.notice for r in replies if r.notice), "")
+    await query.answer(notice[:NOTICE_MAX] or None)
+    message = query.message if isinstance(query.message, Message) else None
+    chat_id = message.chat.id if message else query.from_user.id
+    for n, reply in enumerate(replies):
+        if n == 0 and reply.replace and message is not None and await edit(message, reply):
+            continue
+        await send(bot, chat_id, reply)
