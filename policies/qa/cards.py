@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from policies.models import INTERPRETATION_ELEMENTS, PolicyStatus
 from policies.qa.views import PolicyRef
-from policies.search.document import Field, IndexedDocument
+from policies.search.document import IndexedDocument
 from policies.search.stored_tokens import indexed_document
 
 
@@ -66,10 +66,3 @@ class PolicyCard:
 # The keywords element is a word list, not something to quote.
 QUOTABLE_ELEMENTS = ("eligibility", "benefits", "standards", "key_points", "scope", "notes", "differences",
                      "goals", "background")
-
-
-def with_faq_field(doc: IndexedDocument, faq_tokens: Sequence[str]) -> IndexedDocument:
-    fields = dict(doc.fields)
-    fields[Field.FAQ] = list(faq_tokens)
-    return IndexedDocument(policy_id=doc.policy_id, fields=fields, status=doc.status, agency=doc.agency,
-                           topics=doc.topics, audience=doc.audience, year=doc.year)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import get_settings
 from policies.qa import store, texts
-from policies.qa.cards import PolicyCard, with_faq_field
+from policies.qa.cards import PolicyCard
 from policies.qa.faq_match import FaqMatch, FaqMatcher
 from policies.qa.models import AnswerKind
 from policies.qa.passage import best_passage
@@ -159,9 +159,9 @@ class QaEngine:
         for policy_id in new_set:
             self._faqs_of_policy.setdefault(policy_id, set()).add(faq_id)
         for policy_id in set(old) | new_set:
-            doc = self.search_engine.index.document(policy_id)
-            if doc is not None:
-                self.search_engine.index.add_or_replace(with_faq_field(doc, self._faq_tokens(policy_id)))
+            card = self._cards.get(policy_id)
+            if card is not None:
+                self.search_engine.index.add_or_replace(card.document(self._faq_tokens(policy_id)))
 
     def _faq_tokens(self, policy_id: int) -> list[str]:
         tokens: list[str] = []

@@ -39,10 +39,13 @@ B = 0.75
 COMPACT_DEAD_SHARE = 0.25
 COMPACT_MIN_DEAD = 256
 
+_NO_SLOTS = np.zeros(0, dtype=np.int32)
+_NO_TFS = np.zeros(0, dtype=np.float32)
+
 
 @dataclass(slots=True)
 class _Postings:
-    slots: np.ndarray  # int32
+    slots: np.ndarray  # int32, ascending
     tfs: np.ndarray  # float32, field-weighted term frequency
 
 
@@ -66,18 +69,32 @@ def weighted_counts(doc: IndexedDocument, weights: dict[str, float]) -> tuple[di
     return counts, length
 
 
+def _without_fields(doc: IndexedDocument) -> IndexedDocument:
+    """What the index keeps of a document: filters and status, not millions of token strings."""
+    return IndexedDocument(policy_id=doc.policy_id, fields={}, status=doc.status, agency=doc.agency,
+                           topics=doc.topics, audience=doc.audience, year=doc.year)
+
+
 class BM25Index:
-    """Implements `policies.search.document.SearchIndex`."""
+    """Implements `policies.search.document.SearchIndex`.
+
+    Postings built in bulk live in one CSR block (term id → a slice of slot and tf arrays);
+    postings added later live in small per-term arrays beside it. `document()` returns the
+    document without its token fields."""
 
     def __init__(self, weights: dict[str, float] | None = None, *, k1: float = K1, b: float = B) -> None:
         self.weights = dict(FIELD_WEIGHTS if weights is None else weights)
         self.k1 = k1
         self.b = b
-        self._postings: dict[str, _Postings] = {}
-        self._df: Counter[str] = Counter()
+        self._vocab: dict[str, int] = {}
+        self._offsets = np.zeros(1, dtype=np.int64)  # CSR over term ids < len(offsets) - 1
+        self._base_slots = _NO_SLOTS
+        self._base_tfs = _NO_TFS
+        self._delta: dict[int, _Postings] = {}
+        self._df = np.zeros(0, dtype=np.int64)
         self._slot_of: dict[int, int] = {}
         self._docs: list[IndexedDocument | None] = []
-        self._terms: list[frozenset[str]] = []
+        self._doc_terms: list[np.ndarray] = []  # unique term ids per slot, for df upkeep
         self._lengths = np.zeros(0, dtype=np.float64)
         self._factor = np.zeros(0, dtype=np.float64)  # 0 for dead slots
         self._total_length = 0.0
@@ -86,49 +103,51 @@ class BM25Index:
 
     @classmethod
     def build(cls, docs: Iterable[IndexedDocument], weights: dict[str, float] | None = None) -> BM25Index:
-        """A fresh index; faster than adding one by one (one sort instead of many appends)."""
+        """A fresh index in a few vectorised passes (no per-term Python objects)."""
         index = cls(weights)
-        vocab = _Vocabulary()
-        term_ids: list[int] = []
-        slots: list[int] = []
-        tfs: list[float] = []
-        lengths: list[float] = []
-        # The last document given for a policy wins, as with add_or_replace.
-        for doc in {d.policy_id: d for d in docs}.values():
-            counts, length = weighted_counts(doc, index.weights)
-            slot = len(index._docs)
-            index._slot_of[doc.policy_id] = slot
-            index._docs.append(doc)
-            index._terms.append(frozenset(counts))
-            lengths.append(length)
-            term_ids.extend(map(vocab.__getitem__, counts))
-            slots.extend([slot] * len(counts))
-            tfs.extend(counts.values())
-        index._lengths = np.asarray(lengths, dtype=np.float64)
-        index._factor = np.array([_factor(d) for d in index._docs if d is not None], dtype=np.float64)
-        index._install_postings(list(vocab), np.asarray(term_ids, np.int64), np.asarray(slots, np.int32),
-                                np.asarray(tfs, np.float32))
-        index._recount()
+        index._bulk_load(list({d.policy_id: d for d in docs}.values()))
         return index
 
-    def _install_postings(self, terms: list[str], term_ids: np.ndarray, slots: np.ndarray,
-                          tfs: np.ndarray) -> None:
-        order = np.argsort(term_ids, kind="stable")
-        term_ids, slots, tfs = term_ids[order], slots[order], tfs[order]
-        bounds = np.searchsorted(term_ids, np.arange(len(terms) + 1))
-        self._postings = {}
-        for term_id, term in enumerate(terms):
-            start, end = bounds[term_id], bounds[term_id + 1]
-            if end > start:
-                self._postings[term] = _Postings(slots[start:end], tfs[start:end])
-
-    def _recount(self) -> None:
-        self._df = Counter()
-        for slot, terms in enumerate(self._terms):
-            if self._docs[slot] is not None:
-                self._df.update(terms)
-        alive = self._factor > 0
-        self._total_length = float(self._lengths[alive].sum())
+    def _bulk_load(self, docs: list[IndexedDocument]) -> None:
+        vocab = _Vocabulary(self._vocab)
+        term_ids: list[int] = []
+        field_weights: list[np.ndarray] = []
+        lengths = np.zeros(len(docs), dtype=np.float64)
+        doc_sizes = np.zeros(len(docs), dtype=np.int64)
+        for slot, doc in enumerate(docs):
+            for name, tokens in doc.fields.items():
+                weight = self.weights.get(name, 1.0)
+                if not tokens or weight <= 0:
+                    continue
+                term_ids.extend(map(vocab.__getitem__, tokens))
+                field_weights.append(np.full(len(tokens), weight, dtype=np.float32))
+                lengths[slot] += weight * len(tokens)
+                doc_sizes[slot] += len(tokens)
+        n_terms = len(vocab)
+        ids = np.asarray(term_ids, dtype=np.int64)
+        slots = np.repeat(np.arange(len(docs), dtype=np.int64), doc_sizes)
+        tf_weights = np.concatenate(field_weights) if field_weights else _NO_TFS
+        # Slot-major keys: unique pairs come out grouped by document, terms ascending.
+        keys, inverse = np.unique(slots * max(n_terms, 1) + ids, return_inverse=True)
+        tfs = np.bincount(inverse.ravel(), weights=tf_weights, minlength=len(keys)).astype(np.float32)
+        pair_slots = (keys // max(n_terms, 1)).astype(np.int32)
+        pair_terms = keys % max(n_terms, 1)
+        bounds = np.searchsorted(pair_slots, np.arange(len(docs) + 1))
+        self._doc_terms = [pair_terms[bounds[i] : bounds[i + 1]].astype(np.int32) for i in range(len(docs))]
+        # Term-major copy for querying: stable, so slots stay ascending within each term.
+        order = np.argsort(pair_terms, kind="stable")
+        self._base_slots = pair_slots[order]
+        self._base_tfs = tfs[order]
+        counts = np.bincount(pair_terms, minlength=n_terms)
+        self._offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._df = counts.astype(np.int64)
+        self._delta = {}
+        self._vocab = dict(vocab)
+        self._docs = [_without_fields(d) for d in docs]
+        self._slot_of = {d.policy_id: slot for slot, d in enumerate(docs)}
+        self._lengths = lengths
+        self._factor = np.array([_factor(d) for d in docs], dtype=np.float64)
+        self._total_length = float(lengths.sum())
 
     # ----- incremental changes ----------------------------------------------------------------
 
@@ -138,25 +157,34 @@ class BM25Index:
             self._kill(old)
         counts, length = weighted_counts(doc, self.weights)
         slot = len(self._docs)
-        self._slot_of[doc.policy_id] = slot
-        self._docs.append(doc)
-        self._terms.append(frozenset(counts))
-        self._lengths = np.append(self._lengths, length)
-        self._factor = np.append(self._factor, _factor(doc))
-        self._total_length += length
-        self._df.update(counts.keys())
-        for term, tf in counts.items():
-            postings = self._postings.get(term)
+        ids = np.fromiter((self._term_id(t) for t in counts), dtype=np.int32, count=len(counts))
+        if len(self._df) < len(self._vocab):
+            self._df = np.concatenate([self._df, np.zeros(len(self._vocab) - len(self._df), np.int64)])
+        self._df[ids] += 1
+        for term_id, tf in zip(ids.tolist(), counts.values(), strict=True):
+            postings = self._delta.get(term_id)
             if postings is None:
-                self._postings[term] = _Postings(np.array([slot], np.int32), np.array([tf], np.float32))
+                self._delta[term_id] = _Postings(np.array([slot], np.int32), np.array([tf], np.float32))
             else:
                 postings.slots = np.append(postings.slots, np.int32(slot))
                 postings.tfs = np.append(postings.tfs, np.float32(tf))
+        self._slot_of[doc.policy_id] = slot
+        self._docs.append(_without_fields(doc))
+        self._doc_terms.append(np.sort(ids))
+        self._lengths = np.append(self._lengths, length)
+        self._factor = np.append(self._factor, _factor(doc))
+        self._total_length += length
         self._maybe_compact()
+
+    def _term_id(self, term: str) -> int:
+        term_id = self._vocab.get(term)
+        if term_id is None:
+            term_id = self._vocab[term] = len(self._vocab)
+        return term_id
 
     def remove(self, policy_id: int) -> bool:
         """Drop a policy (deleted, or back to draft); False when it was not indexed."""
-        slot = self._slot_of.pop(policy_id, None)
+        slot = self._slot_of.get(policy_id)
         if slot is None:
             return False
         self._kill(slot)
@@ -169,7 +197,7 @@ class BM25Index:
         doc = self._docs[slot] if slot is not None else None
         if slot is None or doc is None:
             return False
-        updated = IndexedDocument(policy_id=doc.policy_id, fields=doc.fields, status=status,
+        updated = IndexedDocument(policy_id=doc.policy_id, fields={}, status=status,
                                   agency=doc.agency, topics=doc.topics, audience=doc.audience, year=doc.year)
         self._docs[slot] = updated
         self._factor[slot] = _factor(updated)
@@ -184,10 +212,8 @@ class BM25Index:
         self._docs[slot] = None
         self._factor[slot] = 0.0
         self._total_length -= float(self._lengths[slot])
-        self._df.subtract(self._terms[slot])
-        for term in self._terms[slot]:
-            if self._df[term] <= 0:
-                del self._df[term]
+        self._df[self._doc_terms[slot]] -= 1
+        self._doc_terms[slot] = _NO_SLOTS
 
     def _maybe_compact(self) -> None:
         dead = len(self._docs) - len(self._slot_of)
@@ -195,25 +221,48 @@ class BM25Index:
             self.compact()
 
     def compact(self) -> None:
-        """Renumber live slots and drop dead postings; rankings do not change."""
+        """Renumber live slots into one CSR block and drop dead postings; rankings do not change."""
         live = [slot for slot, doc in enumerate(self._docs) if doc is not None]
-        new_slot = np.full(len(self._docs), -1, dtype=np.int32)
-        new_slot[live] = np.arange(len(live), dtype=np.int32)
-        for term in list(self._postings):
-            postings = self._postings[term]
-            mapped = new_slot[postings.slots]
-            keep = mapped >= 0
-            if not keep.any():
-                del self._postings[term]
-                continue
-            postings.slots = mapped[keep]
-            postings.tfs = postings.tfs[keep]
-        docs = [self._docs[slot] for slot in live]
-        self._docs = docs
-        self._terms = [self._terms[slot] for slot in live]
+        new_slot = np.full(len(self._docs), -1, dtype=np.int64)
+        new_slot[live] = np.arange(len(live))
+        n_terms = len(self._vocab)
+        parts_terms, parts_slots, parts_tfs = [], [], []
+        base_terms = np.repeat(np.arange(len(self._offsets) - 1), np.diff(self._offsets))
+        parts_terms.append(base_terms)
+        parts_slots.append(self._base_slots.astype(np.int64))
+        parts_tfs.append(self._base_tfs)
+        for term_id, postings in self._delta.items():
+            parts_terms.append(np.full(len(postings.slots), term_id, dtype=np.int64))
+            parts_slots.append(postings.slots.astype(np.int64))
+            parts_tfs.append(postings.tfs)
+        terms = np.concatenate(parts_terms)
+        slots = new_slot[np.concatenate(parts_slots)]
+        tfs = np.concatenate(parts_tfs)
+        keep = slots >= 0
+        terms, slots, tfs = terms[keep], slots[keep], tfs[keep]
+        order = np.lexsort((slots, terms))
+        self._base_slots = slots[order].astype(np.int32)
+        self._base_tfs = tfs[order]
+        counts = np.bincount(terms, minlength=n_terms)
+        self._offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._df = counts.astype(np.int64)
+        self._delta = {}
+        self._docs = [self._docs[slot] for slot in live]
+        self._doc_terms = [self._doc_terms[slot] for slot in live]
         self._lengths = self._lengths[live]
         self._factor = self._factor[live]
-        self._slot_of = {doc.policy_id: slot for slot, doc in enumerate(docs) if doc is not None}
+        self._slot_of = {doc.policy_id: slot for slot, doc in enumerate(self._docs) if doc is not None}
+
+    def _postings(self, term_id: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        parts = []
+        if term_id < len(self._offsets) - 1:
+            start, end = self._offsets[term_id], self._offsets[term_id + 1]
+            if end > start:
+                parts.append((self._base_slots[start:end], self._base_tfs[start:end]))
+        delta = self._delta.get(term_id)
+        if delta is not None:
+            parts.append((delta.slots, delta.tfs))
+        return parts
 
     # ----- reading ----------------------------------------------------------------------------
 
@@ -231,17 +280,23 @@ class BM25Index:
         return [doc for doc in self._docs if doc is not None]
 
     def document_frequency(self, term: str) -> int:
-        return self._df.get(term, 0)
+        term_id = self._vocab.get(term)
+        return 0 if term_id is None or term_id >= len(self._df) else int(self._df[term_id])
 
     def idf(self, term: str) -> float:
         """Lucene's BM25 IDF; a term no policy contains gets the highest value."""
         n = len(self._slot_of)
-        df = self._df.get(term, 0)
+        df = self.document_frequency(term)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def contains_term(self, policy_id: int, term: str) -> bool:
         slot = self._slot_of.get(policy_id)
-        return slot is not None and term in self._terms[slot]
+        term_id = self._vocab.get(term)
+        if slot is None or term_id is None:
+            return False
+        terms = self._doc_terms[slot]
+        at = int(np.searchsorted(terms, term_id))
+        return at < len(terms) and int(terms[at]) == term_id
 
     def scores(self, query: Sequence[QueryTerm | str]) -> np.ndarray:
         """Raw BM25 per slot (status factor not applied); dead slots may hold junk."""
@@ -254,12 +309,12 @@ class BM25Index:
         for item in query:
             term = item if isinstance(item, str) else item.token
             weight = 1.0 if isinstance(item, str) else item.weight
-            postings = self._postings.get(term)
-            if postings is None or weight <= 0:
+            term_id = self._vocab.get(term)
+            if term_id is None or weight <= 0:
                 continue
-            tf = postings.tfs
-            contribution = (weight * self.idf(term) * (self.k1 + 1.0)) * tf / (tf + norm[postings.slots])
-            scores[postings.slots] += contribution
+            factor = weight * self.idf(term) * (self.k1 + 1.0)
+            for slots, tf in self._postings(term_id):
+                scores[slots] += factor * tf / (tf + norm[slots])
         return scores
 
     def search(
@@ -290,7 +345,7 @@ class BM25Index:
         for slot in order:
             doc = self._docs[slot]
             assert doc is not None
-            matched = tuple(dict.fromkeys(t for t in terms if t in self._terms[slot]))
+            matched = tuple(dict.fromkeys(t for t in terms if self.contains_term(doc.policy_id, t)))
             hits.append(Hit(policy_id=doc.policy_id, score=float(ranked[slot]), status=doc.status,
                             matched_terms=matched))
         return hits
