@@ -1,0 +1,1 @@
+"""The web chat (/chat): the dialogue core and the web inbox for visitors of the site."""

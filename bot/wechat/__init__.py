@@ -1,0 +1,1 @@
+"""The WeChat official account front end (wechatpy): `/wechat` callbacks and the menu."""
