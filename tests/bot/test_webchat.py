@@ -1,0 +1,137 @@
+"""The web chat: its JSON endpoints through httpx, and a newcomer in Debian's Chromium
+(Playwright, never downloading a browser) who subscribes and asks a question.
+
+The router runs under uvicorn as a task in the test's own event loop (so it shares the `db`
+fixture's connections) on 127.0.0.1 and a free port. Screenshots go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from bot.web_routes import build_router
+from bot.webchat.identity import COOKIE_NAME, address_of
+from core.db import Database
+from push import service as push
+from push.channels.base import RenderedMessage
+from subscriptions import service as subscriptions
+from tests.bot.helpers import services, settings
+from tests.factories import make_published_policy
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_PRESENT = CHROMIUM.exists()
+NO_BROWSER = not CHROMIUM_PRESENT and os.environ.get("CI") != "true"  # under CI a missing browser fails
+
+
+def chat_app(db: Database) -> FastAPI:
+    app = FastAPI()
+    app.include_router(build_router(db, settings(), services(db)))
+    return app
+
+
+async def test_chat_api_cookie_and_inbox(db: Database) -> None:
+    async with AsyncClient(transport=ASGITransport(app=chat_app(db)), base_url="http://test") as client:
+        page = await client.get("/chat")
+        assert page.status_code == 200 and "政策直达" in page.text
+        cookie = page.headers["set-cookie"]
+        assert f"{COOKIE_NAME}=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+        token = client.cookies[COOKIE_NAME]
+
+        replies = (await client.post("/chat/api/start")).json()["replies"]
+        assert "欢迎" in replies[0]["text"]
+        replies = (await client.post("/chat/api/message", json={"text": "订阅 就业创业"})).json()["replies"]
+        assert "已订阅：就业创业" in replies[0]["text"]
+        replies = (await client.post("/chat/api/press", json={"action": "m:my"})).json()["replies"]
+        assert "就业创业" in replies[0]["text"]
+        replies = (await client.post("/chat/api/press", json={"action": "no-such-button"})).json()["replies"]
+        assert "失效" in replies[0]["text"]
+        replies = (await client.post("/chat/api/message", json={"text": ""})).json()["replies"]
+        assert "没有收到文字" in replies[0]["text"]
+        assert (await client.post("/chat/api/message", json={"text": "x" * 20_000})).status_code == 422
+        assert (await client.post("/chat/api/message", json={})).status_code == 422
+
+        address = address_of(token)
+        assert token not in address  # the database keeps only a hash of the cookie
+        await push.store_web_message(db, RenderedMessage(channel="web", address=address, text="正文",
+                                                         title="新政策发布：创业补贴", url="http://x/r/1"))
+        inbox = (await client.get("/chat/api/inbox")).json()["messages"]
+        assert [m["title"] for m in inbox] == ["新政策发布：创业补贴"]
+
+    async with db.reader() as session:
+        found = await subscriptions.find_address(session, "web", address)
+        assert found is not None
+        assert (await subscriptions.get_subscriber(session, found.subscriber_id)).topics == ("employment",)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest_asyncio.fixture
+async def live_chat(db: Database) -> AsyncIterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(chat_app(db), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(NO_BROWSER, reason=f"{CHROMIUM} is not installed (apt install chromium)")
+async def test_a_newcomer_subscribes_and_asks_in_chromium(live_chat: str, db: Database) -> None:
+    assert CHROMIUM_PRESENT, f"{CHROMIUM} is missing and CI=true: install Debian's chromium"
+    from playwright.async_api import async_playwright, expect
+
+    policy = await make_published_policy(db, doc_no="泾人社发〔2026〕8号")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = await browser.new_page(locale="zh-CN", viewport={"width": 900, "height": 900})
+        try:
+            await page.goto(f"{live_chat}/chat")
+            log = page.locator("#log")
+            await expect(log).to_contain_text("欢迎使用泾源县“政策直达”")
+            await page.click("button[data-action='who:resident']")
+            await expect(log).to_contain_text("第2步")
+            await page.click("button[data-action='town:skip']")
+            await page.click("button[data-action='tp:employment']")
+            await expect(page.locator("button[data-action='tp:employment']")).to_have_text("✅ 就业创业")
+            await page.screenshot(path=str(SCREENSHOTS / "bot-01-webchat-topics.png"), full_page=True)
+            await page.click("button[data-action='tpok']")
+            await page.click("button[data-action='freq:skip']")
+            await expect(log).to_contain_text("设置完成")
+
+            await page.fill("#text", "一次性创业补贴多少钱")
+            await page.press("#text", "Enter")
+            answer = log.locator(".msg.bot").last
+            await expect(answer).to_contain_text(policy.title)
+            await expect(answer).to_contain_text("泾人社发〔2026〕8号")
+            await expect(answer.locator(f"a[href$='/p/{policy.id}']").first).to_be_visible()
+            await page.screenshot(path=str(SCREENSHOTS / "bot-02-webchat-answer.png"), full_page=True)
+        finally:
+            await browser.close()
+
+    async with db.reader() as session:
+        sub = await subscriptions.get_subscriber(session, 1)  # the only subscriber: the visitor
+        assert sub.topics == ("employment",) and sub.audience == "resident"
