@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from policies import lifecycle, store
 from policies.lifecycle import AmendmentInput, DraftInput, InterpretationInput
 from policies.models import Interpretation, Policy, PolicyRevision
-from policies.views import InterpretationView, PolicyEventView, PolicyView, RevisionView
+from policies.views import HistoryEntry, InterpretationView, PolicyEventView, PolicyView, RevisionView
 
 __all__ = [
     "AmendmentInput",
@@ -27,6 +27,7 @@ __all__ = [
     "get_interpretation",
     "get_policy",
     "get_revision",
+    "history",
     "list_policies",
     "list_revisions",
     "publish",
@@ -65,6 +66,7 @@ def policy_view(policy: Policy, tokens: str = "") -> PolicyView:
         published_at=policy.published_at,
         created_by=policy.created_by,
         source_url=policy.source_url,
+        approvals=policy.approvals,
         tokens=frozenset(tokens.split()),
     )
 
@@ -177,3 +179,11 @@ async def repeal(session: AsyncSession, policy_id: int, reason: str, actor: str)
 
 async def expire_due(session: AsyncSession, today: date | None = None) -> list[int]:
     return await lifecycle.expire_due(session, today)
+
+
+async def history(session: AsyncSession, policy_id: int) -> list[HistoryEntry]:
+    """Who did what to the policy and when, oldest first (the policy's audit trail)."""
+    return [
+        HistoryEntry(action=h.action, actor=h.actor, at=h.at, detail=h.detail)
+        for h in await store.history(session, policy_id)
+    ]

@@ -44,6 +44,7 @@ class PolicyView:
     published_at: datetime | None
     created_by: str
     source_url: str = ""
+    approvals: int = 0  # review levels passed since the last submission
     # Search-mode tokens of the current revision (title + body + interpretation);
     # subscription keywords are matched against these, not raw substrings.
     tokens: frozenset[str] = field(default_factory=frozenset)
@@ -80,6 +81,14 @@ class InterpretationView:
     phone: str
     due_on: date | None
     published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    action: str  # create | update | interpret | submit | approve | return | publish | amend | repeal | expire
+    actor: str
+    at: datetime
+    detail: str
 
 
 @dataclass(frozen=True)

@@ -135,3 +135,18 @@ async def test_unknown_policy(db: Database) -> None:
     with pytest.raises(NotFound):
         async with db.reader() as session:
             await policies.get_policy(session, 999)
+
+
+async def test_history_records_who_did_what(db: Database, clock: FixedClock) -> None:
+    published = await make_published_policy(db, author="editor", reviewer="reviewer")
+    await repeal_policy(db, published.id, actor="admin")
+    async with db.reader() as session:
+        entries = await policies.history(session, published.id)
+    assert [(e.action, e.actor) for e in entries] == [
+        ("create", "editor"),
+        ("submit", "editor"),
+        ("approve", "reviewer"),
+        ("publish", "editor"),
+        ("repeal", "admin"),
+    ]
+    assert published.approvals == 1
