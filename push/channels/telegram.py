@@ -1,0 +1,142 @@
+"""Telegram through aiogram's `Bot`: HTML text, inline buttons, errors mapped to SendResult."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+
+from push.channels.base import Button, ChannelName, RenderedMessage, SendResult, SendStatus
+from push.ratelimit import KeyedLimiter, telegram_limiter
+
+# Callback data is `{prefix}:{value}`; the bot's CallbackQuery handlers match on these prefixes.
+CALLBACK_PREFIXES: dict[str, str] = {
+    "interpret": "int",
+    "ask": "ask",
+    "ack": "ack",
+    "forward": "fwd",
+    "unsub": "uns",
+}
+CALLBACK_DATA_MAX_BYTES = 64  # Bot API limit, in UTF-8 bytes
+SEND_TIMEOUT = 30.0  # seconds for one sendMessage before we call it transient
+
+
+class ButtonError(ValueError):
+    """A button cannot be sent to Telegram (unknown action or callback data over 64 bytes)."""
+
+
+def make_telegram_bot(token: str, api_base: str = "https://api.telegram.org") -> Bot:
+    """A Bot talking to `api_base` (the real API, a local Bot API server or the test fake)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+
+
+def callback_data(button: Button) -> str:
+    prefix = CALLBACK_PREFIXES.get(button.action)
+    if prefix is None:
+        raise ButtonError(f"按钮动作不受支持：{button.action}")
+    data = f"{prefix}:{button.value}"
+    if len(data.encode("utf-8")) > CALLBACK_DATA_MAX_BYTES:
+        raise ButtonError(f"按钮数据超过 {CALLBACK_DATA_MAX_BYTES} 字节：{data[:80]}")
+    return data
+
+
+def inline_keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """Two buttons per row (Chinese labels are short; a row of five would be cramped on phones)."""
+    if not buttons:
+        return None
+    keys = [
+        InlineKeyboardButton(text=b.text, url=b.value)
+        if b.action == "url"
+        else InlineKeyboardButton(text=b.text, callback_data=callback_data(b))
+        for b in buttons
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[keys[i : i + 2] for i in range(0, len(keys), 2)])
+
+
+def _chat_id(address: str) -> int | str:
+    # Numeric ids go as ints; "@channelusername" stays a string.
+    try:
+        return int(address)
+    except ValueError:
+        return address
+
+
+class TelegramChannel:
+    """Sends one RenderedMessage per call, paced by `limiter` (one limiter per bot token)."""
+
+    name = ChannelName.TELEGRAM
+
+    def __init__(self, bot: Bot, limiter: KeyedLimiter | None = None, *, timeout: float = SEND_TIMEOUT) -> None:
+        self.bot = bot
+        self.limiter = limiter if limiter is not None else telegram_limiter()
+        self.timeout = timeout
+
+    async def send(self, message: RenderedMessage) -> SendResult:
+        try:
+            markup = inline_keyboard(message.buttons)
+        except ButtonError as exc:
+            return SendResult(SendStatus.FAILED, error=str(exc))
+        async with self.limiter.slot(message.address):
+            try:
+                sent = await asyncio.wait_for(
+                    self.bot.send_message(
+                        chat_id=_chat_id(message.address),
+                        text=message.text,
+                        parse_mode="HTML",
+                        reply_markup=markup,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    ),
+                    timeout=self.timeout,
+                )
+            except TelegramRetryAfter as exc:
+                # Telegram throttles the bot, not the chat: hold every chat for retry_after.
+                self.limiter.pause_all(exc.retry_after)
+                return SendResult(SendStatus.RETRY, retry_after=float(exc.retry_after), error=exc.message)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a SendResult for the pipeline
+                return _result_for(exc)
+        return SendResult(SendStatus.SENT, provider_message_id=str(sent.message_id), raw={"chat_id": sent.chat.id})
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+
+def _result_for(exc: BaseException) -> SendResult:
+    """Map an aiogram (or transport) error to what the pipeline should do next."""
+    if isinstance(exc, TelegramMigrateToChat):
+        # The group became a supergroup: same people, new id; resend there.
+        return SendResult(SendStatus.RETRY, new_address=str(exc.migrate_to_chat_id), error=exc.message)
+    if isinstance(exc, TelegramForbiddenError):  # blocked, deactivated, kicked, never started the bot
+        return SendResult(SendStatus.PERMANENT, error=exc.message)
+    if isinstance(exc, TelegramBadRequest):
+        if "chat not found" in exc.message.lower():
+            return SendResult(SendStatus.PERMANENT, error=exc.message)
+        return SendResult(SendStatus.FAILED, error=exc.message)  # too long, can't parse entities...
+    if isinstance(exc, TelegramNotFound):
+        return SendResult(SendStatus.PERMANENT, error=exc.message)
+    if isinstance(exc, TelegramUnauthorizedError):
+        # The bot token is wrong or revoked: no address is at fault, and every send fails alike.
+        return SendResult(SendStatus.RETRY, retry_after=300.0, error=f"机器人令牌无效或已被撤销：{exc.message}")
+    if isinstance(exc, ClientDecodeError):  # an HTML error page from a proxy in front of the API
+        return SendResult(SendStatus.RETRY, error=f"Telegram 返回了无法解析的应答：{exc}"[:500])
+    if isinstance(exc, TelegramServerError | TelegramNetworkError | TimeoutError | OSError):
+        return SendResult(SendStatus.RETRY, error=str(exc) or type(exc).__name__)
+    if isinstance(exc, TelegramAPIError):  # 409, 413, unexpected statuses: retry a few times, then dead-letter
+        return SendResult(SendStatus.RETRY, error=exc.message)
+    return SendResult(SendStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
