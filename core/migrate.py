@@ -7,6 +7,7 @@ Packages are discovered on disk, which keeps `core` free of imports of domain co
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from alembic import command
@@ -28,6 +29,24 @@ def migration_packages() -> list[str]:
         for p in REPO_ROOT.glob("*/migrations/versions")
         if p.is_dir() and p.parent.parent.name != "core"
     )
+
+
+def model_modules() -> list[str]:
+    """Every `models.py` inside a domain package (sub-packages too, e.g. `push.relay.models`)."""
+    modules = []
+    for package in migration_packages():
+        for path in sorted((REPO_ROOT / package).rglob("models.py")):
+            relative = path.relative_to(REPO_ROOT).with_suffix("")
+            if "migrations" in relative.parts:
+                continue
+            modules.append(".".join(relative.parts))
+    return modules
+
+
+def import_models() -> None:
+    """Registers every table on `core.db.Base.metadata` (for Alembic and schema checks)."""
+    for module in model_modules():
+        importlib.import_module(module)
 
 
 def alembic_config(url: str | None = None) -> Config:

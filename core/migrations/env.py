@@ -4,21 +4,15 @@ configured URL when run from the `alembic` command line (autogenerate)."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from core.db import Base, Database
-from core.migrate import migration_packages
+from core.migrate import import_models
 from core.settings import get_settings
 
-for package in migration_packages():
-    try:
-        importlib.import_module(f"{package}.models")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{package}.models":
-            raise
+import_models()
 
 config = context.config
 target_metadata = Base.metadata

@@ -6,12 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-import policies.models  # noqa: F401 - registers tables on Base.metadata
 from core.db import Base, Database
-from core.migrate import migration_packages
+from core.migrate import import_models, migration_packages, model_modules
 
 
 async def test_migrations_match_the_models(db: Database) -> None:
+    import_models()
+
     def diff(sync_conn):  # type: ignore[no-untyped-def]
         context = MigrationContext.configure(sync_conn, opts={"compare_type": False})
         return compare_metadata(context, Base.metadata)
@@ -59,3 +60,9 @@ async def test_session_rolls_back_on_error(db: Database) -> None:
     async with db.reader() as session:
         count = (await session.execute(text("SELECT count(*) FROM policy"))).scalar_one()
     assert count == 0
+
+
+def test_model_discovery_finds_sub_package_models() -> None:
+    modules = model_modules()
+    assert "policies.models" in modules and "policies.qa.models" in modules
+    assert not any("migrations" in m for m in modules)
