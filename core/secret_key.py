@@ -7,11 +7,14 @@ processes on one machine agree on it.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "secret_key"
 
@@ -31,4 +34,5 @@ def secret_key(settings: Settings) -> str:
         return path.read_text(encoding="utf-8").strip()
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key)
+    log.warning("SECRET_KEY 未设置：已生成随机密钥并保存在 %s；多主机部署请设置 SECRET_KEY", path)
     return key

@@ -10,9 +10,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from core.db import Database
+from core.secret_key import secret_key
 from core.settings import Settings
 from web import errors, integrations
-from web.secret import session_secret
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "pd_session"
@@ -31,7 +31,7 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
     )
     app.state.db = db
     app.state.settings = settings
-    app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie=SESSION_COOKIE,
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(settings), session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax",
                        https_only=settings.effective_public_base_url.startswith("https://"))
     errors.install(app)
