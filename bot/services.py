@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.dialogue.answers import Answerer, EngineAnswerer
+from bot.dialogue.answers import Answerer, LibraryAnswerer
 from bot.dialogue.core import Dialogue
 from core.db import Database
 from core.settings import Settings
@@ -24,7 +24,7 @@ class BotServices:
 def build_services(db: Database, settings: Settings, *, answerer: Answerer | None = None) -> BotServices:
     """One per process: the Q&A engine inside the answerer is loaded once and shared."""
     dialogue = Dialogue(
-        answerer or EngineAnswerer(settings.consultation_phone),
+        answerer or LibraryAnswerer(settings.consultation_phone),
         base_url=settings.effective_public_base_url,
         phone=settings.consultation_phone,
     )

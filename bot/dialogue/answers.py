@@ -1,10 +1,6 @@
-"""Where answers to free-text questions come from.
-
-`policies.qa` owns Q&A. Until its service door (answer + question log + feedback) lands, the
-bot asks the in-memory `QaEngine` directly: answers are the same, but questions are not
-logged and feedback is not stored (`logs_questions` is False, so the bot never claims to
-have recorded a question it did not record).
-"""
+"""Where answers to free-text questions come from: `policies.qa.service`, which answers with
+the in-memory `QaEngine` and logs every question (its id is the answer id that 有用/没用
+refers to; unanswered questions are what departments see)."""
 
 from __future__ import annotations
 
@@ -14,9 +10,12 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound
+from policies.qa import service as qa
+from policies.qa.engine import QaEngine
 from policies.qa.views import Answer
 
-ENGINE_MAX_AGE = 30.0  # seconds; newly published policies become answerable within this time
+ENGINE_MAX_AGE = 30.0  # seconds; a policy published elsewhere becomes answerable within this time
 
 
 class Answerer(Protocol):
@@ -29,34 +28,42 @@ class Answerer(Protocol):
         ...
 
 
-class EngineAnswerer:
-    """Answers with a process-wide `QaEngine`, rebuilt from stored tokens when it gets old."""
+class LibraryAnswerer:
+    """Answers through `policies.qa.service`.
 
-    logs_questions = False
+    Give it the process's shared engine (kept current by whoever publishes policies), or let
+    it load its own and rebuild it from stored tokens when it is older than `max_age`."""
 
-    def __init__(self, phone: str, max_age: float = ENGINE_MAX_AGE) -> None:
+    logs_questions = True
+
+    def __init__(self, phone: str, *, engine: QaEngine | None = None, max_age: float = ENGINE_MAX_AGE) -> None:
         self.phone = phone
+        self.shared = engine
         self.max_age = max_age
-        self._engine: object | None = None
+        self._own: QaEngine | None = None
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
 
-    async def _current(self, session: AsyncSession) -> object:
+    async def engine(self, session: AsyncSession) -> QaEngine:
+        if self.shared is not None:
+            return self.shared
         async with self._lock:
-            if self._engine is None or time.monotonic() - self._loaded_at > self.max_age:
-                from policies.qa.engine import QaEngine
+            if self._own is None or time.monotonic() - self._loaded_at > self.max_age:
+                from policies.text.tokenizer import get_tokenizer
 
-                self._engine = await QaEngine.load(session, phone=self.phone)
+                # jieba loads its dictionary on first use (seconds): do it off the event loop,
+                # so the engine's in-memory answers afterwards take milliseconds.
+                await asyncio.to_thread(get_tokenizer().initialize)
+                self._own = await QaEngine.load(session, phone=self.phone)
                 self._loaded_at = time.monotonic()
-            return self._engine
-
-    def invalidate(self) -> None:
-        self._engine = None
+            return self._own
 
     async def answer(self, session: AsyncSession, question: str, *, channel: str) -> Answer:
-        engine = await self._current(session)
-        # Tokenising is CPU work (and jieba's first use loads its dictionary): off the loop.
-        return await asyncio.to_thread(engine.ask, question)  # type: ignore[attr-defined]
+        return await qa.answer(session, await self.engine(session), question, channel=channel)
 
     async def feedback(self, session: AsyncSession, answer_id: int, useful: bool) -> bool:
-        return False
+        try:
+            await qa.record_feedback(session, answer_id, useful)
+        except NotFound:
+            return False
+        return True

@@ -6,6 +6,7 @@ from bot.dialogue.actions import Kind, encode
 from bot.dialogue.replies import Reply
 from bot.runner import run_turn
 from core.db import Database
+from policies.qa import service as qa
 from subscriptions import service as subscriptions
 from subscriptions.views import SubscriberView
 from tests.bot.helpers import credit_code, services
@@ -114,8 +115,17 @@ async def test_question_is_answered_with_its_policy(db: Database) -> None:
     text = replies[0].text
     assert policy.title in text and "泾人社发〔2026〕1号" in text and "有效" in text
     assert f"/p/{policy.id}" in text
+    useful = next(b for b in replies[0].flat_buttons if b.label == "👍 有用")
+    answer_id = int(useful.action.split(":")[1].split(".")[0])
+    replies = await press(db, useful.action)
+    assert "感谢" in replies[0].text
+    async with db.reader() as session:
+        assert await qa.answer_feedback(session, answer_id) is True
     replies = await say(db, "宠物医院营业执照年检流程")
-    assert "0954-12345" in replies[0].text
+    assert "0954-12345" in replies[0].text and "已记录" in replies[0].text
+    async with db.reader() as session:
+        [unanswered] = await qa.top_unanswered(session)
+    assert unanswered.text == "宠物医院营业执照年检流程" and unanswered.channels == ("web",)
 
 
 async def test_numbered_options_without_buttons(db: Database) -> None:

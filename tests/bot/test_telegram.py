@@ -158,6 +158,10 @@ async def test_a_question_gets_its_policy_and_feedback_buttons(chat: Chat, db: D
     policy = await make_published_policy(db, doc_no="泾人社发〔2026〕3号")
     last = await chat.say("一次性创业补贴多少钱")
     assert policy.title in last["text"] and "泾人社发〔2026〕3号" in last["text"] and "有效" in last["text"]
+    data, message_id = chat.button("有用")
+    assert data.startswith("d:fb:")
+    await chat.press(data, message_id)
+    assert "感谢反馈" in chat.tg.calls_to("answerCallbackQuery")[-1].params["text"]
     last = await chat.say("宠物医院营业执照年检流程")
     assert "0954-12345" in last["text"]
 
