@@ -167,7 +167,6 @@ async def test_network_error_is_a_retry() -> None:
         await adapter.close()
 
 
-@pytest.mark.slow
 async def test_default_limits_keep_the_fake_free_of_429(fake_telegram: FakeTelegram) -> None:
     """90 messages to 30 chats at once: never more than 30 in a second, nor 2 to a chat in a second."""
     fake_telegram.enforce_limits()
