@@ -2,7 +2,7 @@
 
 They travel as Telegram callback data (64 bytes at most), as the web chat's `action` field
 and as the numbered options of WeChat. The push messages' buttons use the same grammar:
-`ack:<delivery_id>`, `ask:<policy_id>`, `unsub:<delivery_id>`, `fwd:<delivery_id>`,
+`ack:<delivery_id>`, `ask:<policy_id>`, `uns:<delivery_id>`, `fwd:<delivery_id>`,
 `int:<policy_id>`.
 """
 
@@ -17,7 +17,7 @@ class Kind:
     # from push messages
     ACK = "ack"
     ASK = "ask"
-    UNSUB = "unsub"
+    UNSUB = "uns"  # push/channels/telegram.py CALLBACK_PREFIXES
     FORWARD = "fwd"
     INTERPRET = "int"
     # from the dialogue's own menus

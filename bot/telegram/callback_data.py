@@ -1,7 +1,7 @@
 """Inline-button payloads (Telegram callback data, at most 64 bytes).
 
 The push messages' buttons (`push/render.py` → the Telegram adapter) use the first five:
-`ack:<delivery_id>`, `ask:<policy_id>`, `unsub:<delivery_id>`, `fwd:<delivery_id>`,
+`ack:<delivery_id>`, `ask:<policy_id>`, `uns:<delivery_id>`, `fwd:<delivery_id>`,
 `int:<policy_id>`. The dialogue's own buttons travel as `d:<kind>:<arg>`.
 """
 

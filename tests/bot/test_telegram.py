@@ -96,7 +96,7 @@ async def subscriber_of(db: Database, chat: int = CHAT) -> SubscriberView:
 
 def test_callback_data_fits_in_64_bytes() -> None:
     longest_topic = max(("tp:" + t for t in ("social_security", "culture_tourism", "ethnic_religion")), key=len)
-    for action in (longest_topic, "fb:999999999999.1", "ack:999999999999", "unsub:999999999999", "m:unsuball",
+    for action in (longest_topic, "fb:999999999999.1", "ack:999999999999", "uns:999999999999", "m:unsuball",
                    "town:liupanshan", "who:enterprise", "p:9999999999"):
         assert len(to_callback_data(action).encode()) <= 64
     assert AckCb(delivery_id=7).pack() == "ack:7"
@@ -178,6 +178,10 @@ async def test_acknowledging_a_pushed_policy(chat: Chat, db: Database) -> None:
     assert delivery.acknowledged_at is not None
     await chat.press(f"ack:{delivery.id}", message_id=77, chat=CHAT + 1)  # someone else's push
     assert "只能确认" in chat.tg.calls_to("answerCallbackQuery")[-1].params["text"]
+    await chat.say("订阅 就业创业")
+    await chat.press(f"uns:{delivery.id}", message_id=77)  # 退订此类 under the pushed policy
+    assert "已退订主题：就业创业" in chat.texts()[-1]
+    assert (await subscriber_of(db)).topics == ()
     await chat.press("ask:999999", message_id=77)  # a policy that does not exist (stale button)
     assert "不存在" in chat.texts()[-1]
     await chat.press("garbage-data", message_id=77)
@@ -223,3 +227,11 @@ async def test_webhook_checks_the_secret(db: Database, fake_telegram: FakeTelegr
     [reply] = await fake_telegram.wait_for(lambda: fake_telegram.sent_messages(CHAT))
     assert "政策直达可以" in reply["text"]
     await runtime.bot.session.close()
+
+
+def test_every_push_button_prefix_has_a_handler() -> None:
+    from bot.telegram.callback_data import AckCb, AskCb, ForwardCb, InterpretCb, UnsubCb
+    from push.channels.telegram import CALLBACK_PREFIXES
+
+    handled = {cls.__prefix__ for cls in (AckCb, AskCb, UnsubCb, ForwardCb, InterpretCb)}
+    assert set(CALLBACK_PREFIXES.values()) == handled
