@@ -38,4 +38,4 @@ def read_token_payload(token: str, secret: str) -> int | None:
 
 def policy_page_url(base_url: str, policy_id: int) -> str:
     """The public page of one policy (its current revision and interpretation)."""
-    return f"{base_url.rstrip('/')}/policies/{int(policy_id)}"
+    return f"{base_url.rstrip('/')}/p/{int(policy_id)}"

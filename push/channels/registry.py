@@ -23,11 +23,11 @@ def build_channels(
     settings: Settings,
     limiter_config: LimiterConfig | None = None,
     *,
-    web_inbox_store: StoreCallback | None = None,
+    web_store: StoreCallback | None = None,
     wecom_webhook_base: str = DEFAULT_WEBHOOK_BASE,
 ) -> dict[str, ChannelAdapter]:
     """Telegram when a bot token is set, WeChat when app id and secret are set; WeCom robot and
-    web inbox always. `web_inbox_store(address, rendered) -> id` persists web messages; without
+    web inbox always. `web_store(address, rendered) -> id` persists web messages; without
     it every web delivery fails with a readable reason."""
     limits = limiter_config or LimiterConfig()
     channels: dict[str, ChannelAdapter] = {}
@@ -44,7 +44,7 @@ def build_channels(
             daily_quota=DailyQuota(limits.wechat.per_day),
         )
     channels[ChannelName.WECOM_ROBOT] = WeComRobotChannel(wecom_webhook_base, wecom_robot_limiter(limits.wecom_robot))
-    channels[ChannelName.WEB] = WebInboxChannel(web_inbox_store or store_not_configured)
+    channels[ChannelName.WEB] = WebInboxChannel(web_store or store_not_configured)
     return channels
 
 

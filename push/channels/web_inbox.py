@@ -41,4 +41,4 @@ class InboxNotConfigured(RuntimeError):
 
 async def store_not_configured(address: str, message: RenderedMessage) -> str:
     """Default store when the pipeline supplied none: every web delivery fails with this reason."""
-    raise InboxNotConfigured("未配置网页收件箱存储（build_channels 需要 web_inbox_store）")
+    raise InboxNotConfigured("未配置网页收件箱存储（build_channels 需要 web_store）")

@@ -37,4 +37,4 @@ def test_empty_secret_is_refused() -> None:
 
 
 def test_policy_page_url() -> None:
-    assert policy_page_url("http://127.0.0.1:8080/", 42) == "http://127.0.0.1:8080/policies/42"
+    assert policy_page_url("http://127.0.0.1:8080/", 42) == "http://127.0.0.1:8080/p/42"

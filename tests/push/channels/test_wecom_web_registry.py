@@ -103,7 +103,7 @@ async def test_robot_reuses_one_http_session(fake_wecom: FakeWeComRobot) -> None
         await adapter.close()
 
 
-async def test_web_inbox_stores_through_the_callback() -> None:
+async def test_web_stores_through_the_callback() -> None:
     stored: list[tuple[str, RenderedMessage]] = []
 
     async def store(address: str, message: RenderedMessage) -> str:
@@ -117,7 +117,7 @@ async def test_web_inbox_stores_through_the_callback() -> None:
     assert message.title.startswith("政策转达：") and message.url.endswith("/r/abc.def")
 
 
-async def test_web_inbox_store_failure_is_not_a_send() -> None:
+async def test_web_store_failure_is_not_a_send() -> None:
     async def broken(address: str, message: RenderedMessage) -> str:
         raise ConnectionError("database is locked")
 
@@ -129,7 +129,7 @@ async def test_registry_builds_what_the_settings_enable() -> None:
     bare = build_channels(Settings(_env_file=None), LimiterConfig())
     assert set(bare) == {ChannelName.WECOM_ROBOT, ChannelName.WEB}
     unconfigured_web = await bare[ChannelName.WEB].send(rendered(ChannelName.WEB, "s"))
-    assert unconfigured_web.status == S.FAILED and "web_inbox_store" in unconfigured_web.error
+    assert unconfigured_web.status == S.FAILED and "web_store" in unconfigured_web.error
     await close_all(bare)
 
     full = build_channels(
