@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -19,7 +20,8 @@ SESSION_COOKIE = "pd_session"
 SESSION_MAX_AGE = 12 * 3600  # one working day; the console asks for the password again after
 
 
-def create_app(db: Database, settings: Settings) -> FastAPI:
+def create_app(db: Database, settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The whole HTTP face. `extra_routers` are mounted as given (the bots' webhooks and web chat)."""
     app = FastAPI(
         title="政策直达 Policy Direct",
         version="0.1.0",
@@ -59,5 +61,7 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
     for router in console_routers():
         app.include_router(router)
     app.include_router(public_router)
+    for router in extra_routers:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return app
