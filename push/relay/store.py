@@ -142,7 +142,8 @@ async def insert_members(session: AsyncSession, rows: Sequence[dict[str, object]
         return 0
     module = await _insert_module(session)
     result = await session.execute(
-        module.insert(RelayMember)  # type: ignore[attr-defined]
+        # The Core table, not the ORM entity: an executemany that reports its rowcount.
+        module.insert(RelayMember.__table__)  # type: ignore[attr-defined]
         .on_conflict_do_nothing(index_elements=["task_id", "subscriber_id", "address_id"]),
         list(rows),
     )
