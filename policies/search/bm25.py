@@ -295,8 +295,16 @@ class BM25Index:
         if slot is None or term_id is None:
             return False
         terms = self._doc_terms[slot]
-        at = int(np.searchsorted(terms, term_id))
+        at = int(terms.searchsorted(term_id))
         return at < len(terms) and int(terms[at]) == term_id
+
+    def _present(self, term_id: int, chosen: np.ndarray) -> np.ndarray:
+        """Which of the chosen slots contain the term: one vectorised probe per postings part."""
+        present = np.zeros(len(chosen), dtype=bool)
+        for slots, _ in self._postings(term_id):
+            at = slots.searchsorted(chosen).clip(max=len(slots) - 1)
+            present |= slots[at] == chosen
+        return present
 
     def scores(self, query: Sequence[QueryTerm | str]) -> np.ndarray:
         """Raw BM25 per slot (status factor not applied); dead slots may hold junk."""
@@ -340,14 +348,20 @@ class BM25Index:
         # Ties broken by policy id so the order is deterministic and rebuild-independent.
         order = sorted(candidates.tolist(), key=lambda s: (-round(float(ranked[s]), 9), self._docs[s].policy_id))
         order = order[:limit]
-        terms = [item if isinstance(item, str) else item.token for item in query]
+        chosen = np.asarray(order, dtype=np.int32)
+        matched: list[list[str]] = [[] for _ in order]
+        for term in dict.fromkeys(item if isinstance(item, str) else item.token for item in query):
+            term_id = self._vocab.get(term)
+            if term_id is None:
+                continue
+            for i in np.flatnonzero(self._present(term_id, chosen)).tolist():
+                matched[i].append(term)
         hits = []
-        for slot in order:
+        for i, slot in enumerate(order):
             doc = self._docs[slot]
             assert doc is not None
-            matched = tuple(dict.fromkeys(t for t in terms if self.contains_term(doc.policy_id, t)))
             hits.append(Hit(policy_id=doc.policy_id, score=float(ranked[slot]), status=doc.status,
-                            matched_terms=matched))
+                            matched_terms=tuple(matched[i])))
         return hits
 
     def facets(self, query: Sequence[QueryTerm | str] | None = None,
