@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from core.db import Database
+from core.errors import DomainError
 from core.migrate import upgrade_database
 from core.settings import Settings, get_settings
 
@@ -66,8 +67,11 @@ async def serve(settings: Settings) -> int:
             background.append(asyncio.create_task(run_polling(telegram), name="telegram-polling"))
     base = settings.effective_public_base_url
     channels = ["网页咨询"] + (["Telegram"] if telegram else []) + (["微信公众号"] if settings.wechat_enabled else [])
-    print(f"政策直达已启动：控制台 {base}/console  网页咨询 {base}/chat  政策库 {base}/library\n"
-          f"已启用渠道：{'、'.join(channels)}（Ctrl-C 退出）", flush=True)
+    print(
+        f"政策直达已启动：控制台 {base}/console  网页咨询 {base}/chat  政策库 {base}/library\n"
+        f"已启用渠道：{'、'.join(channels)}（Ctrl-C 退出）",
+        flush=True,
+    )
     try:
         await server.serve()
     finally:
@@ -102,16 +106,74 @@ async def work(settings: Settings) -> int:
     return 0
 
 
-async def import_policies(settings: Settings, paths: Sequence[str], actor: str) -> int:
+async def import_policies(settings: Settings, paths: Sequence[str], actor: str, agency: str | None = None) -> int:
     from policies.importer import import_paths, print_report
 
     db = await open_database(settings)
     try:
-        report = await import_paths(db, paths, actor=actor, progress=True)
+        report = await import_paths(db, paths, actor=actor, default_agency=agency, progress=True)
     finally:
         await db.dispose()
     print_report(report)
     return 0 if not report.failed else 1
+
+
+async def create_token(settings: Settings, agency: str, role: str, name: str) -> int:
+    from web import accounts
+
+    db = await open_database(settings)
+    try:
+        async with db.session() as session:
+            secret = await accounts.create_token(session, agency, role, name=name, actor="cli")
+    finally:
+        await db.dispose()
+    print(f"已为“{agency}”创建 {role} 令牌（只显示这一次，请妥善保存）：\n{secret}")
+    return 0
+
+
+async def create_user(settings: Settings, username: str, role: str, agency: str | None, password: str | None) -> int:
+    import getpass
+
+    from web import accounts
+
+    password = password or getpass.getpass("密码：")
+    db = await open_database(settings)
+    try:
+        async with db.session() as session:
+            await accounts.create_user(session, username, password, role, agency, actor="cli")
+    finally:
+        await db.dispose()
+    scope = f"{role}，{agency}" if agency else role
+    print(f"已创建账号 {username}（{scope}）。登录：{settings.effective_public_base_url}/console")
+    return 0
+
+
+async def import_subscribers(settings: Settings, path: str) -> int:
+    from subscriptions.service import import_subscribers as run_import
+
+    db = await open_database(settings)
+    try:
+        report = await run_import(db, path, progress=True)
+    finally:
+        await db.dispose()
+    for error in report.errors:
+        print(f"第 {error.row} 行 [{error.field}]：{error.message}")
+    print(
+        f"共 {report.rows} 行：新建 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
+        f"出错 {len(report.errors)}"
+    )
+    return 0 if not report.errors else 1
+
+
+async def create_wechat_menu(settings: Settings) -> int:
+    from bot.wechat.menu import create_menu
+
+    if not settings.wechat_enabled:
+        print("未配置微信公众号（WECHAT_TOKEN、WECHAT_APP_ID、WECHAT_APP_SECRET）", file=sys.stderr)
+        return 2
+    result = await create_menu(settings)
+    print(f"公众号菜单已创建：{result}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,6 +184,29 @@ def build_parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import", help="导入政策文件（.txt .md .docx .json 或文件夹）为草稿")
     importer.add_argument("paths", nargs="+", help="文件或文件夹")
     importer.add_argument("--actor", default="import", help="记录为起草人的名称")
+    importer.add_argument("--agency", default=None, help="文中识别不出发文机关时使用的机关名称")
+
+    token = commands.add_parser("token", help="API 令牌").add_subparsers(dest="token_command", required=True)
+    token_create = token.add_parser("create", help="创建令牌（只显示一次，库中只存哈希）")
+    token_create.add_argument("--agency", required=True, help="令牌所属单位，例如 泾源县人力资源和社会保障局")
+    token_create.add_argument("--role", default="editor", help="admin | editor | reviewer | hub_operator | viewer")
+    token_create.add_argument("--name", default="", help="用途说明，例如 门户网站 CMS")
+
+    user = commands.add_parser("user", help="控制台账号").add_subparsers(dest="user_command", required=True)
+    user_create = user.add_parser("create", help="创建账号（首个管理员用它创建）")
+    user_create.add_argument("--username", required=True)
+    user_create.add_argument("--role", default="admin", help="admin | editor | reviewer | hub_operator | viewer")
+    user_create.add_argument("--agency", default=None, help="编辑、审核人员所属单位")
+    user_create.add_argument("--password", default=None, help="不填则交互输入")
+
+    subscribers = commands.add_parser("subscribers", help="订阅用户").add_subparsers(
+        dest="subscribers_command", required=True
+    )
+    subscribers_import = subscribers.add_parser("import", help="从 .csv / .xlsx 批量导入企业和居民")
+    subscribers_import.add_argument("file")
+
+    wechat = commands.add_parser("wechat", help="微信公众号").add_subparsers(dest="wechat_command", required=True)
+    wechat.add_parser("menu", help="通过接口创建公众号菜单")
     return parser
 
 
@@ -136,9 +221,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "worker":
             return asyncio.run(work(settings))
         if command == "import":
-            return asyncio.run(import_policies(settings, args.paths, args.actor))
+            return asyncio.run(import_policies(settings, args.paths, args.actor, args.agency))
+        if command == "token":
+            return asyncio.run(create_token(settings, args.agency, args.role, args.name))
+        if command == "user":
+            return asyncio.run(create_user(settings, args.username, args.role, args.agency, args.password))
+        if command == "subscribers":
+            return asyncio.run(import_subscribers(settings, args.file))
+        if command == "wechat":
+            return asyncio.run(create_wechat_menu(settings))
     except KeyboardInterrupt:
         return 130
+    except DomainError as exc:
+        print(f"错误：{exc.message}" + (f"（字段 {exc.field}）" if exc.field else ""), file=sys.stderr)
+        return 1
     return 2
 
 
