@@ -78,6 +78,7 @@ class _Candidate(NamedTuple):
 
 # --------------------------------------------------------------------------- normalising
 
+
 def _build_width_table() -> dict[int, str]:
     table: dict[int, str] = {}
     # Only digits, letters and the few symbols numbers are written with; full-width
@@ -132,9 +133,10 @@ _PLATE = re.compile(
 # digits keeps words like 新ABCDE out.
 _PLATE_MIN_DIGITS = 2
 
-# The local part is bounded so that a long run of letters cannot make the scan quadratic.
+# The local part is bounded so that a long run of letters cannot make the scan quadratic;
+# it may not start inside a grouped number ("138 1234 5678abc@x.com").
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-*@])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}"
+    r"(?<![A-Za-z0-9._%+\-*@])(?<![0-9*][ -])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9*@])"
 )
 # Official mailboxes of government bodies are published on purpose (信箱 in every footer).
@@ -154,11 +156,10 @@ _DATE = (
 )
 _BIRTH_WORD_THEN_DATE = re.compile(
     r"(?:出生日期|出生年月日|出生年月|出生时间|出生于|出生|生日|生于)[ :：]*(?:为|是|于|在)?[ :：]*"
-    + _NOT_AFTER_DIGIT + _DATE
+    + _NOT_AFTER_DIGIT
+    + _DATE
 )
-_DATE_THEN_BIRTH_WORD = re.compile(
-    _NOT_AFTER_DIGIT + _DATE + r" *(?:出生|生(?=[,，。；;、)）\s]|$))"
-)
+_DATE_THEN_BIRTH_WORD = re.compile(_NOT_AFTER_DIGIT + _DATE + r" *(?:出生|生(?=[,，。；;、)）\s]|$))")
 # "出生于2020年1月1日以后的" describes a class of people, not somebody's birthday.
 _RANGE_AFTER = re.compile(r" *(?:以后|之后|以前|之前|以来|后|前|起|至|到|及|[-—~～])")
 _RANGE_BEFORE = re.compile(r"(?:至|到|起|[-—~～]) *$")
@@ -180,10 +181,20 @@ _ADDRESS_MIN_UNITS = 2
 _ADDRESS_KEYWORD_HINT = re.compile(_ADDRESS_KEYWORDS)
 # The part of an address a mask keeps never holds digits: those belong to the hidden detail.
 _TOWNSHIP_PREFIX = re.compile(r"[^村组号室栋幢楼*0-9]+?(?:街道|镇|乡)(?![县市区旗])")
-_ADMIN_PREFIX = re.compile(
-    r"(?:[^村组号室栋幢楼*0-9]+?(?:省|自治区|自治州|州|盟|县|旗|市(?!场)|(?<![小社园校景])区))+"
-)
+_ADMIN_PREFIX = re.compile(r"(?:[^村组号室栋幢楼*0-9]+?(?:省|自治区|自治州|州|盟|县|旗|市(?!场)|(?<![小社园校景])区))+")
 
+# Every numeric kind holds a run of at least ten digits, spaces or hyphens that starts with a
+# digit. Finding those runs first is one fast scan; the detailed patterns, whose leading
+# lookbehinds defeat the regex engine's prefix search, then only run next to them.
+_NUMBER_ZONE = re.compile(r"\d[\d \-]{9,}")
+_WINDOW_BEFORE = 2  # the "+" of +86
+_WINDOW_AFTER = 3  # check letter X plus the two characters the lookaheads inspect
+# A date, then 出生/生: only looked for just before each 生.
+_BIRTH_AFTER_WINDOW = 24
+
+_DIGIT_RUN = re.compile(r"\d+")
+_NEWLINE = re.compile("\n")
+_BIRTH_WORD = re.compile("生")
 _CLAUSE_END = re.compile(r"[。！？；;!?\n]")
 _CHEAP_SIGNAL = re.compile(r"[0-9@]|住|地址")
 
@@ -207,12 +218,17 @@ _SEPARATORS = frozenset(" -·•・－\u3000")
 
 # --------------------------------------------------------------------------- context
 
+
 class _Context:
     """Facts about the whole text that several detectors share, computed once."""
 
     def __init__(self, normalised: str) -> None:
         self.text = normalised
         self._clause_ends = [m.start() for m in _CLAUSE_END.finditer(normalised)]
+        self.number_windows = [
+            (max(0, zone.start() - _WINDOW_BEFORE), min(len(normalised), zone.end() + _WINDOW_AFTER))
+            for zone in _NUMBER_ZONE.finditer(normalised)
+        ]
         may_hold_url = "/" in normalised or "www." in normalised
         self._url_spans = [m.span() for m in _URL.finditer(normalised)] if may_hold_url else []
 
@@ -226,8 +242,18 @@ class _Context:
     def in_url(self, start: int, end: int) -> bool:
         return any(url_start < end and start < url_end for url_start, url_end in self._url_spans)
 
+    def number_matches(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """Matches of `pattern` near runs of ten or more digits only.
+
+        Lookbehinds still see the whole text; the window's end is cut a few characters
+        past the run, which is all the lookaheads need.
+        """
+        for pos, endpos in self.number_windows:
+            yield from pattern.finditer(self.text, pos, endpos)
+
 
 # --------------------------------------------------------------------------- validators
+
 
 def _compact(value: str) -> str:
     return "".join(ch for ch in _normalise(value) if ch not in _SEPARATORS)
@@ -271,13 +297,14 @@ def _is_organisation_code(number: str, context: _Context, start: int, end: int) 
 
 # --------------------------------------------------------------------------- detectors
 
+
 def _find_id_cards(context: _Context) -> Iterator[_Candidate]:
     for pattern in (_ID_18_PLAIN, _ID_18_GROUPED):
-        for match in pattern.finditer(context.text):
+        for match in context.number_matches(pattern):
             number = _compact(match.group())
             if _is_resident_id_18(number) and not _is_organisation_code(number, context, *match.span()):
                 yield _Candidate(match.start(), match.end(), "id_card")
-    for match in _ID_15.finditer(context.text):
+    for match in context.number_matches(_ID_15):
         # Old 15-digit 税号 are region code + organisation code, so only context tells them apart.
         clause = context.clause(*match.span())
         if _is_resident_id_15(match.group()) and not _ORGANISATION_CONTEXT.search(clause):
@@ -298,14 +325,14 @@ def _is_bank_card(number: str, grouped: bool, context: _Context, start: int, end
 
 def _find_bank_cards(context: _Context) -> Iterator[_Candidate]:
     for pattern, grouped in ((_BANK_PLAIN, False), (_BANK_GROUPED, True)):
-        for match in pattern.finditer(context.text):
+        for match in context.number_matches(pattern):
             if _is_bank_card(_compact(match.group()), grouped, context, *match.span()):
                 yield _Candidate(match.start(), match.end(), "bank_card")
 
 
 def _find_mobiles(context: _Context) -> Iterator[_Candidate]:
     for pattern in (_MOBILE_PLAIN, _MOBILE_GROUPED):
-        for match in pattern.finditer(context.text):
+        for match in context.number_matches(pattern):
             yield _Candidate(match.start(), match.end(), "mobile")
 
 
@@ -325,13 +352,24 @@ def _find_emails(context: _Context) -> Iterator[_Candidate]:
 
 
 def _date_is_plausible_birth(date_text: str) -> bool:
-    numbers = [int(n) for n in re.findall(r"\d+", date_text)]
+    numbers = [int(n) for n in _DIGIT_RUN.findall(date_text)]
     if len(numbers) == 1:  # 19910512
-        digits = date_text
-        numbers = [int(digits[:4]), int(digits[4:6]), int(digits[6:8])]
+        numbers = [int(date_text[:4]), int(date_text[4:6]), int(date_text[6:8])]
     year, month = numbers[0], numbers[1]
-    day = numbers[2] if len(numbers) > 2 else 1
+    day = numbers[2] if len(numbers) > 2 else 1  # 出生年月 may stop at the month
     return _valid_date(year, month, day)
+
+
+def _dates_before_birth_word(text: str) -> Iterator[re.Match[str]]:
+    for birth_word in _BIRTH_WORD.finditer(text):
+        # endpos keeps the character after 生 visible, so 生效 is never read as 生 + end.
+        window_start = max(0, birth_word.start() - _BIRTH_AFTER_WINDOW)
+        yield from _DATE_THEN_BIRTH_WORD.finditer(text, window_start, birth_word.end() + 1)
+
+
+def _birth_date_candidate(match: re.Match[str]) -> Iterator[_Candidate]:
+    if _date_is_plausible_birth(match.group("date")):
+        yield _Candidate(match.start("date"), match.end("date"), "birth_date")
 
 
 def _find_birth_dates(context: _Context) -> Iterator[_Candidate]:
@@ -339,17 +377,12 @@ def _find_birth_dates(context: _Context) -> Iterator[_Candidate]:
     if "生" not in text:
         return
     for match in _BIRTH_WORD_THEN_DATE.finditer(text):
-        start, end = match.span("date")
-        if _RANGE_AFTER.match(text, end) or not _date_is_plausible_birth(match.group("date")):
-            continue
-        yield _Candidate(start, end, "birth_date")
-    for match in _DATE_THEN_BIRTH_WORD.finditer(text):
-        start, end = match.span("date")
-        if _RANGE_BEFORE.search(text, max(0, start - 3), start) or not _date_is_plausible_birth(
-            match.group("date")
-        ):
-            continue
-        yield _Candidate(start, end, "birth_date")
+        if not _RANGE_AFTER.match(text, match.end("date")):
+            yield from _birth_date_candidate(match)
+    for match in _dates_before_birth_word(text):
+        start = match.start("date")
+        if not _RANGE_BEFORE.search(text, max(0, start - 3), start):
+            yield from _birth_date_candidate(match)
 
 
 def _trim_address(body: str) -> str:
@@ -382,7 +415,7 @@ _DETECTORS = (
 
 def _without_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
     """Leftmost first, then the longest, then the most specific kind."""
-    ordered = sorted(candidates, key=lambda c: (c.start, c.start - c.end, _PRIORITY[c.kind]))
+    ordered = sorted(set(candidates), key=lambda c: (c.start, c.start - c.end, _PRIORITY[c.kind]))
     kept: list[_Candidate] = []
     for candidate in ordered:
         if not kept or candidate.start >= kept[-1].end:
@@ -391,6 +424,7 @@ def _without_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
 
 
 # --------------------------------------------------------------------------- masking
+
 
 def _mask_keeping(value: str, head: int, tail: int) -> str:
     """Star every significant character except the first `head` and last `tail`;
@@ -419,7 +453,7 @@ def _mask_birth_date(value: str) -> str:
         return value[:4] + "*" * (len(value) - 4)
     masked = value[:4]
     cursor = 4
-    for run in re.finditer(r"\d+", normalised[4:]):
+    for run in _DIGIT_RUN.finditer(normalised[4:]):
         masked += value[cursor : run.start() + 4] + "**"
         cursor = run.end() + 4
     return masked + value[cursor:]
@@ -455,8 +489,9 @@ def mask_value(kind: str, value: str) -> str:
 
 # --------------------------------------------------------------------------- public API
 
+
 def _line_starts(text: str) -> list[int]:
-    return [0] + [newline.end() for newline in re.finditer("\n", text)]
+    return [0] + [newline.end() for newline in _NEWLINE.finditer(text)]
 
 
 def find_pii(text: str) -> list[PiiFinding]:
