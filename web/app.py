@@ -49,7 +49,9 @@ def create_app(db: Database, settings: Settings, *, extra_routers: Sequence[APIR
         return RedirectResponse("/library", status_code=303)
 
     from web.api import policies as policy_api
+    from web.api import relay as relay_api
     from web.api import suggest, tokens
+    from web.console import relay as relay_console
     from web.console import routers as console_routers
     from web.public import router as public_router
 
@@ -60,6 +62,8 @@ def create_app(db: Database, settings: Settings, *, extra_routers: Sequence[APIR
         app.include_router(router)
     for router in console_routers():
         app.include_router(router)
+    app.include_router(relay_api.router)
+    app.include_router(relay_console.router)
     app.include_router(public_router)
     for router in extra_routers:
         app.include_router(router)
