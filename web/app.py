@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from core.db import Database
 from core.secret_key import secret_key
 from core.settings import Settings
+from policies.qa.engine import QaEngine
 from web import errors, integrations
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -20,8 +21,11 @@ SESSION_COOKIE = "pd_session"
 SESSION_MAX_AGE = 12 * 3600  # one working day; the console asks for the password again after
 
 
-def create_app(db: Database, settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """The whole HTTP face. `extra_routers` are mounted as given (the bots' webhooks and web chat)."""
+def create_app(
+    db: Database, settings: Settings, *, qa_engine: QaEngine | None = None, extra_routers: Sequence[APIRouter] = ()
+) -> FastAPI:
+    """The whole HTTP face. `qa_engine` is the process's shared Q&A index (routes that answer or
+    search use it); `extra_routers` are mounted as given (the bots' webhooks and web chat)."""
     app = FastAPI(
         title="政策直达 Policy Direct",
         version="0.1.0",
@@ -33,6 +37,7 @@ def create_app(db: Database, settings: Settings, *, extra_routers: Sequence[APIR
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.qa_engine = qa_engine
     app.add_middleware(SessionMiddleware, secret_key=secret_key(settings), session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax",
                        https_only=settings.effective_public_base_url.startswith("https://"))
