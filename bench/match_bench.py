@@ -242,7 +242,8 @@ async def fanout(db: Database, p) -> None:  # type: ignore[no-untyped-def]
     async with db.session() as s:
         await s.execute(text("DROP TABLE IF EXISTS bench_delivery"))
         await s.execute(text(
-            "CREATE TABLE bench_delivery (id INTEGER PRIMARY KEY, policy_id INTEGER, subscriber_id INTEGER, "
+            f"CREATE TABLE bench_delivery (id {'BIGSERIAL' if db.dialect == 'postgresql' else 'INTEGER'} "
+            "PRIMARY KEY, policy_id INTEGER, subscriber_id INTEGER, "
             "address_id INTEGER, channel VARCHAR(20), status VARCHAR(20), reasons TEXT, "
             "UNIQUE (policy_id, subscriber_id, address_id))"
         ))  # fmt: skip
