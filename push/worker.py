@@ -304,7 +304,8 @@ class DeliveryWorker:
 
         async def recorder() -> None:
             while True:
-                await self._wait(stop, results_ready, self.record_interval)
+                # Not woken by `stop`: after a stop the recorder still drains the senders.
+                await self._wait(None, results_ready, self.record_interval)
                 results_ready.clear()
                 if results:
                     batch = results[:]
@@ -353,10 +354,12 @@ class DeliveryWorker:
             log.warning("returned %d deliveries with an expired lease to the queue", reclaimed)
 
     @staticmethod
-    async def _wait(stop: asyncio.Event, event: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
-        if stop.is_set():
+    async def _wait(stop: asyncio.Event | None, event: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
+        if stop is not None and stop.is_set():
             return
-        waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(stop.wait())]
+        waiters = [asyncio.ensure_future(event.wait())]
+        if stop is not None:
+            waiters.append(asyncio.ensure_future(stop.wait()))
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
