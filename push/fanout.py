@@ -161,7 +161,9 @@ class FanOut:
             last = position >= len(todo)
             if budget[0] <= 0:
                 return inserted
-            inserted += await self._write_chunk(event, chunk, done=last, withdraw_reason=withdraw_reason if first else None)
+            inserted += await self._write_chunk(
+                event, chunk, done=last, withdraw_reason=withdraw_reason if first else None
+            )
             budget[0] -= 1
             first = False
             self.on_chunk()

@@ -42,7 +42,7 @@ async def record_read(session: AsyncSession, token: str, *, secret: str | None =
         secret = get_settings().secret_key
     try:
         delivery_id = _delivery_id_from(read_token_payload(token, secret))
-    except Exception as exc:  # noqa: BLE001 - any decoding failure means "not a link of ours"
+    except Exception as exc:
         raise NotFound("链接无效或已过期") from exc
     delivery = await store.get_delivery(session, delivery_id) if delivery_id is not None else None
     if delivery is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from core.clock import CHINA_TZ
@@ -62,7 +62,7 @@ def _local(at: datetime) -> datetime:
 
 
 def _utc(local: datetime) -> datetime:
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def in_quiet_hours(local: datetime, start: time | None, end: time | None) -> bool:

@@ -99,7 +99,7 @@ class Pipeline:
             self.fanout_wake.clear()
             try:
                 report = await self.fanout.run_once()
-            except Exception:  # noqa: BLE001 - logged; the outbox keeps the event for the next round
+            except Exception:
                 log.exception("fan-out failed; retrying in 1 s")
                 await _wait_any(stop, None, 1.0)
                 continue
@@ -124,14 +124,14 @@ async def fan_out_now(db: Database, *, audience: AudienceFn | None = None) -> Fa
     return await FanOut(db, audience=audience).run_once()
 
 
-async def build_channels(db: Database, settings: Any) -> dict[str, ChannelAdapter]:
+async def build_channels(db: Database, settings: Any, limiter_config: Any = None) -> dict[str, ChannelAdapter]:
     """The channel adapters configured in `settings`, with the web inbox stored in `db`."""
     from push.channels import registry
 
-    async def store_web(message: RenderedMessage) -> str:
-        return str(await store_web_message(db, message))
+    async def store_web(address: str, message: RenderedMessage) -> str:
+        return str(await store_web_message(db, message, inbox_key=address))
 
-    return dict(registry.build_channels(settings, web_store=store_web))
+    return dict(registry.build_channels(settings, limiter_config, web_store=store_web))
 
 
 async def run_workers(
@@ -140,8 +140,10 @@ async def run_workers(
     stop_event: asyncio.Event,
     *,
     channels: Mapping[str, ChannelAdapter] | None = None,
+    limiter_config: Any = None,
     concurrency: int = 50,
     batch_size: int = 100,
+    lease_seconds: float = 60.0,
 ) -> None:
     """Run fan-out, the lease sweeper and delivery workers until `stop_event` is set.
 
@@ -149,10 +151,10 @@ async def run_workers(
     on SQLite run it in one process.
     """
     owned = channels is None
-    adapters = dict(channels) if channels is not None else await build_channels(db, settings)
+    adapters = dict(channels) if channels is not None else await build_channels(db, settings, limiter_config)
     pipeline = Pipeline(
         db, adapters, base_url=settings.effective_public_base_url, secret=settings.secret_key,
-        concurrency=concurrency, batch_size=batch_size,
+        concurrency=concurrency, batch_size=batch_size, lease_seconds=lease_seconds,
     )
     try:
         await pipeline.run(stop_event)
@@ -176,11 +178,11 @@ class InboxMessage:
     read: bool
 
 
-async def store_web_message(db: Database, message: RenderedMessage) -> int:
+async def store_web_message(db: Database, message: RenderedMessage, *, inbox_key: str | None = None) -> int:
     """The web channel's 'send': keep the message for the visitor's web inbox."""
     async with db.session() as session:
         return await store.add_inbox_message(
-            session, inbox_key=message.address, title=message.title, text=message.text, url=message.url,
+            session, inbox_key=inbox_key or message.address, title=message.title, text=message.text, url=message.url,
             at=clock.now(),
         )
 

@@ -222,7 +222,7 @@ class DeliveryWorker:
                         await store.cancel_pending_for_address(
                             session, item.address_id, f"接收地址已停用：{reason}"
                         )
-            except Exception:  # noqa: BLE001 - logged; the delivery outcome is already recorded
+            except Exception:
                 log.exception("delivery %s: could not update address %s", item.id, item.address_id)
 
     # -- loops ----------------------------------------------------------------------------------
@@ -340,14 +340,14 @@ class DeliveryWorker:
                 await self.queue.record(batch)
                 self.sent_count += sum(1 for o in batch if o.status == DeliveryStatus.SENT)
                 return
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("recording %d outcomes failed (attempt %d)", len(batch), attempt + 1)
                 await asyncio.sleep(0.2 * 2**attempt)
 
     async def _sweep_safely(self) -> None:
         try:
             reclaimed = await self.queue.sweep()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("lease sweep failed")
             return
         if reclaimed:

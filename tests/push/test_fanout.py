@@ -90,7 +90,7 @@ async def test_amendment_reaches_earlier_recipients_and_new_matches(db: Database
     newcomer = await make_recipients(db, 1, first_chat=200)
     policy = await make_published_policy(db)
     await FanOut(db, audience=StaticAudience(earlier)).run_once()
-    sent, queued = await deliveries(db)
+    sent, _queued = await deliveries(db)
     await _mark(db, sent.id, DeliveryStatus.SENT)
     await amend_policy(db, policy.id)
     # After the amendment only one earlier recipient still matches, plus a newcomer.
