@@ -21,6 +21,7 @@ from policies.qa.faq_match import FaqMatch, FaqMatcher
 from policies.qa.models import AnswerKind
 from policies.qa.passage import best_passage
 from policies.qa.views import Answer, FaqView, PolicyRef
+from policies.search.bm25 import BM25Index
 from policies.search.document import NO_FILTERS, Facets, Hit, SearchFilters
 from policies.search.normalize import MAX_QUERY_CHARS
 from policies.search.policy_search import PolicyEntry, PolicySearch, SearchResult, load_question_words
@@ -68,24 +69,42 @@ class QaEngine:
         phone: str | None = None,
         synonyms: SynonymTable | None = None,
     ) -> QaEngine:
-        question_words = load_question_words()
-        matcher = FaqMatcher(question_words)
+        """A fresh index from stored tokens (the slow path: every token string is hashed)."""
         faq_list = list(faqs)
         faq_tokens: dict[int, list[str]] = {}
-        faqs_of_policy: dict[int, set[int]] = {}
         for faq in faq_list:
+            for policy_id in faq.policy_ids:
+                faq_tokens.setdefault(policy_id, []).extend(t for ts in faq.phrasing_tokens for t in ts)
+        released = [c for c in cards if c.is_released]
+        index = BM25Index.build(c.document(faq_tokens.get(c.policy_id, ())) for c in released)
+        return cls.restore(index, released, faq_list, tokenize=tokenize, phone=phone, synonyms=synonyms)
+
+    @classmethod
+    def restore(
+        cls,
+        index: BM25Index,
+        cards: Iterable[PolicyCard],
+        faqs: Iterable[FaqView],
+        *,
+        tokenize: Callable[[str], list[str]] | None = None,
+        phone: str | None = None,
+        synonyms: SynonymTable | None = None,
+    ) -> QaEngine:
+        """An engine around an index that already holds these cards and FAQ tokens: the
+        snapshot path (policies/qa/snapshot.py), and the last step of `build`."""
+        question_words = load_question_words()
+        matcher = FaqMatcher(question_words)
+        faqs_of_policy: dict[int, set[int]] = {}
+        for faq in faqs:
             matcher.put(faq)
             for policy_id in faq.policy_ids:
                 faqs_of_policy.setdefault(policy_id, set()).add(faq.id)
-                faq_tokens.setdefault(policy_id, []).extend(t for ts in faq.phrasing_tokens for t in ts)
-        released = [c for c in cards if c.is_released]
-        search = PolicySearch.build(
-            tokenize or default_tokenize(),
-            ((c.document(faq_tokens.get(c.policy_id, ())), PolicyEntry(c.title, c.doc_no)) for c in released),
-            synonyms=synonyms, question_words=question_words,
-        )
+        search = PolicySearch(tokenize or default_tokenize(), index=index, synonyms=synonyms,
+                              question_words=question_words)
         engine = cls(search, matcher, phone=phone)
-        engine._cards = {c.policy_id: c for c in released}
+        for card in cards:
+            search.lookup.add_or_replace(card.policy_id, card.title, card.doc_no)
+            engine._cards[card.policy_id] = card
         engine._faqs_of_policy = faqs_of_policy
         return engine
 
@@ -125,6 +144,20 @@ class QaEngine:
             self.put_policy(cards[0])
         else:
             self.remove_policy(policy_id)
+
+    async def refresh_policies(self, session: AsyncSession, policy_ids: Iterable[int]) -> int:
+        """`refresh_policy` for many policies with one query; returns how many were refreshed."""
+        wanted = list(dict.fromkeys(policy_ids))
+        if not wanted:
+            return 0
+        found = {c.policy_id: c for c in await store.load_policy_cards(session, wanted)}
+        for policy_id in wanted:
+            card = found.get(policy_id)
+            if card is None:
+                self.remove_policy(policy_id)
+            else:
+                self.put_policy(card)
+        return len(wanted)
 
     def on_policy_changed(self, view: PolicyView) -> bool:
         """Status-only changes (repeal, expiry) from a PolicyView, without a database read.
@@ -185,6 +218,10 @@ class QaEngine:
 
     def card(self, policy_id: int) -> PolicyCard | None:
         return self._cards.get(policy_id)
+
+    def cards(self) -> list[PolicyCard]:
+        """Every indexed policy's card (a copy of the list; the cards are immutable)."""
+        return list(self._cards.values())
 
     def rank(self, question: object, *, limit: int = 10, filters: SearchFilters = NO_FILTERS) -> SearchResult:
         return self.search_engine.search(question, limit=limit, filters=filters)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from policies.models import Interpretation, Policy, PolicyRevision, PolicyStatus
+from policies.models import Interpretation, Policy, PolicyEvent, PolicyRevision, PolicyStatus
 from policies.qa.cards import PolicyCard
 from policies.qa.models import FaqEntry
 from policies.qa.views import FaqView
@@ -68,3 +69,32 @@ async def faq_by_id(session: AsyncSession, faq_id: int) -> FaqEntry | None:
 
 async def faq_by_question(session: AsyncSession, question: str) -> FaqEntry | None:
     return (await session.execute(select(FaqEntry).where(FaqEntry.question == question))).scalar_one_or_none()
+
+
+async def latest_event_id(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.max(PolicyEvent.id)))).scalar() or 0)
+
+
+async def latest_interpretation_change(session: AsyncSession) -> datetime | None:
+    return (await session.execute(select(func.max(Interpretation.updated_at)))).scalar()
+
+
+async def interpretations_changed_since(session: AsyncSession,
+                                        since: datetime | None) -> list[tuple[int, datetime]]:
+    """(policy id, updated_at) of interpretations of released policies saved at or after `since`
+    (all when None), oldest first. Saving an interpretation emits no outbox event."""
+    query = (select(Interpretation.policy_id, Interpretation.updated_at)
+             .join(Policy, Policy.id == Interpretation.policy_id)
+             .where(Policy.status.in_(PolicyStatus.RELEASED))
+             .order_by(Interpretation.updated_at, Interpretation.policy_id))
+    if since is not None:
+        query = query.where(Interpretation.updated_at >= since)
+    return [(int(pid), at) for pid, at in (await session.execute(query)).all()]
+
+
+async def faq_state(session: AsyncSession) -> tuple[int, int, str]:
+    """(count, largest id, latest change) of the FAQ table: changes when an entry is added,
+    edited or deleted, so a follower reloads FAQ rows only then."""
+    count, last_id, last_change = (await session.execute(
+        select(func.count(), func.max(FaqEntry.id), func.max(FaqEntry.updated_at)))).one()
+    return int(count), int(last_id or 0), str(last_change)

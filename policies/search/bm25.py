@@ -49,6 +49,25 @@ class _Postings:
     tfs: np.ndarray  # float32, field-weighted term frequency
 
 
+@dataclass(slots=True)
+class IndexState:
+    """A compacted BM25Index as arrays and plain lists: what a snapshot stores."""
+
+    weights: dict[str, float]
+    k1: float
+    b: float
+    terms: list[str]  # term id → term
+    offsets: np.ndarray  # int64, CSR over term ids into base_slots / base_tfs
+    base_slots: np.ndarray  # int32
+    base_tfs: np.ndarray  # float32
+    df: np.ndarray  # int64 per term id
+    doc_term_offsets: np.ndarray  # int64, CSR over slots into doc_terms
+    doc_terms: np.ndarray  # int32, unique term ids per slot, ascending
+    lengths: np.ndarray  # float64 weighted length per slot
+    # per slot: (policy_id, status, agency, topics, audience, year)
+    documents: list[tuple[int, str, str, list[str], str, int | None]]
+
+
 class _Vocabulary(dict[str, int]):
     def __missing__(self, term: str) -> int:
         value = self[term] = len(self)
@@ -252,6 +271,55 @@ class BM25Index:
         self._lengths = self._lengths[live]
         self._factor = self._factor[live]
         self._slot_of = {doc.policy_id: slot for slot, doc in enumerate(self._docs) if doc is not None}
+
+    # ----- snapshots ------------------------------------------------------------------------
+
+    def export_state(self) -> IndexState:
+        """Everything a restart needs, as arrays and plain lists (see policies/qa/snapshot.py).
+        Compacts first, so the state has one CSR block and no dead slots; the arrays are
+        copies, so later changes to this index do not reach a snapshot being written."""
+        if self._delta or len(self._docs) != len(self._slot_of):
+            self.compact()
+        sizes = np.array([len(t) for t in self._doc_terms], dtype=np.int64)
+        docs = [d for d in self._docs if d is not None]
+        return IndexState(
+            weights=dict(self.weights), k1=self.k1, b=self.b,
+            terms=list(self._vocab),  # dicts keep insertion order = term id order
+            offsets=self._offsets.copy(), base_slots=self._base_slots.copy(), base_tfs=self._base_tfs.copy(),
+            df=self._df.copy(),
+            doc_term_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            doc_terms=(np.concatenate(self._doc_terms) if self._doc_terms else _NO_SLOTS).astype(np.int32),
+            lengths=self._lengths.copy(),
+            documents=[(d.policy_id, d.status, d.agency, list(d.topics), d.audience, d.year) for d in docs],
+        )
+
+    @classmethod
+    def from_state(cls, state: IndexState) -> BM25Index:
+        """The index `export_state` described, without touching a token string per posting."""
+        n_docs = len(state.documents)
+        n_terms = len(state.terms)
+        if (len(state.offsets) != n_terms + 1 or len(state.df) != n_terms or len(state.lengths) != n_docs
+                or len(state.doc_term_offsets) != n_docs + 1 or len(state.base_slots) != len(state.base_tfs)
+                or int(state.offsets[-1]) != len(state.base_slots)
+                or int(state.doc_term_offsets[-1]) != len(state.doc_terms)):
+            raise ValueError("index state arrays do not fit together")
+        index = cls(state.weights, k1=state.k1, b=state.b)
+        index._vocab = dict(zip(state.terms, range(n_terms), strict=True))
+        index._offsets = state.offsets.astype(np.int64)
+        index._base_slots = state.base_slots.astype(np.int32)
+        index._base_tfs = state.base_tfs.astype(np.float32)
+        index._df = state.df.astype(np.int64)
+        index._doc_terms = np.split(state.doc_terms.astype(np.int32), state.doc_term_offsets[1:-1])
+        index._docs = [
+            IndexedDocument(policy_id=int(pid), fields={}, status=status, agency=agency, topics=tuple(topics),
+                            audience=audience, year=year)
+            for pid, status, agency, topics, audience, year in state.documents
+        ]
+        index._slot_of = {d.policy_id: slot for slot, d in enumerate(index._docs) if d is not None}
+        index._lengths = state.lengths.astype(np.float64)
+        index._factor = np.array([_factor(d) for d in index._docs if d is not None], dtype=np.float64)
+        index._total_length = float(index._lengths.sum())
+        return index
 
     def _postings(self, term_id: int) -> list[tuple[np.ndarray, np.ndarray]]:
         parts = []

@@ -1,0 +1,226 @@
+"""A saved copy of the built Q&A index, so a restart does not hash millions of stored tokens
+again (13 s at 10,000 policies; a snapshot loads in a fraction of that).
+
+    loaded = await open_engine(session, directory, phone="12345")     # snapshot when it fits, else build
+    write_snapshot(capture(loaded.engine, loaded.fingerprint), directory)  # after a build, N changes, shutdown
+
+The snapshot is one file, `<data_dir>/qa_index/snapshot.npz`: numpy arrays of the BM25
+index plus a marshal blob of the vocabulary, the per-slot filters and the policy cards, and
+a small JSON member with the format and the fingerprint of the database it was built from.
+It is written to a temporary file and renamed, so a crash mid-write leaves the old one.
+
+Never stale: the fingerprint covers everything the index is made of (released policies and
+their current revisions, the outbox, interpretations of released policies, the FAQ tokens
+and links, the index format and field weights). Any difference means "rebuild from the
+database"; so does a file that cannot be read (logged). The FAQ rows themselves are always
+read from the database (they are few), so only their tokens and links are fingerprinted.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import logging
+import marshal
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from policies.models import Interpretation, Policy, PolicyStatus
+from policies.qa import store
+from policies.qa.cards import PolicyCard
+from policies.qa.engine import QaEngine
+from policies.qa.views import FaqView
+from policies.search.bm25 import K1, B, BM25Index, IndexState
+from policies.search.document import FIELD_WEIGHTS
+from policies.search.synonyms import SynonymTable
+
+log = logging.getLogger(__name__)
+
+# Bump when the arrays, the card tuple or the way documents are built from tokens change.
+FORMAT_VERSION = 1
+SNAPSHOT_FILE = "snapshot.npz"
+_ARRAYS = ("offsets", "base_slots", "base_tfs", "df", "doc_term_offsets", "doc_terms", "lengths")
+
+
+def snapshot_path(directory: Path) -> Path:
+    return directory / SNAPSHOT_FILE
+
+
+def _format_key() -> dict[str, object]:
+    # marshal's format and numpy's dtypes follow the interpreter; a snapshot is only reused
+    # by the same Python minor version.
+    return {"format": FORMAT_VERSION, "python": list(sys.version_info[:2]), "weights": FIELD_WEIGHTS,
+            "k1": K1, "b": B}
+
+
+async def database_fingerprint(session: AsyncSession, faqs: Sequence[FaqView]) -> str:
+    """A digest of the database state the index is built from. Cheap (aggregates only, no
+    token columns read for policies) and changes with every change that could alter an
+    answer: publish, amend, repeal, expire, delete, an interpretation saved, a FAQ changed."""
+    released = Policy.status.in_(PolicyStatus.RELEASED)
+    policies = (await session.execute(
+        select(func.count(), func.max(Policy.updated_at), func.sum(Policy.id), func.sum(Policy.current_revision))
+        .where(released))).one()
+    last_event = await store.latest_event_id(session)
+    interpretations = (await session.execute(
+        select(func.count(), func.max(Interpretation.updated_at), func.sum(func.length(Interpretation.tokens)))
+        .join(Policy, Policy.id == Interpretation.policy_id).where(released))).one()
+    faq_digest = hashlib.sha256()
+    for faq in sorted(faqs, key=lambda f: f.id):
+        faq_digest.update(repr((faq.id, faq.policy_ids, faq.phrasing_tokens)).encode("utf-8"))
+    state = {
+        "key": _format_key(),
+        "policies": [str(v) for v in policies],
+        "last_event": last_event,
+        "interpretations": [str(v) for v in interpretations],
+        "faqs": faq_digest.hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+# ----- writing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """What a snapshot holds, taken from a live engine in one step on the event loop; writing
+    it out (`write_snapshot`) may then run in a thread while the engine keeps changing."""
+
+    fingerprint: str
+    state: IndexState
+    cards: list[PolicyCard]
+
+
+def capture(engine: QaEngine, fingerprint: str) -> Capture:
+    """Call with an engine that reflects exactly the database state `fingerprint` describes
+    (read the fingerprint before bringing the engine up to date, never after)."""
+    return Capture(fingerprint=fingerprint, state=engine.search_engine.index.export_state(), cards=engine.cards())
+
+
+def _card_tuple(card: PolicyCard) -> tuple[object, ...]:
+    return (card.policy_id, card.title, card.doc_no, card.agency, card.status, card.body, card.revision_tokens,
+            dict(card.elements), card.interpretation_tokens, list(card.keywords), list(card.topics), card.audience,
+            card.year)
+
+
+def _card_of(values: Sequence[object]) -> PolicyCard:
+    (policy_id, title, doc_no, agency, status, body, revision_tokens, elements, interpretation_tokens, keywords,
+     topics, audience, year) = values
+    return PolicyCard(policy_id=policy_id, title=title, doc_no=doc_no, agency=agency, status=status,  # type: ignore[arg-type]
+                      body=body, revision_tokens=revision_tokens, elements=elements,  # type: ignore[arg-type]
+                      interpretation_tokens=interpretation_tokens, keywords=tuple(keywords),  # type: ignore[arg-type]
+                      topics=tuple(topics), audience=audience, year=year)  # type: ignore[arg-type]
+
+
+def write_snapshot(snapshot: Capture, directory: Path) -> Path:
+    """Write atomically (temporary file, then rename); returns the file's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    state = snapshot.state
+    meta = {"key": _format_key(), "fingerprint": snapshot.fingerprint, "policies": len(state.documents),
+            "terms": len(state.terms), "weights": state.weights, "k1": state.k1, "b": state.b}
+    blob = marshal.dumps((state.terms, state.documents, [_card_tuple(c) for c in snapshot.cards]))
+    arrays = {name: getattr(state, name) for name in _ARRAYS}
+    target = snapshot_path(directory)
+    handle, temporary = tempfile.mkstemp(prefix=".snapshot-", suffix=".npz", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+                     blob=np.frombuffer(blob, dtype=np.uint8), **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+# ----- reading -------------------------------------------------------------------------------
+
+
+def snapshot_fingerprint(directory: Path) -> str | None:
+    """The fingerprint a saved snapshot was made at; None when there is none or it is unreadable."""
+    try:
+        with np.load(snapshot_path(directory), allow_pickle=False) as data:
+            return str(json.loads(data["meta"].tobytes())["fingerprint"])
+    except FileNotFoundError:
+        return None
+    except Exception:  # any damage: the caller rebuilds
+        log.warning("Q&A index snapshot in %s is unreadable", directory, exc_info=True)
+        return None
+
+
+def load_snapshot(
+    directory: Path,
+    fingerprint: str,
+    faqs: Sequence[FaqView],
+    *,
+    tokenize: Callable[[str], list[str]] | None = None,
+    phone: str | None = None,
+    synonyms: SynonymTable | None = None,
+) -> QaEngine | None:
+    """The engine saved in `directory` when it was made at `fingerprint`; None when there is
+    no snapshot, it was made at another database state or format (rebuild), or it is damaged
+    (rebuild, and the damage is logged)."""
+    path = snapshot_path(directory)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(data["meta"].tobytes())
+            if meta.get("key") != json.loads(json.dumps(_format_key())) or meta.get("fingerprint") != fingerprint:
+                log.info("Q&A index snapshot is from another database state or format; rebuilding")
+                return None
+            terms, documents, card_tuples = marshal.loads(data["blob"].tobytes())
+            state = IndexState(weights=meta["weights"], k1=meta["k1"], b=meta["b"], terms=terms,
+                               documents=documents, **{name: data[name] for name in _ARRAYS})
+        index = BM25Index.from_state(state)
+        cards = [_card_of(values) for values in card_tuples]
+        if len(cards) != len(index) or any(c.policy_id not in index for c in cards):
+            raise ValueError("cards and index disagree")
+    except Exception:  # truncated, bad CRC, wrong shapes, foreign bytes: all mean rebuild
+        log.warning("Q&A index snapshot %s is damaged; rebuilding from the database", path, exc_info=True)
+        return None
+    return QaEngine.restore(index, cards, faqs, tokenize=tokenize, phone=phone, synonyms=synonyms)
+
+
+# ----- start-up ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedEngine:
+    engine: QaEngine
+    fingerprint: str  # the database state the engine reflects
+    from_snapshot: bool
+
+
+async def open_engine(
+    session: AsyncSession,
+    directory: Path,
+    *,
+    phone: str | None = None,
+    tokenize: Callable[[str], list[str]] | None = None,
+    synonyms: SynonymTable | None = None,
+) -> LoadedEngine:
+    """The engine at start-up: from the snapshot when it was made at the database's current
+    state, else built from stored tokens (the caller then saves a snapshot of it)."""
+    faqs = await store.load_faqs(session)
+    fingerprint = await database_fingerprint(session, faqs)
+    engine = load_snapshot(directory, fingerprint, faqs, tokenize=tokenize, phone=phone, synonyms=synonyms)
+    from_snapshot = engine is not None
+    if engine is None:
+        cards = await store.load_policy_cards(session)
+        engine = QaEngine.build(cards, faqs, tokenize=tokenize, phone=phone, synonyms=synonyms)
+    # As QaEngine.load: keep the full GC passes from walking the index's objects.
+    gc.collect()
+    gc.freeze()
+    return LoadedEngine(engine=engine, fingerprint=fingerprint, from_snapshot=from_snapshot)
