@@ -176,6 +176,27 @@ async def create_wechat_menu(settings: Settings) -> int:
     return 0
 
 
+async def load_demo(settings: Settings) -> int:
+    from web.demo import DEMO_PASSWORD
+    from web.demo import load_demo as run_demo
+
+    db = await open_database(settings)
+    try:
+        report = await run_demo(db)
+    finally:
+        await db.dispose()
+    base = settings.effective_public_base_url
+    if report.already_loaded and not report.policies:
+        print("演示数据已加载过，未重复创建。")
+    for title in report.policies:
+        print(f"已发布：{title}")
+    print(f"订阅用户 {report.subscribers} 个；枢纽：{'；'.join(report.hubs) or '已存在'}；问答库条目 {report.faqs} 条")
+    if report.accounts:
+        print(f"控制台账号：{'、'.join(report.accounts)}，演示密码 {DEMO_PASSWORD}（仅供演示，正式使用前请删除）")
+    print(f"运行 python run.py 后打开 {base}/console 、{base}/chat 、{base}/library")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run.py", description="政策直达：政策推送、问答与接力转达")
     commands = parser.add_subparsers(dest="command")
@@ -207,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     wechat = commands.add_parser("wechat", help="微信公众号").add_subparsers(dest="wechat_command", required=True)
     wechat.add_parser("menu", help="通过接口创建公众号菜单")
+    commands.add_parser("demo", help="加载演示数据（政策、订阅用户、园区和协会、问答库、控制台账号）")
     return parser
 
 
@@ -228,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(create_user(settings, args.username, args.role, args.agency, args.password))
         if command == "subscribers":
             return asyncio.run(import_subscribers(settings, args.file))
+        if command == "demo":
+            return asyncio.run(load_demo(settings))
         if command == "wechat":
             return asyncio.run(create_wechat_menu(settings))
     except KeyboardInterrupt:
