@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -51,8 +52,9 @@ FANOUT_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NewDelivery:
+class NewDelivery(NamedTuple):
+    """A row the fan-out writes (a tuple: 100,000 of them are built per large policy)."""
+
     policy_id: int
     revision: int
     kind: str
@@ -97,27 +99,14 @@ async def _insert_sqlite(session: AsyncSession, rows: Sequence[NewDelivery]) -> 
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection  # aiosqlite.Connection, inside the session's BEGIN IMMEDIATE
     assert driver is not None
-    times: dict[datetime, str] = {}
-
-    def when(value: datetime) -> str:
-        text = times.get(value)
-        if text is None:
-            text = times[value] = _sqlite_time(value)
-        return text
-
-    reasons: dict[tuple[str, ...], str] = {}
-
-    def reason_text(value: tuple[str, ...]) -> str:
-        text = reasons.get(value)
-        if text is None:
-            text = reasons[value] = json.dumps(list(value), ensure_ascii=False)
-        return text
-
+    # A chunk has few distinct times and reason lists: format each once, not per row.
+    when = {t: _sqlite_time(t) for t in {r.due_at for r in rows} | {r.created_at for r in rows}}
+    reasons = {v: json.dumps(list(v), ensure_ascii=False) for v in {r.reasons for r in rows}}
     params = [
         (
             r.policy_id, r.revision, r.kind, r.subscriber_id, r.address_id, r.channel, r.address,
-            reason_text(r.reasons), r.role, r.hub_id, r.urgent, r.digest, when(r.due_at),
-            when(r.due_at), when(r.created_at),
+            reasons[r.reasons], r.role, r.hub_id, r.urgent, r.digest, when[r.due_at],
+            when[r.due_at], when[r.created_at],
         )
         for r in rows
     ]
