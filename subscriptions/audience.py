@@ -1,13 +1,26 @@
 """Who gets a policy: the indexed matcher, hub relayers, hub members, and the dry run.
 
 The rule itself is in `matching` (module docstring); this module runs it on the database.
+
+Matching reads the process's in-memory index (`match_index`), or the database index when
+that is off or the session has uncommitted subscription changes. Recipients are then read
+in chunks of contact ids with one plain SQL statement each (`store.reachable_rows`), and
+their reasons and preferences are made once per distinct combination and shared, so the
+per-recipient Python work is a couple of dictionary look-ups. `audience_chunks` yields the
+recipients chunk by chunk so that a fan-out can commit and send the first ones while the
+rest are still being read.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today_in_china
@@ -15,20 +28,34 @@ from core.errors import NotFound
 from policies.text import taxonomy
 from policies.views import PolicyView
 from subscriptions import matching, store
-from subscriptions.matching import Hits
+from subscriptions.match_index import live
+from subscriptions.match_index.memory import Matched
+from subscriptions.matching import Hits, PolicyQuery
 from subscriptions.models import Hub, Subscriber
 from subscriptions.views import Coverage, DeliveryPreference, DryRun, Recipient, RecipientRole
 
 NO_TOWNSHIP_LABEL = "未填写乡镇"
+CHUNK_SIZE = 5_000  # contact ids per statement when reading recipients
+FIRST_CHUNK_SIZE = 200  # the first chunk is small: the first messages can leave at once
+WHOLE_AUDIENCE_CHUNK = 20_000
 
 
-async def match_subscriber_ids(session: AsyncSession, policy: PolicyView) -> dict[int, Hits]:
-    """Contacts whose criteria match the policy, with why; before pause and address checks.
+# --- matching ---------------------------------------------------------------------------
 
-    This is the index look-up alone (what the bench times as "match")."""
+
+async def matched(session: AsyncSession, policy: PolicyView) -> Matched:
+    """Contacts whose criteria match the policy, grouped by why; before pause and address checks."""
     if matching.window_closed(policy, today_in_china()):
-        return {}
+        return Matched()
     q = matching.query(policy)
+    if live.usable(session):
+        index = await live.live_index(session).current(session)
+        return index.match(q)
+    return Matched.from_dict(await match_in_database(session, q))
+
+
+async def match_in_database(session: AsyncSession, q: PolicyQuery) -> dict[int, Hits]:
+    """The same match read from the database index (the source of truth and the fallback)."""
     hits: dict[int, Hits] = {}
     for key, sid, detail, rest, kind, industry in await store.match_index(session, q):
         found = hits.get(sid)
@@ -36,6 +63,201 @@ async def match_subscriber_ids(session: AsyncSession, policy: PolicyView) -> dic
             found = hits[sid] = Hits()
         matching.add_hit(found, key, detail, rest, kind, industry, q)
     return {sid: h for sid, h in hits.items() if h}
+
+
+async def match_subscriber_ids(session: AsyncSession, policy: PolicyView) -> dict[int, Hits]:
+    """Contacts whose criteria match the policy, with why; before pause and address checks.
+
+    This is the index look-up alone (what the bench times as "match"). Contacts with the
+    same hits share one `Hits` object: treat them as read-only."""
+    return (await matched(session, policy)).as_dict()
+
+
+# --- recipients -------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """Who is looked up for one policy: matched contacts and hub operators asked to relay."""
+
+    policy: PolicyView
+    matched: Matched
+    relay: dict[int, str]  # hub operator's subscriber id → the relay reason line
+    ids: np.ndarray  # every contact id to read, sorted
+
+
+async def _plan(session: AsyncSession, policy: PolicyView) -> _Plan:
+    found = await matched(session, policy)
+    relay = await _relay_lines(session, policy)
+    ids = np.union1d(found.ids, np.array(sorted(relay), dtype=np.int64)) if relay else found.ids
+    return _Plan(policy, found, relay, ids)
+
+
+async def _relay_lines(session: AsyncSession, policy: PolicyView) -> dict[int, str]:
+    today = today_in_china()
+    if matching.window_closed(policy, today):
+        return {}
+    in_scope = Counter(
+        hub_id
+        for hub_id, _eid, township, industry in await store.hub_members_with_profile(session)
+        if matching.member_in_scope(township, industry, policy, today)
+    )
+    if not in_scope:
+        return {}
+    names = await store.hub_names(session)
+    return {
+        sid: f"经园区/协会转达：{names[hub_id]}有{in_scope[hub_id]}家会员企业在政策范围内，请转告"
+        for sid, hub_id in await store.hub_contacts(session, sorted(in_scope))
+    }
+
+
+def _json_key(value: Any) -> Any:
+    """A hashable form of a JSON list column as the driver returns it (text or a list)."""
+    if value is None or isinstance(value, str):
+        return value
+    return tuple(value)
+
+
+def _json_list(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(json.loads(value) if isinstance(value, str) else value)
+
+
+def _time(value: Any) -> datetime.time | None:
+    if value is None or isinstance(value, datetime.time):
+        return value
+    return datetime.time.fromisoformat(value)
+
+
+@dataclass
+class _Seen:
+    """What the dry run breaks recipients down by, per contact."""
+
+    lines: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    home: dict[int, str] = field(default_factory=dict)
+    enterprise_of: dict[int, int | None] = field(default_factory=dict)
+    relayers: set[int] = field(default_factory=set)
+
+
+class _Recipients:
+    """Turns reachable rows into `Recipient`s, sharing reasons and preferences between them."""
+
+    def __init__(self, plan: _Plan, seen: _Seen | None = None) -> None:
+        self.plan = plan
+        self.seen = seen
+        # Reasons depend on the profile only when P names eligibility tags or industries.
+        self.profile_matters = bool(plan.policy.eligibility or plan.policy.industries)
+        self.reasons: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self.preferences: dict[tuple[Any, ...], DeliveryPreference] = {}
+        self.times: dict[Any, datetime.time | None] = {}
+
+    def _lines(self, group: int, row: store.ReachableRow) -> tuple[str, ...]:
+        kind = row[1]
+        if self.profile_matters:
+            key: tuple[Any, ...] = (group, kind, _json_key(row[10]), row[11], _json_key(row[5]), row[12])
+        else:
+            key = (group, kind)
+        lines = self.reasons.get(key)
+        if lines is None:
+            tags = matching.profile_tags(kind, _json_list(row[10]), row[11] or "", _json_list(row[5]))
+            industry = (row[12] or "") if kind == "enterprise" else ""
+            hits = self.plan.matched.hits[group]
+            lines = self.reasons[key] = matching.reasons(hits, kind, tags, industry, self.plan.policy)
+        return lines
+
+    def _time(self, value: Any) -> datetime.time | None:
+        if value not in self.times:
+            self.times[value] = _time(value)
+        return self.times[value]
+
+    def _preference(self, row: store.ReachableRow) -> DeliveryPreference:
+        key = (row[6], row[7], row[8], row[9])
+        preference = self.preferences.get(key)
+        if preference is None:
+            preference = self.preferences[key] = DeliveryPreference(
+                row[6], self._time(row[7]), self._time(row[8]), row[9], False
+            )
+        return preference
+
+    def build(self, chunk_ids: np.ndarray, rows: Sequence[store.ReachableRow]) -> list[Recipient]:
+        m = self.plan.matched
+        pos = np.searchsorted(m.ids, chunk_ids)
+        pos[pos >= len(m.ids)] = 0
+        hit = m.ids[pos] == chunk_ids if len(m.ids) else np.zeros(len(chunk_ids), dtype=bool)
+        group_of = dict(zip(chunk_ids[hit].tolist(), m.group[pos[hit]].tolist(), strict=True))
+        relay = self.plan.relay
+        out: list[Recipient] = []
+        for row in rows:
+            sid = row[0]
+            group = group_of.get(sid)
+            own = self._lines(group, row) if group is not None else ()
+            line = relay.get(sid)
+            if line is None:
+                if group is None:
+                    continue
+                out.append(
+                    Recipient(sid, row[14], row[15], row[16], own, RecipientRole.SUBSCRIBER, self._preference(row))
+                )
+                lines = own
+            else:
+                lines = (*own, line)
+                out.append(
+                    Recipient(
+                        sid, row[14], row[15], row[16], lines, RecipientRole.RELAYER, self._preference(row),
+                        hub_id=row[2],
+                    )
+                )  # fmt: skip
+            if self.seen is not None:
+                self.seen.lines[sid] = lines
+                self.seen.home.setdefault(sid, (row[13] if row[3] else row[4]) or "")
+                self.seen.enterprise_of.setdefault(sid, row[3])
+                if line is not None:
+                    self.seen.relayers.add(sid)
+        return out
+
+
+async def _chunks(
+    session: AsyncSession, plan: _Plan, seen: _Seen | None, chunk_size: int, first_chunk_size: int
+) -> AsyncIterator[list[Recipient]]:
+    make = _Recipients(plan, seen)
+    start, size = 0, max(1, min(first_chunk_size, chunk_size))
+    while start < len(plan.ids):
+        chunk_ids = plan.ids[start : start + size]
+        start, size = start + size, max(1, chunk_size)
+        recipients = make.build(chunk_ids, await store.reachable_rows(session, chunk_ids.tolist()))
+        if recipients:
+            yield recipients
+
+
+async def audience_chunks(
+    session: AsyncSession, policy: PolicyView, *, chunk_size: int = CHUNK_SIZE, first_chunk_size: int = FIRST_CHUNK_SIZE
+) -> AsyncIterator[list[Recipient]]:
+    """`audience()` in chunks, in the same (subscriber_id, address_id) order, none empty.
+
+    Matching is done once up front (milliseconds); each chunk then costs one statement for
+    up to `chunk_size` contacts (the first for `first_chunk_size`), so a caller can commit
+    and start sending the first recipients while the rest are still being read. All chunks
+    are read in the caller's session (one snapshot on SQLite)."""
+    plan = await _plan(session, policy)
+    async for chunk in _chunks(session, plan, None, chunk_size, first_chunk_size):
+        yield chunk
+
+
+async def audience(session: AsyncSession, policy: PolicyView) -> list[Recipient]:
+    """Each (contact, active address) that should get the policy, once, with its reasons.
+
+    Paused contacts and inactive addresses are left out; hub operators whose members are in
+    scope come with role "relayer" and their hub_id. Sorted by (subscriber_id, address_id)."""
+    recipients: list[Recipient] = []
+    async for chunk in audience_chunks(
+        session, policy, chunk_size=WHOLE_AUDIENCE_CHUNK, first_chunk_size=WHOLE_AUDIENCE_CHUNK
+    ):
+        recipients += chunk
+    return recipients
+
+
+# --- hub members ------------------------------------------------------------------------
 
 
 def _preference(row: Any) -> DeliveryPreference:
@@ -46,92 +268,6 @@ def _profile(row: Any) -> tuple[frozenset[str], str]:
     tags = matching.profile_tags(row.kind, row.qualifications or (), row.size or "", row.groups or ())
     industry = (row.industry or "") if row.kind == "enterprise" else ""
     return tags, industry
-
-
-def _home(row: Any) -> str:
-    return (row.enterprise_township if row.enterprise_id else row.own_township) or ""
-
-
-class _Match:
-    """Recipients of one policy, with the hits and homes the dry run breaks them down by."""
-
-    def __init__(self) -> None:
-        self.recipients: dict[tuple[int, int], Recipient] = {}
-        self.hits: dict[int, Hits] = {}
-        self.lines: dict[int, tuple[str, ...]] = {}
-        self.home: dict[int, str] = {}
-        self.enterprise_of: dict[int, int | None] = {}
-        self.relayers: set[int] = set()
-
-
-async def _match(session: AsyncSession, policy: PolicyView) -> _Match:
-    result = _Match()
-    today = today_in_china()
-    if matching.window_closed(policy, today):
-        return result
-    result.hits = await match_subscriber_ids(session, policy)
-    q = matching.query(policy)
-    for row in await store.reachable_addresses_of_matches(session, q):
-        hits = result.hits.get(row.subscriber_id)
-        if hits is None:
-            continue
-        lines = result.lines.get(row.subscriber_id)
-        if lines is None:
-            tags, industry = _profile(row)
-            lines = result.lines[row.subscriber_id] = matching.reasons(hits, row.kind, tags, industry, policy)
-            result.home[row.subscriber_id] = _home(row)
-            result.enterprise_of[row.subscriber_id] = row.enterprise_id
-        result.recipients[(row.subscriber_id, row.address_id)] = Recipient(
-            row.subscriber_id,
-            row.address_id,
-            row.channel,
-            row.address,
-            lines,
-            RecipientRole.SUBSCRIBER,
-            _preference(row),
-        )
-    await _add_relayers(session, policy, result)
-    return result
-
-
-async def _add_relayers(session: AsyncSession, policy: PolicyView, result: _Match) -> None:
-    today = today_in_china()
-    in_scope = Counter(
-        hub_id
-        for hub_id, _eid, township, industry in await store.hub_members_with_profile(session)
-        if matching.member_in_scope(township, industry, policy, today)
-    )
-    if not in_scope:
-        return
-    names = await store.hub_names(session)
-    rows = await store.reachable_addresses(session, Subscriber.hub_id.in_(sorted(in_scope)), Subscriber.kind == "hub")
-    for row in rows:
-        relay = f"经园区/协会转达：{names[row.hub_id]}有{in_scope[row.hub_id]}家会员企业在政策范围内，请转告"
-        own = result.lines.get(row.subscriber_id, ())
-        lines = (*own, relay)
-        result.lines[row.subscriber_id] = lines
-        result.home.setdefault(row.subscriber_id, _home(row))
-        result.enterprise_of.setdefault(row.subscriber_id, None)
-        result.relayers.add(row.subscriber_id)
-        result.recipients[(row.subscriber_id, row.address_id)] = Recipient(
-            row.subscriber_id,
-            row.address_id,
-            row.channel,
-            row.address,
-            lines,
-            RecipientRole.RELAYER,
-            _preference(row),
-            hub_id=row.hub_id,
-        )
-
-
-async def audience(session: AsyncSession, policy: PolicyView) -> list[Recipient]:
-    """Each (contact, active address) that should get the policy, once, with its reasons.
-
-    Paused contacts and inactive addresses are left out; hub operators whose members are in
-    scope come with role "relayer" and their hub_id. Sorted by (subscriber_id, address_id)."""
-    result = await _match(session, policy)
-    return [result.recipients[k] for k in sorted(result.recipients)]
 
 
 async def members_in_scope(session: AsyncSession, hub_id: int, policy: PolicyView) -> list[Recipient]:
@@ -178,7 +314,7 @@ def _described_tags(eligibility: tuple[str, ...], audience: str) -> set[str] | N
     return own
 
 
-async def _coverage(session: AsyncSession, policy: PolicyView, result: _Match) -> Coverage:
+async def _coverage(session: AsyncSession, policy: PolicyView, result: _Seen) -> Coverage:
     towns = matching.regional_townships(policy)
     reached_enterprises = {e for e in result.enterprise_of.values() if e is not None}
     reached_contacts = set(result.lines)
@@ -212,11 +348,15 @@ async def _coverage(session: AsyncSession, policy: PolicyView, result: _Match) -
 async def dry_run(session: AsyncSession, policy: PolicyView, *, sample_size: int = 10) -> DryRun:
     """What publishing would do, without doing it: counts by reason, channel and township,
     a sample of recipients, and the coverage of the population the policy describes."""
-    result = await _match(session, policy)
-    recipients = [result.recipients[k] for k in sorted(result.recipients)]
+    plan = await _plan(session, policy)
+    result = _Seen()
+    recipients = [
+        r async for chunk in _chunks(session, plan, result, WHOLE_AUDIENCE_CHUNK, WHOLE_AUDIENCE_CHUNK) for r in chunk
+    ]
+    hits = plan.matched.as_dict()
     by_reason: Counter[str] = Counter()
     for sid, lines in result.lines.items():
-        kinds = matching.reason_kinds(result.hits.get(sid, Hits()), lines)
+        kinds = matching.reason_kinds(hits.get(sid, Hits()), lines)
         if sid in result.relayers:
             kinds.append("relay")
         by_reason.update(matching.REASON_KIND_LABELS[k] for k in kinds)

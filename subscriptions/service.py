@@ -23,7 +23,8 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from policies.text import taxonomy
 from subscriptions import store
 from subscriptions import validation as valid
-from subscriptions.audience import audience, dry_run, match_subscriber_ids, members_in_scope
+from subscriptions.audience import audience, audience_chunks, dry_run, match_subscriber_ids, members_in_scope
+from subscriptions.match_index import live as match_index
 from subscriptions.models import (
     ChannelAddress,
     Enterprise,
@@ -72,6 +73,7 @@ __all__ = [
     "add_keywords",
     "attach_to_enterprise",
     "audience",
+    "audience_chunks",
     "create_hub",
     "create_resident",
     "deactivate_address",
@@ -109,6 +111,7 @@ __all__ = [
     "unsubscribe_all",
     "unsubscribe_topic",
     "update_enterprise",
+    "warm_up_match_index",
 ]
 
 INVITE_PREFIX = "hub-"
@@ -706,6 +709,14 @@ async def hubs_of_enterprise(session: AsyncSession, enterprise_id: int) -> list[
 async def rebuild_match_index(session: AsyncSession) -> int:
     """Rewrite the match index from the tables; returns the number of index rows."""
     return await store.rebuild_index(session)
+
+
+async def warm_up_match_index(db: Database) -> float:
+    """Build this process's in-memory match index now; returns the seconds it took.
+
+    Call once at start-up in every process that publishes or fans out, so that the first
+    match after start-up does not wait for the build (seconds at 1M contacts)."""
+    return (await match_index.warm_up(db)).build_seconds
 
 
 async def import_subscribers(db: Database, path: str | Path, progress: bool = True) -> ImportReport:

@@ -4,11 +4,16 @@ The match index (`match_key`) is derived from the subscriber, enterprise and cri
 tables by `matching.index_rows`. Writers wrap each change in `keeping_index(...)`, which
 computes the affected contacts' rows before and after the change and applies the
 difference in the same transaction, so every process sees an index consistent with the
-tables it was derived from.
+tables it was derived from. The same transaction appends the changed contacts to the
+match-change log, which each process's in-memory index (`match_index`) follows.
+
+The recipients of a policy are read with plain SQL through the driver (`reachable_rows`):
+at ~77k recipients the ORM's per-row work would cost more than the rest of `audience()`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +22,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subscriptions import matching
+from subscriptions.match_index import changes
 from subscriptions.matching import ContactFacts, IndexRow, PolicyQuery
 from subscriptions.models import (
     ChannelAddress,
@@ -131,6 +137,7 @@ async def apply_index_diff(session: AsyncSession, before: set[IndexRow], after: 
         await session.execute(delete(MatchKey).where(pk.in_(part)))
     if fresh:
         await insert_index_rows(session, fresh)
+    await changes.record(session, {r.subscriber_id for r in before ^ after})
 
 
 async def insert_index_rows(session: AsyncSession, rows: Iterable[IndexRow]) -> None:
@@ -159,6 +166,7 @@ async def rebuild_index(session: AsyncSession) -> int:
         rows = await index_rows_of(session, part)
         await insert_index_rows(session, rows)
         total += len(rows)
+    await changes.record_everything(session)
     return total
 
 
@@ -339,3 +347,61 @@ async def population(session: AsyncSession) -> tuple[list[Any], list[Any]]:
 
 async def count_subscribers(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(Subscriber))).scalar_one())
+
+
+# --- recipients in bulk (plain SQL through the driver) ----------------------------------
+
+# One row per active address of a not-paused contact among the given ids, in
+# (subscriber_id, address_id) order. Columns: see `ReachableRow`.
+_REACHABLE_SELECT = (
+    "SELECT s.id, s.kind, s.hub_id, s.enterprise_id, s.township, s.groups, s.frequency, s.quiet_start, "
+    "s.quiet_end, s.daily_cap, e.qualifications, e.size, e.industry, e.township, a.id, a.channel, a.address "
+    "FROM subscriber s JOIN channel_address a ON a.subscriber_id = s.id AND a.active {true} "
+    "LEFT JOIN enterprise e ON e.id = s.enterprise_id "
+    "WHERE s.id {ids} AND s.paused = {false} ORDER BY s.id, a.id"
+)
+_REACHABLE_SQLITE = _REACHABLE_SELECT.format(true="= 1", false="0", ids="IN (SELECT value FROM json_each(?))")
+_REACHABLE_POSTGRESQL = _REACHABLE_SELECT.format(true="", false="false", ids="= ANY($1::int[])")
+
+ReachableRow = tuple[
+    int, str, int | None, int | None, str, Any, str, Any, Any, int | None, Any, str | None, str | None, str | None,
+    int, str, str,
+]  # fmt: skip
+"""(subscriber_id, kind, hub_id, enterprise_id, own township, groups JSON, frequency,
+quiet_start, quiet_end, daily_cap, qualifications JSON, size, industry, enterprise township,
+address_id, channel, address). JSON columns come as text; times as `datetime.time` on
+PostgreSQL and as ISO text on SQLite."""
+
+
+async def _driver(session: AsyncSession) -> tuple[str, Any]:
+    conn = await session.connection()
+    # Make sure the session's transaction has begun before using the driver directly.
+    await conn.exec_driver_sql("SELECT 1")
+    raw = await conn.get_raw_connection()
+    return conn.dialect.name, raw.driver_connection
+
+
+async def reachable_rows(session: AsyncSession, subscriber_ids: Sequence[int]) -> list[ReachableRow]:
+    """Active addresses of not-paused contacts among these ids, with what reasons and
+    preferences need, in one statement (ids passed as one array / JSON parameter)."""
+    if not subscriber_ids:
+        return []
+    dialect, driver = await _driver(session)
+    ids = [int(i) for i in subscriber_ids]
+    if dialect == "postgresql":
+        return [tuple(r) for r in await driver.fetch(_REACHABLE_POSTGRESQL, ids)]  # type: ignore[misc]
+    if dialect == "sqlite":
+        cursor = await driver.execute(_REACHABLE_SQLITE, (json.dumps(ids),))
+        rows = await cursor.fetchall()
+        await cursor.close()
+        return list(rows)
+    raise NotImplementedError(dialect)
+
+
+async def hub_contacts(session: AsyncSession, hub_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(subscriber_id, hub_id) of the operators of these hubs."""
+    rows: list[tuple[int, int]] = []
+    for part in chunks(sorted(hub_ids)):
+        stmt = select(Subscriber.id, Subscriber.hub_id).where(Subscriber.kind == "hub", Subscriber.hub_id.in_(part))
+        rows += [(int(sid), int(hid)) for sid, hid in await session.execute(stmt)]
+    return rows

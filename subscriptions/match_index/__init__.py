@@ -1,0 +1,6 @@
+"""The match index held in memory by each process (see ADR-matching.md).
+
+`memory` is the data structure, `load` fills it from the database index in bulk,
+`changes` is the change log every writer appends to, and `live` keeps one index per
+database up to date from that log.
+"""
