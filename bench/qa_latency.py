@@ -12,7 +12,9 @@ same kind of tokens, 20× faster) because only the index is measured, not the to
 Questions: the 254 questions of bench/data/qa, answered through QaEngine.ask (normalising,
 jieba tokenising, synonyms, exact lookup, BM25, FAQ match, passage) in-process.
 Restart: the corpus is written to a SQLite database with its stored tokens, and a fresh
-process times import + jieba start-up + QaEngine.load + first answer.
+process times import + jieba start-up + engine load + first answer, twice: without a
+snapshot (build from stored tokens; the snapshot is then written) and with it
+(policies/qa/snapshot.py, loaded because the database fingerprint matches).
 """
 
 from __future__ import annotations
@@ -147,37 +149,47 @@ def write_database(cards: list[PolicyCard], path: Path) -> None:
     asyncio.run(run())
 
 
-def restart(database: Path) -> None:
-    """Run in a fresh process: the time from nothing to the first answer."""
+def restart(database: Path, snapshot_dir: Path) -> None:
+    """Run in a fresh process: the time from nothing to the first answer, through the same
+    `open_engine` as `start_engine` (snapshot when it matches the database, else a build,
+    after which the snapshot is written, as start_engine does)."""
     t0 = time.perf_counter()
     from core.db import Database
-    from policies.qa.engine import QaEngine as Engine
+    from policies.qa.snapshot import capture, open_engine, write_snapshot
     from policies.text.tokenizer import get_tokenizer as tokenizer
 
     t_import = time.perf_counter()
     tokenizer().initialize()
     t_jieba = time.perf_counter()
 
-    async def fetch() -> tuple[list, list]:  # type: ignore[type-arg]
-        from policies.qa import store
-
+    async def load() -> object:
         db = Database(f"sqlite+aiosqlite:///{database}")
         async with db.reader() as session:
-            rows = await store.load_policy_cards(session), await store.load_faqs(session)
+            loaded = await open_engine(session, snapshot_dir, phone="12345")
         await db.dispose()
-        return rows
+        return loaded
 
-    # The same two steps as QaEngine.load, timed apart.
-    cards, faqs = asyncio.run(fetch())
-    t_fetch = time.perf_counter()
-    engine = Engine.build(cards, faqs, phone="12345")
+    loaded = asyncio.run(load())
+    engine = loaded.engine  # type: ignore[attr-defined]
     t_load = time.perf_counter()
     answer = engine.ask("公租房谁能申请")
     t_first = time.perf_counter()
-    print(json.dumps({"import": t_import - t0, "jieba": t_jieba - t_import, "fetch": t_fetch - t_jieba,
-                      "build": t_load - t_fetch, "load": t_load - t_jieba,
+    write = 0.0
+    if not loaded.from_snapshot:  # type: ignore[attr-defined]
+        write_snapshot(capture(engine, loaded.fingerprint), snapshot_dir)  # type: ignore[attr-defined]
+        write = time.perf_counter() - t_first
+    size = sum(f.stat().st_size for f in snapshot_dir.glob("*.npz")) if snapshot_dir.exists() else 0
+    print(json.dumps({"import": t_import - t0, "jieba": t_jieba - t_import, "load": t_load - t_jieba,
                       "first_answer": t_first - t_load, "total": t_first - t0, "policies": len(engine),
+                      "from_snapshot": loaded.from_snapshot, "snapshot_write": write,  # type: ignore[attr-defined]
+                      "snapshot_mb": size / 1e6,
                       "answer": answer.policy.title if answer.policy else answer.kind}, ensure_ascii=False))
+
+
+def run_restart(database: Path, snapshot_dir: Path) -> dict[str, object]:
+    out = subprocess.run([sys.executable, "-m", "bench.qa_latency", "--restart", str(database),
+                          "--snapshot-dir", str(snapshot_dir)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def fts5_compare(cards: list[PolicyCard], questions: list[str]) -> None:
@@ -249,9 +261,10 @@ def main() -> None:
     parser.add_argument("--policies", type=int, default=10_000)
     parser.add_argument("--compare", action="store_true", help="also measure SQLite FTS5 and PostgreSQL")
     parser.add_argument("--restart", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--snapshot-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.restart:
-        restart(args.restart)
+        restart(args.restart, args.snapshot_dir)
         return
 
     tokenizer = get_tokenizer()
@@ -290,14 +303,17 @@ def main() -> None:
         write_database(cards, database)
         print(f"Restart path: wrote {len(cards)} policies with stored tokens to SQLite in "
               f"{time.perf_counter() - t0:.1f} s; fresh process:")
-        out = subprocess.run([sys.executable, "-m", "bench.qa_latency", "--restart", str(database)],
-                             capture_output=True, text=True, check=True)
-        figures = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"  import {figures['import']:.2f} s + jieba start-up {figures['jieba']:.2f} s + "
-              f"QaEngine.load {figures['load']:.2f} s (database read {figures['fetch']:.2f} s, "
-              f"index build {figures['build']:.2f} s) + first answer {figures['first_answer'] * 1000:.1f} ms "
-              f"= ready in {figures['total']:.2f} s ({figures['policies']} policies; "
-              f"first answer: {figures['answer']})")
+        snapshot_dir = Path(tmp) / "qa_index"
+        for label in ("without snapshot (build from stored tokens, then write the snapshot)",
+                      "with snapshot (fingerprint matches)"):
+            figures = run_restart(database, snapshot_dir)
+            print(f"  {label}: import {figures['import']:.2f} s + jieba start-up {figures['jieba']:.2f} s + "
+                  f"engine load {figures['load']:.2f} s + first answer {figures['first_answer'] * 1000:.1f} ms "
+                  f"= ready in {figures['total']:.2f} s ({figures['policies']} policies; "
+                  f"first answer: {figures['answer']})")
+            if not figures["from_snapshot"]:
+                print(f"    snapshot written in {figures['snapshot_write']:.2f} s after the first answer "
+                      f"({figures['snapshot_mb']:.0f} MB)")
 
     if args.compare:
         fts5_compare(cards, questions)

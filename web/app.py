@@ -56,6 +56,7 @@ def create_app(
     from web.api import policies as policy_api
     from web.api import relay as relay_api
     from web.api import suggest, tokens
+    from web.console import faq as faq_console
     from web.console import relay as relay_console
     from web.console import routers as console_routers
     from web.public import router as public_router
@@ -69,6 +70,7 @@ def create_app(
         app.include_router(router)
     app.include_router(relay_api.router)
     app.include_router(relay_console.router)
+    app.include_router(faq_console.router)
     app.include_router(public_router)
     for router in extra_routers:
         app.include_router(router)

@@ -1,6 +1,6 @@
-"""Routes that sit on services other engineers are still building (subscriptions, push,
-Q&A). Each is included only once its service module exists, so the API never offers a
-route that can only fail."""
+"""Routes that sit on services other engineers are still building (subscriptions, push).
+Each is included only once its service module exists, so the API never offers a route that
+can only fail. Q&A (ask, search, FAQ) is always there."""
 
 from __future__ import annotations
 
@@ -39,8 +39,7 @@ def api_routers() -> list[APIRouter]:
         from web.api import subscribers
 
         routers.append(subscribers.router)
-    if provides("policies.qa", "answer"):
-        from web.api import questions
+    from web.api import faqs, questions, search
 
-        routers.append(questions.router)
+    routers += [questions.router, search.router, faqs.router]
     return routers

@@ -5,7 +5,7 @@ and the tracked-link redirect `/r/{token}` used in pushes."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,9 +13,14 @@ from fastapi.responses import RedirectResponse, Response
 from core.errors import NotFound
 from policies import service as policies
 from policies.models import INTERPRETATION_ELEMENTS, PolicyStatus
+from policies.qa import faq as faqs
+from policies.qa.engine import QaEngine
+from policies.qa.views import FaqView
 from policies.text import taxonomy
 from policies.views import PolicyView
+from web.api.engine import engine_if_loaded
 from web.api.fields import MAX_ID
+from web.api.search import filters_of, run_search
 from web.integrations import provides
 from web.templating import templates
 
@@ -23,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 PublicId = Annotated[int, Path(ge=1, le=MAX_ID)]
 LIBRARY_PAGE = 30
+RELATED_FAQS = 20
 
 
 def _topic_names() -> dict[str, str]:
@@ -41,12 +47,9 @@ async def _released(request: Request, policy_id: int) -> PolicyView:
     return policy
 
 
-async def _related_faq(request: Request, policy_id: int) -> list[Any]:
-    qa = provides("policies.qa.service", "faqs_for_policy")
-    if qa is None:
-        return []
+async def _related_faq(request: Request, policy_id: int) -> list[FaqView]:
     async with request.app.state.db.reader() as session:
-        return list(await qa.faqs_for_policy(session, policy_id))
+        return await faqs.list_faqs(session, policy_id=policy_id, limit=RELATED_FAQS)
 
 
 @router.get("/p/{policy_id}")
@@ -106,6 +109,9 @@ async def library(
     async with request.app.state.db.reader() as session:
         everything, _ = await policies.list_policies(session, statuses=list(PolicyStatus.RELEASED), limit=100_000)
     topic_names = _topic_names()
+    engine = engine_if_loaded(request)
+    if q.strip() and engine is not None:
+        return _ranked_library(request, engine, everything, q, year, agency, topic, status, offset)
     words = [w for w in q.replace("，", " ").split() if w]
     chosen = [p for p in everything
               if p.status in statuses
@@ -121,6 +127,26 @@ async def library(
     }
     return templates.TemplateResponse(request, "public/library.html", {
         "policies": chosen[offset:offset + LIBRARY_PAGE], "total": len(chosen), "offset": offset,
+        "page": LIBRARY_PAGE, "facets": facets, "topic_names": topic_names,
+        "filters": {"q": q, "year": year, "agency": agency, "topic": topic, "status": status},
+    })
+
+
+def _ranked_library(request: Request, engine: QaEngine, everything: list[PolicyView], q: str, year: str,
+                    agency: str, topic: str, status: str, offset: int) -> Response:
+    """`/library?q=`: ranked by the Q&A index (synonyms, 文号, valid before repealed), with the
+    facets counted over what the query matches."""
+    filters = filters_of(topic, agency, int(year) if year.isdigit() else None, status)
+    found = run_search(engine, q, filters, offset, LIBRARY_PAGE, "")
+    by_id = {p.id: p for p in everything}
+    topic_names = _topic_names()
+    facets = {
+        "year": [(f.value, f.count) for f in found.facets.year],
+        "agency": [(f.value, f.count) for f in found.facets.agency],
+        "topic": [(topic_names.get(f.value, f.value), f.value, f.count) for f in found.facets.topic],
+    }
+    return templates.TemplateResponse(request, "public/library.html", {
+        "policies": [by_id[h.id] for h in found.items if h.id in by_id], "total": found.total, "offset": offset,
         "page": LIBRARY_PAGE, "facets": facets, "topic_names": topic_names,
         "filters": {"q": q, "year": year, "agency": agency, "topic": topic, "status": status},
     })

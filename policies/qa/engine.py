@@ -23,6 +23,7 @@ from policies.qa.passage import best_passage
 from policies.qa.views import Answer, FaqView, PolicyRef
 from policies.search.bm25 import BM25Index
 from policies.search.document import NO_FILTERS, Facets, Hit, SearchFilters
+from policies.search.lookup import ExactLookup
 from policies.search.normalize import MAX_QUERY_CHARS
 from policies.search.policy_search import PolicyEntry, PolicySearch, SearchResult, load_question_words
 from policies.search.synonyms import SynonymTable
@@ -89,9 +90,11 @@ class QaEngine:
         tokenize: Callable[[str], list[str]] | None = None,
         phone: str | None = None,
         synonyms: SynonymTable | None = None,
+        lookup: ExactLookup | None = None,
     ) -> QaEngine:
         """An engine around an index that already holds these cards and FAQ tokens: the
-        snapshot path (policies/qa/snapshot.py), and the last step of `build`."""
+        snapshot path (policies/qa/snapshot.py, which also brings the 文号/title lookup), and
+        the last step of `build`."""
         question_words = load_question_words()
         matcher = FaqMatcher(question_words)
         faqs_of_policy: dict[int, set[int]] = {}
@@ -102,9 +105,12 @@ class QaEngine:
         search = PolicySearch(tokenize or default_tokenize(), index=index, synonyms=synonyms,
                               question_words=question_words)
         engine = cls(search, matcher, phone=phone)
-        for card in cards:
-            search.lookup.add_or_replace(card.policy_id, card.title, card.doc_no)
-            engine._cards[card.policy_id] = card
+        engine._cards = {card.policy_id: card for card in cards}
+        if lookup is not None:
+            search.lookup = lookup
+        else:
+            for card in engine._cards.values():
+                search.lookup.add_or_replace(card.policy_id, card.title, card.doc_no)
         engine._faqs_of_policy = faqs_of_policy
         return engine
 
@@ -185,6 +191,18 @@ class QaEngine:
         self._relink_faq(faq_id, old.policy_ids, ())
         return True
 
+    def sync_faqs(self, faqs: Iterable[FaqView]) -> int:
+        """Make the engine's FAQ entries equal to `faqs` (all rows of the table, e.g. after an
+        .xlsx import); returns how many entries changed."""
+        wanted = {f.id: f for f in faqs}
+        gone = [f.id for f in self.faqs.all() if f.id not in wanted]
+        for faq_id in gone:
+            self.remove_faq(faq_id)
+        changed = [f for f in wanted.values() if self.faqs.get(f.id) != f]
+        for faq in changed:
+            self.put_faq(faq)
+        return len(gone) + len(changed)
+
     async def refresh_faq(self, session: AsyncSession, faq_id: int) -> None:
         entry = await store.faq_by_id(session, faq_id)
         if entry is None:
@@ -230,6 +248,15 @@ class QaEngine:
         """For the public search API: ranked policies with the filters of the library page."""
         result = self.rank(query, limit=limit, filters=filters)
         return [RankedPolicy(self._cards[h.policy_id].ref, h) for h in result.hits if h.policy_id in self._cards]
+
+    def browse(self, filters: SearchFilters = NO_FILTERS, *, offset: int = 0,
+               limit: int = 20) -> tuple[list[PolicyRef], int]:
+        """Released policies without a query (the library's listing): valid ones first, then
+        the newest by year and id; with the total that pass the filters."""
+        docs = [d for d in self.search_engine.index.documents() if filters.accepts(d)]
+        docs.sort(key=lambda d: (not d.is_valid, -(d.year or 0), -d.policy_id))
+        page = [self._cards[d.policy_id].ref for d in docs[offset : offset + limit] if d.policy_id in self._cards]
+        return page, len(docs)
 
     def facets(self, query: object = "", filters: SearchFilters = NO_FILTERS) -> Facets:
         return self.search_engine.facets(query, filters)

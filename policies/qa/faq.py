@@ -139,9 +139,12 @@ COLUMN_NAMES = {
 }
 
 
-async def import_faq_xlsx(session: AsyncSession, path: str | Path, actor: str = "") -> FaqImportReport:
+async def import_faq_xlsx(session: AsyncSession, path: str | Path, actor: str = "", *,
+                          department: str | None = None) -> FaqImportReport:
     """Rows of 问题 | 相似问法 (；or line breaks) | 答案 | 依据政策 (ids or 文号, ，-separated) | 部门.
-    A question already in the knowledge base is updated. Bad rows are reported, not fatal."""
+    A question already in the knowledge base is updated. Bad rows are reported, not fatal.
+    With `department` (a department editor's import), rows without a 部门 get it, and rows of
+    another department, or updating another department's question, are refused."""
     from openpyxl import load_workbook
 
     try:
@@ -168,11 +171,16 @@ async def import_faq_xlsx(session: AsyncSession, path: str | Path, actor: str = 
             continue
         try:
             policy_ids = await _policy_refs(session, cell("policies"))
+            owner = cell("department") or (department or "")
+            if department is not None and owner != department:
+                raise ValidationFailed(f"只能导入本部门（{department}）的问答", field="department")
             data = FaqInput(question=cell("question"), answer=cell("answer"),
                             variants=tuple(_VARIANT_SPLIT.split(cell("variants"))),
-                            policy_ids=policy_ids, department=cell("department"))
+                            policy_ids=policy_ids, department=owner)
             async with session.begin_nested():
                 existing = await store.faq_by_question(session, data.question.strip())
+                if existing is not None and department is not None and existing.department != department:
+                    raise ValidationFailed("该问题属于其他部门，不能覆盖", field="question")
                 if existing is None:
                     await create_faq(session, data, actor)
                     created += 1

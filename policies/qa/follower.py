@@ -31,7 +31,6 @@ from core.settings import get_settings
 from policies import service as policies
 from policies.qa import snapshot, store
 from policies.qa.engine import QaEngine
-from policies.qa.views import FaqView
 
 log = logging.getLogger(__name__)
 
@@ -112,20 +111,7 @@ class IndexFollower:
         if state == self._faq_state:
             return 0
         self._faq_state = state
-        return self.sync_faqs(await store.load_faqs(session))
-
-    def sync_faqs(self, faqs: list[FaqView]) -> int:
-        """Make the engine's FAQ entries equal to `faqs`; returns how many changed."""
-        wanted = {f.id: f for f in faqs}
-        changes = 0
-        for faq_id in [f.id for f in self.engine.faqs.all() if f.id not in wanted]:
-            self.engine.remove_faq(faq_id)
-            changes += 1
-        for faq in faqs:
-            if self.engine.faqs.get(faq.id) != faq:
-                self.engine.put_faq(faq)
-                changes += 1
-        return changes
+        return self.engine.sync_faqs(await store.load_faqs(session))
 
     async def save_snapshot(self) -> bool:
         """Save the engine as a snapshot labelled with the database state it reflects. Skipped
@@ -142,7 +128,7 @@ class IndexFollower:
         # Read the fingerprint first, then catch up: the engine is then at least as new as
         # the label, never older (a newer engine only costs a rebuild at the next start).
         await self.catch_up()
-        if self.sync_faqs(faqs):
+        if self.engine.sync_faqs(faqs):
             return False  # FAQ rows moved under us; the next poll reloads them
         captured = snapshot.capture(self.engine, fingerprint)
         async with self.db.reader() as session:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,3 +98,23 @@ async def top_unanswered(session: AsyncSession, limit: int = 20, *,
         result.append(UnansweredQuestion(text=text, count=int(count), last_asked_at=last,
                                          channels=tuple(channels)))
     return result
+
+
+async def feedback_by_faq(session: AsyncSession) -> dict[int, FeedbackSummary]:
+    """有用 / 没用 counts of the answers each FAQ entry gave, by FAQ id (rated entries only)."""
+    return await _feedback_by(session, QuestionLog.faq_id)
+
+
+async def feedback_by_policy(session: AsyncSession) -> dict[int, FeedbackSummary]:
+    """有用 / 没用 counts of the answers citing each policy, by policy id (rated ones only)."""
+    return await _feedback_by(session, QuestionLog.policy_id)
+
+
+async def _feedback_by(session: AsyncSession, column: Any) -> dict[int, FeedbackSummary]:
+    query = (select(column, AnswerFeedback.useful, func.count())
+             .join(QuestionLog, QuestionLog.id == AnswerFeedback.question_id)
+             .where(column.is_not(None)).group_by(column, AnswerFeedback.useful))
+    counts: dict[int, dict[bool, int]] = {}
+    for key, useful, n in (await session.execute(query)).all():
+        counts.setdefault(int(key), {})[bool(useful)] = int(n)
+    return {key: FeedbackSummary(useful=c.get(True, 0), not_useful=c.get(False, 0)) for key, c in counts.items()}

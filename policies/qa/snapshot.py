@@ -41,12 +41,13 @@ from policies.qa.engine import QaEngine
 from policies.qa.views import FaqView
 from policies.search.bm25 import K1, B, BM25Index, IndexState
 from policies.search.document import FIELD_WEIGHTS
+from policies.search.lookup import ExactLookup
 from policies.search.synonyms import SynonymTable
 
 log = logging.getLogger(__name__)
 
 # Bump when the arrays, the card tuple or the way documents are built from tokens change.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SNAPSHOT_FILE = "snapshot.npz"
 _ARRAYS = ("offsets", "base_slots", "base_tfs", "df", "doc_term_offsets", "doc_terms", "lengths")
 
@@ -98,12 +99,15 @@ class Capture:
     fingerprint: str
     state: IndexState
     cards: list[PolicyCard]
+    lookup: bytes  # marshalled at capture time: its sets change in place afterwards
 
 
 def capture(engine: QaEngine, fingerprint: str) -> Capture:
     """Call with an engine that reflects exactly the database state `fingerprint` describes
     (read the fingerprint before bringing the engine up to date, never after)."""
-    return Capture(fingerprint=fingerprint, state=engine.search_engine.index.export_state(), cards=engine.cards())
+    search = engine.search_engine
+    return Capture(fingerprint=fingerprint, state=search.index.export_state(), cards=engine.cards(),
+                   lookup=marshal.dumps(search.lookup.export_state()))
 
 
 def _card_tuple(card: PolicyCard) -> tuple[object, ...]:
@@ -127,7 +131,7 @@ def write_snapshot(snapshot: Capture, directory: Path) -> Path:
     state = snapshot.state
     meta = {"key": _format_key(), "fingerprint": snapshot.fingerprint, "policies": len(state.documents),
             "terms": len(state.terms), "weights": state.weights, "k1": state.k1, "b": state.b}
-    blob = marshal.dumps((state.terms, state.documents, [_card_tuple(c) for c in snapshot.cards]))
+    blob = marshal.dumps((state.terms, state.documents, [_card_tuple(c) for c in snapshot.cards], snapshot.lookup))
     arrays = {name: getattr(state, name) for name in _ARRAYS}
     target = snapshot_path(directory)
     handle, temporary = tempfile.mkstemp(prefix=".snapshot-", suffix=".npz", dir=directory)
@@ -180,17 +184,18 @@ def load_snapshot(
             if meta.get("key") != json.loads(json.dumps(_format_key())) or meta.get("fingerprint") != fingerprint:
                 log.info("Q&A index snapshot is from another database state or format; rebuilding")
                 return None
-            terms, documents, card_tuples = marshal.loads(data["blob"].tobytes())
+            terms, documents, card_tuples, lookup_state = marshal.loads(data["blob"].tobytes())
             state = IndexState(weights=meta["weights"], k1=meta["k1"], b=meta["b"], terms=terms,
                                documents=documents, **{name: data[name] for name in _ARRAYS})
         index = BM25Index.from_state(state)
         cards = [_card_of(values) for values in card_tuples]
+        lookup = ExactLookup.from_state(marshal.loads(lookup_state))
         if len(cards) != len(index) or any(c.policy_id not in index for c in cards):
             raise ValueError("cards and index disagree")
     except Exception:  # truncated, bad CRC, wrong shapes, foreign bytes: all mean rebuild
         log.warning("Q&A index snapshot %s is damaged; rebuilding from the database", path, exc_info=True)
         return None
-    return QaEngine.restore(index, cards, faqs, tokenize=tokenize, phone=phone, synonyms=synonyms)
+    return QaEngine.restore(index, cards, faqs, tokenize=tokenize, phone=phone, synonyms=synonyms, lookup=lookup)
 
 
 # ----- start-up ------------------------------------------------------------------------------

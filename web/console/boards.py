@@ -3,7 +3,7 @@
 - interpretations due (published within the last 3 working days, no interpretation yet) and
   overdue (past `Interpretation.due_on` with none) — work-plan item 18;
 - policies expiring within 30 days;
-- the most frequent unanswered questions (Q&A log, when the Q&A service offers it);
+- the most frequent unanswered questions (Q&A log), linked to the FAQ pages;
 - dead-lettered deliveries (push, when it offers them).
 """
 
@@ -19,6 +19,8 @@ from fastapi.responses import Response
 from core.clock import today_in_china
 from policies import service as policies
 from policies.models import PolicyStatus
+from policies.qa import service as qa
+from policies.qa.views import UnansweredQuestion
 from policies.views import PolicyView
 from web.accounts import Principal
 from web.auth import ConsolePrincipal, may_see_figures
@@ -28,6 +30,7 @@ from web.integrations import provides
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 EXPIRY_HORIZON = timedelta(days=30)
+UNANSWERED_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,11 @@ async def expiring_board(request: Request, principal: Principal, today: date) ->
                    and may_see_figures(principal, p.agency)), key=lambda p: p.expiry_date or today)
 
 
+async def unanswered_board(request: Request) -> list[UnansweredQuestion]:
+    async with request.app.state.db.reader() as session:
+        return await qa.top_unanswered(session, limit=UNANSWERED_SHOWN)
+
+
 async def _optional(request: Request, module: str, function: str) -> list[Any] | None:
     found = provides(module, function)
     if found is None:
@@ -77,6 +85,6 @@ async def boards(request: Request, principal: ConsolePrincipal) -> Response:
         request, "console/boards.html", principal, today=today,
         interpretations=await interpretation_board(request, principal, today),
         expiring=await expiring_board(request, principal, today),
-        unanswered=await _optional(request, "policies.qa.service", "unanswered_questions"),
+        unanswered=await unanswered_board(request),
         dead_letters=await _optional(request, "push.service", "dead_letters"),
     )
