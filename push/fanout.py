@@ -206,7 +206,7 @@ class FanOut:
         self, event: Any, chunk: Sequence[Planned], *, done: bool, withdraw_reason: str | None
     ) -> int:
         now = clock.now()
-        async with self.db.session() as session:
+        async with store.writing(self.db) as session:
             progress = await store.progress_for_update(session, event.id, event.policy_id, now)
             if progress.state == FanoutState.DONE:
                 return 0

@@ -99,7 +99,7 @@ class DeliveryQueue:
 
     async def claim(self, limit: int) -> list[ClaimedDelivery]:
         now = self.clock.now()
-        async with self.db.session() as session:
+        async with store.writing(self.db) as session:
             return await store.claim_due(
                 session, now=now, lease_until=now + self.lease, limit=limit, channels=self.channels
             )
@@ -107,12 +107,12 @@ class DeliveryQueue:
     async def record(self, outcomes: Sequence[Outcome]) -> int:
         if not outcomes:
             return 0
-        async with self.db.session() as session:
+        async with store.writing(self.db) as session:
             return await store.record_outcomes(session, outcomes)
 
     async def sweep(self) -> int:
         """Return rows with an expired lease to the queue (dead after the last attempt)."""
-        async with self.db.session() as session:
+        async with store.writing(self.db) as session:
             return await store.reclaim_expired_leases(
                 session, now=self.clock.now(), max_attempts=self.backoff.max_attempts
             )
@@ -121,5 +121,5 @@ class DeliveryQueue:
         """Give back rows claimed but never sent (graceful stop), without spending an attempt."""
         if not items:
             return
-        async with self.db.session() as session:
+        async with store.writing(self.db) as session:
             await store.release(session, [i.id for i in items])

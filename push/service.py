@@ -50,7 +50,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FANOUT_POLL_INTERVAL = 0.1  # seconds; the outbox query is one indexed range scan
+FANOUT_POLL_INTERVAL = 0.25  # seconds; `wake()` skips the wait after an in-process publish
 
 _running: weakref.WeakSet[Pipeline] = weakref.WeakSet()
 

@@ -8,9 +8,12 @@ in bench/): the fan-out insert goes straight to the driver (sqlite3 `executemany
 
 from __future__ import annotations
 
+import asyncio
 import json
+import weakref
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -19,6 +22,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import Database
 from push.models import (
     AttemptOutcome,
     Delivery,
@@ -29,6 +33,29 @@ from push.models import (
     WebInboxMessage,
 )
 from push.schedule import china_day
+
+_sqlite_write_locks: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def writing(db: Database) -> AsyncIterator[AsyncSession]:
+    """`db.session()`, with this process's pipeline writers taking turns on SQLite.
+
+    SQLite has one writer; when several connections of one process collide, the losers wait in
+    SQLite's busy handler, which sleeps in steps of up to 100 ms. Queuing them on an asyncio
+    lock instead hands the write lock over at once (claim, record and fan-out chunks are all
+    short). PostgreSQL needs no such thing.
+    """
+    if db.dialect != "sqlite":
+        async with db.session() as session:
+            yield session
+        return
+    lock = _sqlite_write_locks.get(db)
+    if lock is None:
+        lock = _sqlite_write_locks[db] = asyncio.Lock()
+    async with lock, db.session() as session:
+        yield session
+
 
 CONTENT_KINDS = ("published", "amended")
 """Kinds that carry the policy itself (as opposed to notices that it no longer applies)."""

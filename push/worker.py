@@ -209,7 +209,7 @@ class DeliveryWorker:
         changes, self._address_changes = self._address_changes, []
         for item, result in changes:
             try:
-                async with self.db.session() as session:
+                async with store.writing(self.db) as session:
                     from subscriptions import service as subscriptions
 
                     if result.new_address:
