@@ -46,6 +46,14 @@ RECORD_INTERVAL = 0.05
 POLICY_CACHE_SIZE = 256
 
 
+def at_least_once_window(concurrency: int, batch_size: int) -> int:
+    """Most messages that can be sent again after a kill -9 (see docs/adr/0001-delivery-queue.md):
+    sends in flight, plus outcomes being committed, plus outcomes waiting for the recorder.
+    Senders pause while `batch_size` outcomes wait, so each of the last two holds at most
+    `batch_size + concurrency` (sends already under way when the pause begins)."""
+    return concurrency + 2 * (batch_size + concurrency)
+
+
 def _default_renderer() -> Renderer:
     from push.render import render
 
@@ -294,6 +302,10 @@ class DeliveryWorker:
                 if stop.is_set():
                     inbox.put_nowait(item)  # given back below
                     return
+                while len(results) >= self.batch_size and not stop.is_set():
+                    # Back-pressure: unrecorded outcomes are the at-least-once window; bound it.
+                    results_ready.set()
+                    await asyncio.sleep(self.record_interval / 5)
                 in_flight += 1
                 try:
                     results.append(await self.send_one(item))
