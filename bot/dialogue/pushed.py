@@ -8,23 +8,23 @@ from bot.dialogue.context import Turn
 from bot.dialogue.deliveries import delivered_policy
 from bot.dialogue.replies import Reply
 from bot.dialogue.subscribing import topic_names
-from core.errors import Forbidden, NotFound
+from core.errors import DomainError, Forbidden, NotFound
 from policies import service as policies
-from push import service as push
+from push.relay import service as relay
 from subscriptions import service as subscriptions
 
 
 async def acknowledge(turn: Turn, delivery_id: int | None) -> list[Reply]:
+    """确认收到; a repealed or expired policy gets a clear reply and is not counted."""
     if delivery_id is None:
         return [Reply(texts.STALE_BUTTON)]
     try:
-        first = await push.acknowledge(turn.session, delivery_id, by_address=turn.address)
+        outcome = await relay.acknowledge_member(turn.session, delivery_id, by_address=turn.address)
     except NotFound:
         return [Reply(texts.DELIVERY_GONE, notice=texts.DELIVERY_GONE)]
     except Forbidden:
         return [Reply(texts.ACK_NOT_YOURS, notice=texts.ACK_NOT_YOURS)]
-    text = texts.ACKNOWLEDGED if first else texts.ALREADY_ACKNOWLEDGED
-    return [Reply(text, notice=text)]
+    return [Reply(outcome.message, notice=outcome.message[:60])]
 
 
 async def unsubscribe_like_this(turn: Turn, delivery_id: int | None) -> list[Reply]:
@@ -54,8 +54,12 @@ async def unsubscribe_like_this(turn: Turn, delivery_id: int | None) -> list[Rep
 
 
 async def forward_to_members(turn: Turn, delivery_id: int | None) -> list[Reply]:
-    """The relay flow belongs to the relay issue; until then, pressing it acknowledges."""
-    replies = await acknowledge(turn, delivery_id)
-    if replies[0].text in (texts.ACKNOWLEDGED, texts.ALREADY_ACKNOWLEDGED):
-        return [Reply(texts.FORWARD_COMING, notice=texts.ACKNOWLEDGED)]
-    return replies
+    """转发给会员 under a policy pushed to a hub: the system messages each member in scope
+    (marked 由XX转达, tracked per member); pressing it twice sends nothing twice."""
+    if delivery_id is None:
+        return [Reply(texts.STALE_BUTTON)]
+    try:
+        outcome = await relay.forward_from_delivery(turn.session, delivery_id, by_address=turn.address)
+    except DomainError as exc:
+        return [Reply(exc.message, notice=exc.message[:60])]
+    return [Reply(outcome.message, notice=outcome.message[:60])]

@@ -235,3 +235,33 @@ def test_every_push_button_prefix_has_a_handler() -> None:
 
     handled = {cls.__prefix__ for cls in (AckCb, AskCb, UnsubCb, ForwardCb, InterpretCb)}
     assert set(CALLBACK_PREFIXES.values()) == handled
+
+
+async def test_hub_operator_forwards_to_members_with_the_button(db: Database, fake_telegram: FakeTelegram) -> None:
+    from push.relay import service as relay
+    from tests.push.relay.helpers import E1_CHAT, E2_CHAT, HUB_A_CHAT, make_county, release
+
+    county = await make_county(db)
+    policy = await release(db)
+    [to_hub] = await deliveries(db, policy_id=policy.id, address=str(HUB_A_CHAT))
+    s = services(db, telegram_bot_token=TOKEN, telegram_api_base=fake_telegram.base_url)
+    runtime = build_telegram(s)
+    assert runtime is not None
+    polling = asyncio.create_task(run_polling(runtime, polling_timeout=1))
+    try:
+        await fake_telegram.wait_for(lambda: fake_telegram.calls_to("getUpdates"))
+        hub_chat = Chat(fake_telegram, runtime, s)
+        await hub_chat.press(f"fwd:{to_hub.id}", message_id=5, chat=HUB_A_CHAT)
+        first = [c for c in fake_telegram.calls_to("answerCallbackQuery") if c.params.get("text")][-1]
+        await hub_chat.press(f"fwd:{to_hub.id}", message_id=5, chat=HUB_A_CHAT)
+        second = [c for c in fake_telegram.calls_to("answerCallbackQuery") if c.params.get("text")][-1]
+    finally:
+        await runtime.dispatcher.stop_polling()
+        await asyncio.wait_for(polling, timeout=10)
+    assert "不会重复" not in first.params["text"]
+    assert "不会重复" in second.params["text"]
+    relayed = await deliveries(db, policy_id=policy.id, kind="relay")
+    assert {d.address for d in relayed} == {str(E1_CHAT), str(E2_CHAT)}
+    async with db.reader() as session:
+        task = (await relay.tasks_of_hub(session, county.hub_a))[0]
+    assert task.status != "open"
