@@ -32,6 +32,7 @@ from push import store
 from push.channels.base import ChannelAdapter, RenderedMessage
 from push.fanout import AudienceFn, FanOut, FanoutReport
 from push.receipts import acknowledge, reach, record_read
+from push.relay import service as relay
 from push.worker import DeliveryWorker
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Pipeline",
     "acknowledge",
     "fan_out_now",
+    "get_delivery",
     "mark_web_inbox_read",
     "reach",
     "record_read",
@@ -79,6 +81,8 @@ class Pipeline:
     ) -> None:
         self.db = db
         self.fanout_wake = asyncio.Event()
+        # Messages a hub relayed say so (由XX园区转达); the relay-aware renderer looks that up.
+        worker_options.setdefault("renderer", relay.RelayAwareRenderer(db))
         self.worker = DeliveryWorker(db, channels, base_url=base_url, secret=secret, **worker_options)
         self.fanout = FanOut(db, audience=audience, chunk_size=fanout_chunk_size, on_chunk=self.worker.nudge.set)
         self.fanout_poll_interval = fanout_poll_interval
@@ -105,6 +109,11 @@ class Pipeline:
                 continue
             if report.rows:
                 log.info("fan-out: %d events, %d deliveries queued", report.events, report.rows)
+            try:
+                # Relay tasks follow the same outbox with their own cursor; idempotent.
+                await relay.sync_relay_tasks(self.db)
+            except Exception:
+                log.exception("relay task sync failed; retrying on the next round")
             await _wait_any(stop, self.fanout_wake, self.fanout_poll_interval)
 
 
@@ -163,6 +172,33 @@ async def run_workers(
             for adapter in adapters.values():
                 with contextlib.suppress(Exception):
                     await adapter.close()
+
+
+# -- deliveries ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    policy_id: int
+    revision: int
+    kind: str
+    channel: str
+    address: str
+    address_id: int
+    subscriber_id: int
+    role: str
+    hub_id: int | None
+    status: str
+
+
+async def get_delivery(session: AsyncSession, delivery_id: int) -> DeliveryView | None:
+    """The message behind a button press or a tracked link (None when unknown)."""
+    row = await store.get_delivery(session, delivery_id)
+    if row is None:
+        return None
+    return DeliveryView(row.id, row.policy_id, row.revision, row.kind, row.channel, str(row.address),
+                        row.address_id, row.subscriber_id, row.role, row.hub_id, row.status)
 
 
 # -- web inbox -----------------------------------------------------------------------------

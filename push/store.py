@@ -57,8 +57,9 @@ async def writing(db: Database) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-CONTENT_KINDS = ("published", "amended")
-"""Kinds that carry the policy itself (as opposed to notices that it no longer applies)."""
+CONTENT_KINDS = ("published", "amended", "relay")
+"""Kinds that carry the policy itself (as opposed to notices that it no longer applies); a
+member reached through a hub's relay holds the policy like any other recipient."""
 
 # Columns written by the fan-out, in the order of `NewDelivery` tuples.
 FANOUT_COLUMNS = (

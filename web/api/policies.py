@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from policies import service as policies
 from policies.models import PolicyStatus
+from push import service as push
 from web.api.common import ERROR_RESPONSES, Limit, Offset, Page, PolicyId, QueryText
 from web.api.schemas import (
     AmendmentIn,
@@ -92,6 +93,7 @@ async def publish(request: Request, principal: ApiPrincipal, policy_id: PolicyId
     async with request.app.state.db.session() as session:
         require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
         view = await policies.publish(session, policy_id, principal.actor)
+    push.wake()  # committed: fan out now rather than at the next poll
     return PolicyOut.of(view, _base(request))
 
 
@@ -100,6 +102,7 @@ async def amend(request: Request, principal: ApiPrincipal, policy_id: PolicyId, 
     async with request.app.state.db.session() as session:
         require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
         view = await policies.amend(session, policy_id, amendment.to_input(), principal.actor)
+    push.wake()  # committed: fan out now rather than at the next poll
     return PolicyOut.of(view, _base(request))
 
 
@@ -108,6 +111,7 @@ async def repeal(request: Request, principal: ApiPrincipal, policy_id: PolicyId,
     async with request.app.state.db.session() as session:
         require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
         view = await policies.repeal(session, policy_id, repeal.reason, principal.actor)
+    push.wake()  # committed: fan out now rather than at the next poll
     return PolicyOut.of(view, _base(request))
 
 

@@ -14,6 +14,7 @@ from core.errors import DomainError
 from policies import service as policies
 from policies.models import PolicyStatus
 from policies.text import taxonomy
+from push import service as push
 from web import drafting
 from web.accounts import Principal
 from web.auth import (
@@ -195,6 +196,7 @@ async def publish(request: Request, principal: ConsolePrincipal, policy_id: int)
     async with request.app.state.db.session() as session:
         require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
         await policies.publish(session, policy_id, principal.actor)
+    push.wake()  # committed: fan out now rather than at the next poll
     return see_other(f"/console/policies/{policy_id}")
 
 
@@ -226,6 +228,7 @@ async def amend(request: Request, principal: ConsolePrincipal, policy_id: int) -
         loaded = await _load(request, policy_id)
         return render(request, "console/amend.html", principal, status_code=exc.status_code, **loaded,
                       values=values, errors=field_errors(exc.details, exc.field, exc.message), message=exc.message)
+    push.wake()  # committed: fan out now rather than at the next poll
     return see_other(f"/console/policies/{policy_id}")
 
 
@@ -252,6 +255,7 @@ async def repeal(request: Request, principal: ConsolePrincipal, policy_id: int) 
         loaded = await _load(request, policy_id)
         return render(request, "console/repeal.html", principal, status_code=exc.status_code, **loaded,
                       reason=reason, errors=field_errors(exc.details, exc.field, exc.message), message=exc.message)
+    push.wake()  # committed: fan out now rather than at the next poll
     return see_other(f"/console/policies/{policy_id}")
 
 
