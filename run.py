@@ -41,25 +41,32 @@ async def serve(settings: Settings) -> int:
     and Telegram long polling when a token is set. Ctrl-C stops it cleanly."""
     import uvicorn
 
+    from bot.dialogue.answers import LibraryAnswerer
     from bot.services import build_services
     from bot.telegram.app import build_telegram, run_polling, start_webhook
     from bot.web_routes import build_router
-    from policies.text.tokenizer import get_tokenizer
+    from policies.qa.follower import start_engine
     from push.service import run_workers
     from web.app import create_app
 
     settings = with_secret(settings)
     db = await open_database(settings)
-    # jieba takes a second or two to load; do it before the first question arrives.
-    await asyncio.to_thread(get_tokenizer().initialize)
-    services = build_services(db, settings)
+    # One Q&A index per process, shared by the web and every chat; loaded from the snapshot
+    # when it matches the database (jieba is initialised there too, before the first question).
+    engine, follower = await start_engine(db, settings.consultation_phone)
+    services = build_services(db, settings, answerer=LibraryAnswerer(settings.consultation_phone, engine=engine))
     telegram = build_telegram(services)
-    app = create_app(db, settings, extra_routers=[build_router(db, settings, services, telegram=telegram)])
+    app = create_app(
+        db, settings, qa_engine=engine, extra_routers=[build_router(db, settings, services, telegram=telegram)]
+    )
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on")
     )
     stop = asyncio.Event()
-    background = [asyncio.create_task(run_workers(db, settings, stop), name="delivery-workers")]
+    background = [
+        asyncio.create_task(run_workers(db, settings, stop), name="delivery-workers"),
+        asyncio.create_task(follower.run(stop), name="qa-index-follower"),
+    ]
     if telegram is not None:
         if settings.telegram_webhook_url:
             await start_webhook(telegram, settings)
