@@ -18,10 +18,10 @@ from policies.qa.engine import QaEngine
 from policies.qa.views import FaqView
 from policies.text import taxonomy
 from policies.views import PolicyView
+from push import service as push
 from web.api.engine import engine_if_loaded
 from web.api.fields import MAX_ID
 from web.api.search import filters_of, run_search
-from web.integrations import provides
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -161,9 +161,6 @@ def _year(policy: PolicyView) -> int | None:
 
 @router.get("/r/{token}")
 async def tracked_link(request: Request, token: Annotated[str, Path(max_length=500)]) -> Response:
-    push = provides("push.service", "record_read")
-    if push is None:
-        raise HTTPException(404, "链接无效")
     async with request.app.state.db.session() as session:
         target = await push.record_read(session, token, secret=request.app.state.settings.secret_key or None)
     return RedirectResponse(target, status_code=303)

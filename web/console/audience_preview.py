@@ -1,5 +1,4 @@
-"""The audience dry run shown before publishing, from `subscriptions.service.dry_run`
-once that service exists (it is being built alongside)."""
+"""The audience dry run shown before publishing (`subscriptions.service.dry_run`)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from typing import Any
 
 from core.db import Database
 from policies.views import PolicyView
-from web.integrations import provides
+from subscriptions import service as subscriptions
 
 
 @dataclass(frozen=True)
@@ -24,28 +23,17 @@ class AudiencePreview:
     raw: Any = None
 
 
-def _get(obj: Any, name: str, default: Any) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
 async def preview(db: Database, policy: PolicyView) -> AudiencePreview:
-    subscriptions = provides("subscriptions.service", "dry_run")
-    if subscriptions is None:
-        return AudiencePreview(available=False)
     async with db.reader() as session:
         result = await subscriptions.dry_run(session, policy)
-    by_channel = dict(_get(result, "by_channel", {}) or {})
-    reasons = dict(_get(result, "by_reason", {}) or {})
     return AudiencePreview(
         available=True,
-        total=int(_get(result, "subscribers", 0) or 0),
-        recipients=int(_get(result, "recipients", 0) or 0),
-        relayers=int(_get(result, "relayers", 0) or 0),
-        by_channel=by_channel,
-        reasons=sorted(reasons.items(), key=lambda kv: -kv[1]),
-        townships=sorted(dict(_get(result, "by_township", {}) or {}).items(), key=lambda kv: -kv[1]),
-        excluded_because=str(_get(result, "excluded_because", "") or ""),
+        total=result.subscribers,
+        recipients=result.recipients,
+        relayers=result.relayers,
+        by_channel=dict(result.by_channel),
+        reasons=sorted(result.by_reason.items(), key=lambda kv: -kv[1]),
+        townships=sorted(result.by_township.items(), key=lambda kv: -kv[1]),
+        excluded_because=result.excluded_because,
         raw=result,
     )

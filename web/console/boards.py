@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -22,10 +21,10 @@ from policies.models import PolicyStatus
 from policies.qa import service as qa
 from policies.qa.views import UnansweredQuestion
 from policies.views import PolicyView
+from push import reports
 from web.accounts import Principal
 from web.auth import ConsolePrincipal, may_see_figures
 from web.console.common import render
-from web.integrations import provides
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -70,12 +69,9 @@ async def unanswered_board(request: Request) -> list[UnansweredQuestion]:
         return await qa.top_unanswered(session, limit=UNANSWERED_SHOWN)
 
 
-async def _optional(request: Request, module: str, function: str) -> list[Any] | None:
-    found = provides(module, function)
-    if found is None:
-        return None
+async def dead_letter_board(request: Request) -> list[reports.DeadLetter]:
     async with request.app.state.db.reader() as session:
-        return list(await getattr(found, function)(session, limit=20))
+        return await reports.dead_letters(session, limit=20)
 
 
 @router.get("/boards")
@@ -86,5 +82,5 @@ async def boards(request: Request, principal: ConsolePrincipal) -> Response:
         interpretations=await interpretation_board(request, principal, today),
         expiring=await expiring_board(request, principal, today),
         unanswered=await unanswered_board(request),
-        dead_letters=await _optional(request, "push.service", "dead_letters"),
+        dead_letters=await dead_letter_board(request),
     )

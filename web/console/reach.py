@@ -1,5 +1,5 @@
 """The reach dashboard of one policy: matched → sent → read → acknowledged, per channel and
-per day, from `push.service.reach` once the push pipeline offers it."""
+per day (`push.service.reach`, `push.reports.sent_per_day`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policies import service as policies
+from push import reports
+from push import service as push
 from web import charts
 from web.auth import ConsolePrincipal, require_figures
 from web.console.common import render
-from web.integrations import provides
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -30,27 +31,17 @@ class ReachFigures:
     hubs: list[Any] = field(default_factory=list)
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
-
-
-def _counts(obj: Any) -> dict[str, int]:
-    return {key: int(_get(obj, key, 0) or 0) for key, _ in charts.FUNNEL_STAGES} | {
-        k: int(_get(obj, k, 0) or 0) for k in ("pending", "failed", "dead", "delivered")}
-
-
 async def reach_figures(request: Request, policy_id: int) -> ReachFigures:
-    push = provides("push.service", "reach")
-    if push is None:
-        return ReachFigures(available=False)
     async with request.app.state.db.reader() as session:
-        result = await push.reach(session, policy_id)
-    by_channel_raw = _get(result, "by_channel", {}) or {}
-    by_channel = {str(k): _counts(v) for k, v in dict(by_channel_raw).items()}
-    per_day_raw = _get(result, "per_day", None) or _get(result, "over_time", []) or []
-    per_day = [(d, int(n)) for d, n in (per_day_raw.items() if isinstance(per_day_raw, dict) else per_day_raw)]
-    return ReachFigures(available=True, totals=_counts(result), by_channel=by_channel, per_day=per_day,
-                        hubs=list(_get(result, "hubs", []) or []))
+        counts = await push.reach(session, policy_id)
+        per_day = await reports.sent_per_day(session, policy_id)
+    stages = [key for key, _ in charts.FUNNEL_STAGES] + ["pending", "failed", "dead", "delivered"]
+
+    def pick(source: dict[str, Any]) -> dict[str, int]:
+        return {key: int(source.get(key, 0) or 0) for key in stages}
+
+    by_channel = {str(channel): pick(values) for channel, values in counts["by_channel"].items()}
+    return ReachFigures(available=True, totals=pick(counts), by_channel=by_channel, per_day=per_day)
 
 
 @router.get("/policies/{policy_id}/reach")
