@@ -262,6 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "wechat":
             return asyncio.run(create_wechat_menu(settings))
     except KeyboardInterrupt:
+        # uvicorn re-raises Ctrl-C after its orderly shutdown; for the long-running commands a
+        # requested stop is a success. An interrupted import or CLI command is not.
+        if command in ("serve", "worker"):
+            print("政策直达已停止。", flush=True)
+            return 0
         return 130
     except DomainError as exc:
         print(f"错误：{exc.message}" + (f"（字段 {exc.field}）" if exc.field else ""), file=sys.stderr)
