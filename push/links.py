@@ -7,12 +7,17 @@ expire: a policy message may be opened months later and should still count and r
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from itsdangerous import BadData, URLSafeSerializer
 
 READ_SALT = "read"
 
 
+@lru_cache(maxsize=8)
 def _serializer(secret: str) -> URLSafeSerializer:
+    # Built once per key: every pushed message carries a link, and building the signer
+    # (key derivation included) per message was a visible share of the worker's CPU.
     if not secret:
         raise ValueError("secret_key is empty: tracked links cannot be signed")
     return URLSafeSerializer(secret, salt=READ_SALT)
