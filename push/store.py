@@ -16,9 +16,9 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, case, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,6 +60,17 @@ async def writing(db: Database) -> AsyncIterator[AsyncSession]:
 CONTENT_KINDS = ("published", "amended", "relay")
 """Kinds that carry the policy itself (as opposed to notices that it no longer applies); a
 member reached through a hub's relay holds the policy like any other recipient."""
+
+DEADLINE_KINDS = {7: "deadline_7d", 1: "deadline_1d"}
+"""Application-deadline (申报截止) reminders, by days before the deadline. Each stage is its own
+delivery kind, so that both stages fit the unique key (policy, revision, kind, subscriber,
+address) next to the relay reminder (kind "reminder", to hubs); all render as
+MessageKind.REMINDER (see `message_kind`)."""
+
+
+def message_kind(delivery_kind: str) -> str:
+    """The MessageKind (template) a delivery of this kind is rendered with."""
+    return "reminder" if delivery_kind in DEADLINE_KINDS.values() else delivery_kind
 
 # Columns written by the fan-out, in the order of `NewDelivery` tuples.
 FANOUT_COLUMNS = (
@@ -269,7 +280,8 @@ async def cancel_pending_for_policy(
         .where(
             Delivery.policy_id == policy_id,
             Delivery.revision < before_revision + 1,
-            Delivery.kind.in_(CONTENT_KINDS),
+            # A deadline reminder of a superseded or withdrawn text must not go out either.
+            Delivery.kind.in_((*CONTENT_KINDS, *DEADLINE_KINDS.values())),
             Delivery.status == DeliveryStatus.PENDING,
         )
         .values(status=DeliveryStatus.CANCELLED, last_error=reason)
@@ -338,9 +350,12 @@ _CLAIM_COLUMNS = (
 
 async def claim_due(
     session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int,
-    channels: Sequence[str] | None = None,
+    channels: Sequence[str] | None = None, digest: bool | None = None,
 ) -> list[ClaimedDelivery]:
     """Move up to `limit` due pending rows to `sending` with a lease, in one statement.
+
+    `digest=False` leaves digest rows alone: the worker claims those per address with
+    `claim_digest_groups`, so that one subscriber's digest leaves as one message.
 
     PostgreSQL: the inner SELECT takes row locks with SKIP LOCKED, so concurrent workers get
     disjoint batches. SQLite drops FOR UPDATE; the statement runs under BEGIN IMMEDIATE and
@@ -351,6 +366,8 @@ async def claim_due(
     )
     if channels is not None:
         due = due.where(Delivery.channel.in_(channels))
+    if digest is not None:
+        due = due.where(Delivery.digest.is_(digest))
     due = due.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit).with_for_update(skip_locked=True)
     result = await session.execute(
         update(Delivery)
@@ -359,6 +376,10 @@ async def claim_due(
         .returning(*_CLAIM_COLUMNS),
         execution_options={"synchronize_session": False},
     )
+    return _claimed(result)
+
+
+def _claimed(result: Any) -> list[ClaimedDelivery]:
     claimed = [
         ClaimedDelivery(
             r.id, r.policy_id, r.revision, r.kind, r.subscriber_id, r.address_id, r.channel, r.address,
@@ -368,6 +389,57 @@ async def claim_due(
     ]
     claimed.sort(key=lambda c: c.id)
     return claimed
+
+
+# Two-key advisory locks (class, address id) taken while claiming an address's digest rows.
+DIGEST_LOCK_CLASS = 7_245_005
+
+
+async def claim_digest_groups(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, max_addresses: int, max_items: int,
+    channels: Sequence[str] | None = None,
+) -> list[list[ClaimedDelivery]]:
+    """Claim the due digest rows of up to `max_addresses` addresses (at most `max_items` each,
+    oldest first), one list per address: each list becomes one digest message.
+
+    Two claimers must not split one address's rows between them. SQLite has one writer, so the
+    statements below are atomic there. On PostgreSQL each address is claimed under a
+    transaction-scoped advisory lock on (DIGEST_LOCK_CLASS, address id): a claimer that cannot
+    take it skips the address, and once the holder commits the rows are no longer pending.
+    """
+    due = and_(
+        Delivery.status == DeliveryStatus.PENDING, Delivery.digest.is_(True), Delivery.next_attempt_at <= now
+    )
+    if channels is not None:
+        due = and_(due, Delivery.channel.in_(channels))
+    candidates = list((await session.execute(
+        select(Delivery.address_id).where(due).group_by(Delivery.address_id)
+        .order_by(func.min(Delivery.next_attempt_at), Delivery.address_id).limit(max_addresses)
+    )).scalars())
+    if not candidates:
+        return []
+    if (await session.connection()).dialect.name == "postgresql":
+        locked = await session.execute(
+            text("SELECT a FROM unnest(CAST(:ids AS int[])) AS a WHERE pg_try_advisory_xact_lock(:cls, a)"),
+            {"ids": candidates, "cls": DIGEST_LOCK_CLASS},
+        )
+        candidates = [int(a) for a in locked.scalars()]
+        if not candidates:
+            return []
+    position = func.row_number().over(partition_by=Delivery.address_id, order_by=Delivery.id).label("n")
+    ranked = select(Delivery.id, position).where(due, Delivery.address_id.in_(candidates)).subquery()
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(select(ranked.c.id).where(ranked.c.n <= max_items)),
+               Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SENDING, lease_until=lease_until, attempts=Delivery.attempts + 1)
+        .returning(*_CLAIM_COLUMNS),
+        execution_options={"synchronize_session": False},
+    )
+    groups: dict[int, list[ClaimedDelivery]] = {}
+    for row in _claimed(result):
+        groups.setdefault(row.address_id, []).append(row)
+    return [groups[a] for a in sorted(groups)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +541,17 @@ async def reclaim_expired_leases(session: AsyncSession, *, now: datetime, max_at
     return len(ids)
 
 
+async def prune_attempts(session: AsyncSession, *, before: datetime, batch: int = 5_000) -> int:
+    """Delete up to `batch` attempt rows older than `before` (the retention horizon). The
+    delivery rows stay: they are the ledger; attempts are the debugging trail."""
+    ids = list((await session.execute(
+        select(DeliveryAttempt.id).where(DeliveryAttempt.at < before).order_by(DeliveryAttempt.id).limit(batch)
+    )).scalars())
+    if ids:
+        await session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.id.in_(ids)))
+    return len(ids)
+
+
 async def cancel_pending_for_address(session: AsyncSession, address_id: int, reason: str) -> int:
     result = await session.execute(
         update(Delivery)
@@ -527,13 +610,27 @@ async def mark_read(session: AsyncSession, delivery_id: int, at: datetime) -> bo
 
 
 async def mark_acknowledged(session: AsyncSession, delivery_id: int, at: datetime) -> bool:
+    """Set acknowledged_at once; True the first time. A digest is one message carrying several
+    rows (same address and provider message id): 确认收到 on it acknowledges all of them."""
     result = await session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.acknowledged_at.is_(None))
         .values(acknowledged_at=at),
         execution_options={"synchronize_session": False},
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    first = bool(result.rowcount)  # type: ignore[attr-defined]
+    row = (await session.execute(
+        select(Delivery.digest, Delivery.address_id, Delivery.provider_message_id).where(Delivery.id == delivery_id)
+    )).first()
+    if first and row is not None and row.digest and row.provider_message_id:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.address_id == row.address_id, Delivery.digest.is_(True),
+                   Delivery.provider_message_id == row.provider_message_id, Delivery.acknowledged_at.is_(None))
+            .values(acknowledged_at=at),
+            execution_options={"synchronize_session": False},
+        )
+    return first
 
 
 REACH_FIELDS = ("matched", "queued", "sent", "failed", "dead", "cancelled", "read", "acknowledged")

@@ -11,6 +11,12 @@ committed when the process dies) is therefore at most `concurrency` in-flight se
 the outcomes of one `record_interval`; see docs/adr/0001-delivery-queue.md.
 
 `run_once()` does one claim → send → record round, for tests and one-shot runs.
+
+Digests: digest rows are claimed per address (`store.claim_digest_groups`), and all the due
+rows of one (subscriber, address) leave as ONE message (MessageKind.DIGEST, one item per
+policy, at most `DIGEST_MAX_ITEMS`; the rest follow in the next message). Every row of the
+group gets the same outcome and provider message id. A group of one row is sent as that row's
+own message (full text and buttons), which reads better than a digest of one.
 """
 
 from __future__ import annotations
@@ -21,12 +27,15 @@ import inspect
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from core.db import Database
+from push import store
 from push.channels.base import (
     ChannelAdapter,
     MessageContext,
+    MessageKind,
     PolicyItem,
     RenderedMessage,
     SendResult,
@@ -34,7 +43,7 @@ from push.channels.base import (
 )
 from push.models import AttemptOutcome, DeliveryStatus
 from push.queue import Backoff, Clock, DeliveryQueue, decide
-from push.store import ClaimedDelivery, Outcome
+from push.store import ClaimedDelivery, Outcome, message_kind
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +53,12 @@ LinkMaker = Callable[[str, int, str], str]
 POLL_INTERVAL = 0.25  # seconds; the fan-out also nudges the worker directly
 RECORD_INTERVAL = 0.05
 POLICY_CACHE_SIZE = 256
+# Policies per digest message. The renderer can squeeze 60 into Telegram's 4,096 characters,
+# but only by dropping their text; 20 keep a line of benefits and the deadline each.
+DIGEST_MAX_ITEMS = 20
+
+Unit = tuple[ClaimedDelivery, ...]
+"""What one message carries: one row, or the digest rows of one address."""
 
 
 def at_least_once_window(concurrency: int, batch_size: int) -> int:
@@ -153,35 +168,50 @@ class DeliveryWorker:
             self._link_maker = _default_link_maker()
         return self._link_maker
 
-    async def compose(self, item: ClaimedDelivery) -> RenderedMessage:
-        policy, summary = self._policies.get(item.policy_id, item.revision)
+    def _item(self, row: ClaimedDelivery) -> PolicyItem:
+        policy, summary = self._policies.get(row.policy_id, row.revision)
         if policy is None:
             raise LookupError(summary)
-        link = self.link_maker(self.base_url, item.id, self.secret)
-        context = MessageContext(
-            kind=item.kind,
-            items=(
-                PolicyItem(
-                    policy_id=policy.id,
-                    title=policy.title,
-                    doc_no=policy.doc_no,
-                    agency=policy.agency,
-                    validity_label=policy.validity_label,
-                    who_qualifies=policy.who_qualifies,
-                    benefits=policy.benefits,
-                    application_closes=policy.application_closes,
-                    link=link,
-                    change_summary=summary if item.kind == "amended" else "",
-                ),
-            ),
-            reasons=item.reasons,
-            is_hub=item.role == "relayer",
-            delivery_id=item.id,
+        return PolicyItem(
+            policy_id=policy.id,
+            title=policy.title,
+            doc_no=policy.doc_no,
+            agency=policy.agency,
+            validity_label=policy.validity_label,
+            who_qualifies=policy.who_qualifies,
+            benefits=policy.benefits,
+            application_closes=policy.application_closes,
+            link=self.link_maker(self.base_url, row.id, self.secret),
+            change_summary=summary if row.kind == "amended" else "",
         )
+
+    async def _render(self, item: ClaimedDelivery, context: MessageContext) -> RenderedMessage:
         rendered = self.renderer(item.channel, context, item.address)
         if inspect.isawaitable(rendered):
             rendered = await rendered
         return rendered  # type: ignore[no-any-return]
+
+    async def compose(self, item: ClaimedDelivery) -> RenderedMessage:
+        context = MessageContext(
+            kind=message_kind(item.kind),
+            items=(self._item(item),),
+            reasons=item.reasons,
+            is_hub=item.role == "relayer",
+            delivery_id=item.id,
+        )
+        return await self._render(item, context)
+
+    async def compose_digest(self, group: Sequence[ClaimedDelivery]) -> RenderedMessage:
+        """One digest message for rows of one address; each item links through its own row."""
+        reasons = tuple(dict.fromkeys(reason for row in group for reason in row.reasons))
+        context = MessageContext(
+            kind=MessageKind.DIGEST,
+            items=tuple(self._item(row) for row in group),
+            reasons=reasons,
+            is_hub=group[0].role == "relayer",
+            delivery_id=group[0].id,
+        )
+        return await self._render(group[0], context)
 
     # -- one delivery ---------------------------------------------------------------------------
 
@@ -208,12 +238,69 @@ class DeliveryWorker:
             self._address_changes.append((item, result))
         return outcome
 
+    async def send_unit(self, unit: Unit) -> list[Outcome]:
+        if len(unit) == 1:
+            return [await self.send_one(unit[0])]
+        return await self.send_digest(unit)
+
+    async def send_digest(self, group: Unit) -> list[Outcome]:
+        """Send the rows of one address as one digest; never raises. Rows whose policy cannot be
+        read fail on their own; the others share one outcome (sent, retry, failed) and one
+        provider message id."""
+        now = self.queue.clock.now()
+        readable = [row for row in group if self._policies.get(row.policy_id, row.revision)[0] is not None]
+        outcomes = [
+            Outcome(row.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
+                    error=f"消息生成失败：{self._policies.get(row.policy_id, row.revision)[1]}")
+            for row in group if row not in readable
+        ]
+        if len(readable) <= 1:
+            return outcomes + [await self.send_one(row) for row in readable]
+        lead = max(readable, key=lambda row: row.attempts)  # its attempt count decides retry or dead
+        adapter = self.channels.get(lead.channel)
+        if adapter is None:
+            return outcomes + [Outcome(row.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
+                                       error=f"未配置渠道 {lead.channel}") for row in readable]
+        try:
+            message = await self.compose_digest(readable)
+        except Exception as exc:  # noqa: BLE001 - template or data problem: fail this digest only
+            log.warning("digest for address %s: cannot render: %s", lead.address_id, exc)
+            return outcomes + [Outcome(row.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
+                                       error=f"汇总消息生成失败：{exc}") for row in readable]
+        try:
+            result = await adapter.send(message)
+        except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
+            log.warning("digest for address %s: adapter raised %r", lead.address_id, exc)
+            result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+        shared = decide(lead, result, now=self.queue.clock.now(), backoff=self.queue.backoff, rng=self.rng)
+        if shared.attempt in (AttemptOutcome.PERMANENT, AttemptOutcome.NEW_ADDRESS):
+            self._address_changes.append((lead, result))
+        return outcomes + [replace(shared, delivery_id=row.id) for row in readable]
+
+    async def claim(self, limit: int) -> list[Unit]:
+        """Claim digest groups and single rows due now: about `limit` rows in all."""
+        queue = self.queue
+        now = queue.clock.now()
+        lease_until = now + queue.lease
+        async with store.writing(self.db) as session:
+            groups = await store.claim_digest_groups(
+                session, now=now, lease_until=lease_until, max_addresses=max(1, limit // 2),
+                max_items=DIGEST_MAX_ITEMS, channels=queue.channels,
+            )
+            room = max(0, limit - sum(len(g) for g in groups))
+            singles = await store.claim_due(
+                session, now=now, lease_until=lease_until, limit=room, channels=queue.channels, digest=False,
+            ) if room else []
+        units: list[Unit] = [tuple(g) for g in groups]
+        units.extend((row,) for row in singles)
+        if units:
+            await self._policies.load([row for unit in units for row in unit])
+        return units
+
     # -- side effects on addresses --------------------------------------------------------------
 
     async def _apply_address_changes(self) -> None:
         """Deactivate dead addresses (and cancel their queue) or follow migrated chats."""
-        from push import store
-
         changes, self._address_changes = self._address_changes, []
         for item, result in changes:
             try:
@@ -237,25 +324,24 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim one batch, send it with bounded concurrency, record it. Returns rows claimed."""
-        items = await self.queue.claim(self.batch_size)
-        if not items:
+        units = await self.claim(self.batch_size)
+        if not units:
             return 0
-        await self._policies.load(items)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def guarded(item: ClaimedDelivery) -> Outcome:
+        async def guarded(unit: Unit) -> list[Outcome]:
             async with gate:
-                return await self.send_one(item)
+                return await self.send_unit(unit)
 
-        outcomes = await asyncio.gather(*(guarded(i) for i in items))
+        outcomes = [o for batch in await asyncio.gather(*(guarded(u) for u in units)) for o in batch]
         await self.queue.record(outcomes)
         await self._apply_address_changes()
         self.sent_count += sum(1 for o in outcomes if o.status == DeliveryStatus.SENT)
-        return len(items)
+        return len(outcomes)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; on stop, finish in-flight sends and give back the rest."""
-        inbox: asyncio.Queue[ClaimedDelivery] = asyncio.Queue()
+        inbox: asyncio.Queue[Unit] = asyncio.Queue()
         results: list[Outcome] = []
         results_ready = asyncio.Event()
         claiming_done = asyncio.Event()
@@ -272,15 +358,13 @@ class DeliveryWorker:
                         await self._sweep_safely()
                         next_sweep = loop.time() + sweep_every
                     room = 2 * self.concurrency - inbox.qsize() - in_flight
-                    got: list[ClaimedDelivery] = []
+                    got: list[Unit] = []
                     if room >= min(self.batch_size, self.concurrency):
                         self.nudge.clear()
-                        got = await self.queue.claim(min(self.batch_size, room))
-                        if got:
-                            await self._policies.load(got)
-                            for item in got:
-                                inbox.put_nowait(item)
-                    if not got or len(got) < min(self.batch_size, room):
+                        got = await self.claim(min(self.batch_size, room))
+                        for unit in got:
+                            inbox.put_nowait(unit)
+                    if not got or sum(len(u) for u in got) < min(self.batch_size, room):
                         await self._wait(stop, self.nudge, self.poll_interval)
                     elif room < self.batch_size:
                         await asyncio.sleep(0.005)  # senders are busy: let them work
@@ -308,7 +392,7 @@ class DeliveryWorker:
                     await asyncio.sleep(self.record_interval / 5)
                 in_flight += 1
                 try:
-                    results.append(await self.send_one(item))
+                    results.extend(await self.send_unit(item))
                 finally:
                     in_flight -= 1
                 if len(results) >= self.batch_size:
@@ -340,7 +424,7 @@ class DeliveryWorker:
             await recorder_task
             leftover: list[ClaimedDelivery] = []
             while not inbox.empty():
-                leftover.append(inbox.get_nowait())
+                leftover.extend(inbox.get_nowait())
             with contextlib.suppress(Exception):
                 await self.queue.release(leftover)
 
