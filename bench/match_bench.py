@@ -4,9 +4,14 @@ Synthetic county (performance-ceilings.md §2): each contact has 1–5 of 40 top
 20 townships, half are enterprise contacts with one of 20 industries, 0–3 keywords out of
 2,000 (Zipf-like). Rows are bulk-loaded with the raw driver (the service would take far
 longer); the match index rows come from `matching.index_rows`, the same function the
-service maintains them with. Prints index look-up time (median/p95 over several regional
-and county-wide policies), full `audience()` time, match + insert of the county-wide result
-into a delivery-like table, peak RSS and the index size on disk.
+service maintains them with, and a "rebuild everything" row goes into the change log.
+
+Prints: the in-memory index build (what a process does at start-up) with its array bytes
+and RSS growth; match time (median/p95 over 7 regional and 7 county-wide policies) from
+the in-memory index and, for comparison, from the database index alone (the previous
+design and the fallback); `audience()`; the first chunk of `audience_chunks`; the real
+push fan-out (`push.fanout.FanOut`, committed chunks into `delivery`) of the county-wide
+audience, with the time its first chunk was committed; peak RSS; the index size on disk.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import json
 import resource
 import sqlite3
 import statistics
@@ -26,7 +30,9 @@ from sqlalchemy import text
 
 from core.db import Database
 from core.migrate import upgrade_database
+from subscriptions import audience as audience_module
 from subscriptions import matching, service
+from subscriptions.match_index import live
 from tests.subscriptions.helpers import policy
 
 TOPICS = [f"t{i:02d}" for i in range(40)]
@@ -111,6 +117,7 @@ def load_sqlite(path: Path, n: int) -> None:
         if len(subs) >= 50_000:
             flush()
     flush()
+    conn.execute("INSERT INTO match_change (subscriber_id, token) VALUES (0, abs(random()))")
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
@@ -140,7 +147,8 @@ async def load_postgres(url: str, n: int) -> None:
         if len(subs) >= 50_000:
             await flush()
     await flush()
-    await conn.execute("ANALYZE")
+    await conn.execute("INSERT INTO match_change (subscriber_id, token) VALUES (0, 1 + (random() * 1e15)::bigint)")
+    await conn.execute("VACUUM ANALYZE")
     await conn.close()
 
 
@@ -181,7 +189,7 @@ async def index_size(db: Database) -> float:
     return size / 1e6
 
 
-async def run(args: argparse.Namespace) -> None:
+async def open_database(args: argparse.Namespace) -> Database:
     n = args.subscribers
     if args.backend == "sqlite":
         path = Path(args.dir) / f"match_bench_{n}.db"
@@ -198,33 +206,64 @@ async def run(args: argparse.Namespace) -> None:
         await admin.close()
         url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     db = Database(url)
+    await upgrade_database(db)  # also brings a database made by an older bench up to date
     if fresh:
-        await upgrade_database(db)
         start = time.perf_counter()
         if args.backend == "sqlite":
             await asyncio.to_thread(load_sqlite, path, n)
         else:
             await load_postgres(url.replace("+asyncpg", ""), n)
         print(f"generated and loaded {n:,} contacts in {time.perf_counter() - start:.1f} s")
+    return db
+
+
+async def time_matches(db: Database, made: list[tuple[str, object]], repeat: int, title: str) -> None:
+    async with db.reader() as s:
+        for _label, p in made[:2]:  # warm the cache (and catch up with the change log)
+            await service.match_subscriber_ids(s, p)
+        for label in ("regional", "county-wide"):
+            times, counts = [], []
+            for _ in range(repeat):
+                for lbl, p in made:
+                    if lbl == label:
+                        ms, hits = await timed(service.match_subscriber_ids(s, p))
+                        times.append(ms)
+                        counts.append(len(hits))
+            matches = int(statistics.median(counts))
+            print(f"match {label:11s} ({title}): {summary(times)}  (matches: median {matches:,})")
+
+
+async def first_chunk(db: Database, p) -> None:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(5):
+        async with db.reader() as s:
+            start = time.perf_counter()
+            chunks = audience_module.audience_chunks(s, p, chunk_size=5_000, first_chunk_size=200)
+            first = await anext(chunks)
+            times.append((time.perf_counter() - start) * 1000)
+            await chunks.aclose()
+    print(f"audience_chunks first chunk (county-wide, 200 contacts): {summary(times)}  ({len(first)} recipients)")
+
+
+async def run(args: argparse.Namespace) -> None:
+    n = args.subscribers
+    db = await open_database(args)
     async with db.reader() as s:
         key_rows = (await s.execute(text("SELECT count(*) FROM match_key"))).scalar_one()
     print(f"backend {args.backend}, {n:,} contacts, {key_rows:,} index rows, "
           f"index on disk {await index_size(db):.0f} MB")  # fmt: skip
     rss_before = rss_mb()
+    built = await live.warm_up(db)
+    assert built.memory is not None
+    print(f"in-memory index: built in {built.build_seconds:.1f} s, arrays {built.memory.nbytes() / 1e6:.0f} MB, "
+          f"{len(built.memory.base):,} posting arrays, peak RSS +{rss_mb() - rss_before:.0f} MB")  # fmt: skip
     made = policies()
+    await time_matches(db, made, args.repeat, "memory")
+    if not args.skip_database:
+        live.IN_MEMORY = False
+        await time_matches(db, made, 1, "database")
+        live.IN_MEMORY = True
     async with db.reader() as s:
-        for _label, p in made[:2]:  # warm the cache
-            await service.match_subscriber_ids(s, p)
-        for label in ("regional", "county-wide"):
-            times, counts = [], []
-            for _ in range(args.repeat):
-                for lbl, p in made:
-                    if lbl != label:
-                        continue
-                    ms, hits = await timed(service.match_subscriber_ids(s, p))
-                    times.append(ms)
-                    counts.append(len(hits))
-            print(f"match {label:11s}: {summary(times)}  (matches: median {int(statistics.median(counts)):,})")
         for label in ("regional", "county-wide"):
             p = next(p for lbl, p in made if lbl == label)
             times = []
@@ -232,38 +271,35 @@ async def run(args: argparse.Namespace) -> None:
                 ms, recipients = await timed(service.audience(s, p))
                 times.append(ms)
             print(f"audience() {label:11s}: {summary(times)}  ({len(recipients):,} recipients with reasons)")
-    await fanout(db, next(p for lbl, p in made if lbl == "county-wide"))
-    print(f"peak RSS {rss_mb():.0f} MB (before matching {rss_before:.0f} MB)")
+    county_wide = next(p for lbl, p in made if lbl == "county-wide")
+    await first_chunk(db, county_wide)
+    await fanout(db, county_wide)
+    print(f"peak RSS {rss_mb():.0f} MB (before the index {rss_before:.0f} MB)")
     await db.dispose()
 
 
 async def fanout(db: Database, p) -> None:  # type: ignore[no-untyped-def]
-    """Match + write one delivery row per recipient, the way push's fan-out would."""
-    async with db.session() as s:
-        await s.execute(text("DROP TABLE IF EXISTS bench_delivery"))
-        await s.execute(text(
-            f"CREATE TABLE bench_delivery (id {'BIGSERIAL' if db.dialect == 'postgresql' else 'INTEGER'} "
-            "PRIMARY KEY, policy_id INTEGER, subscriber_id INTEGER, "
-            "address_id INTEGER, channel VARCHAR(20), status VARCHAR(20), reasons TEXT, "
-            "UNIQUE (policy_id, subscriber_id, address_id))"
-        ))  # fmt: skip
+    """Match + the real push fan-out (plan, schedule, insert in committed chunks into `delivery`)."""
+    from policies import service as policies
+    from push.fanout import FanOut
+    from tests.factories import make_published_policy
+
+    async def bench_audience(session, _published):  # type: ignore[no-untyped-def]
+        return await service.audience(session, p)
+
+    published = await make_published_policy(db, title=f"基准政策{time.time_ns()}")
+    async with db.reader() as s:
+        (event,) = [e for e in await policies.events_after(s, 0, limit=10_000) if e.policy_id == published.id]
     start = time.perf_counter()
-    async with db.session() as s:
-        recipients = await service.audience(s, p)
-        matched = time.perf_counter()
-        rows = [
-            {"p": p.id, "s": r.subscriber_id, "a": r.address_id, "c": r.channel, "r": json.dumps(r.reasons)}
-            for r in recipients
-        ]
-        stmt = text("INSERT INTO bench_delivery (policy_id, subscriber_id, address_id, channel, status, reasons) "
-                    "VALUES (:p, :s, :a, :c, 'pending', :r)")  # fmt: skip
-        for part in range(0, len(rows), 10_000):
-            await s.execute(stmt, rows[part : part + 10_000])
+    commits: list[float] = []
+    out = FanOut(db, audience=bench_audience, on_chunk=lambda: commits.append(time.perf_counter()))
+    rows = await out.fan_out_event(event)
     done = time.perf_counter()
-    print(f"match + insert {len(recipients):,} deliveries: {(done - start) * 1000:.0f} ms "
-          f"(audience() {(matched - start) * 1000:.0f} ms, insert {(done - matched) * 1000:.0f} ms)")  # fmt: skip
+    first = (commits[0] - start) * 1000
+    print(f"match + fan-out of {rows:,} deliveries (push.fanout.FanOut, committed chunks): "
+          f"{(done - start) * 1000:.0f} ms, first chunk committed after {first:.0f} ms")  # fmt: skip
     async with db.session() as s:
-        await s.execute(text("DROP TABLE bench_delivery"))
+        await s.execute(text("DELETE FROM delivery WHERE policy_id = :p"), {"p": published.id})
 
 
 def main() -> None:
@@ -272,6 +308,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--repeat", type=int, default=3, help="rounds over the 7+7 policies")
     parser.add_argument("--dir", default="/tmp", help="where the SQLite file is kept (reused if present)")
+    parser.add_argument("--skip-database", action="store_true", help="do not time the database-only match")
     args = parser.parse_args()
     from core import clock
 

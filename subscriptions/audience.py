@@ -148,6 +148,7 @@ class _Recipients:
         self.seen = seen
         # Reasons depend on the profile only when P names eligibility tags or industries.
         self.profile_matters = bool(plan.policy.eligibility or plan.policy.industries)
+        self.needs_enterprise = self.profile_matters or seen is not None
         self.reasons: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self.preferences: dict[tuple[Any, ...], DeliveryPreference] = {}
         self.times: dict[Any, datetime.time | None] = {}
@@ -225,7 +226,8 @@ async def _chunks(
     while start < len(plan.ids):
         chunk_ids = plan.ids[start : start + size]
         start, size = start + size, max(1, chunk_size)
-        recipients = make.build(chunk_ids, await store.reachable_rows(session, chunk_ids.tolist()))
+        rows = await store.reachable_rows(session, chunk_ids.tolist(), with_enterprise=make.needs_enterprise)
+        recipients = make.build(chunk_ids, rows)
         if recipients:
             yield recipients
 
