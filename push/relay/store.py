@@ -41,6 +41,12 @@ async def cursor_for_update(session: AsyncSession, now: datetime) -> RelayCursor
     return row.scalar_one()
 
 
+async def cursor_position(session: AsyncSession) -> int:
+    """The last outbox event the relay has handled (0 before the first), read without a lock."""
+    found = await session.execute(select(RelayCursor.last_event_id).where(RelayCursor.name == CURSOR_NAME))
+    return int(found.scalar_one_or_none() or 0)
+
+
 # -- tasks ---------------------------------------------------------------------------------
 
 

@@ -128,7 +128,13 @@ async def withdraw(session: AsyncSession, task: RelayTask, now: datetime) -> Non
 async def sync_relay_tasks(
     db: Database, *, working_days: int = DEFAULT_DEADLINE_WORKING_DAYS, batch_size: int = 50
 ) -> int:
-    """Consume every outbox event not yet seen; returns how many tasks were created."""
+    """Consume every outbox event not yet seen; returns how many tasks were created.
+
+    Cheap when there is nothing new: a read-only look at the outbox comes first, so calling it
+    after every fan-out round does not take SQLite's single write lock from the delivery workers."""
+    async with db.reader() as session:
+        if not await policies.events_after(session, await store.cursor_position(session), limit=1):
+            return 0
     created = 0
     while True:
         async with db.session() as session:
