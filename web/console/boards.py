@@ -4,7 +4,9 @@
   overdue (past `Interpretation.due_on` with none) — work-plan item 18;
 - policies expiring within 30 days;
 - the most frequent unanswered questions (Q&A log), linked to the FAQ pages;
-- dead-lettered deliveries (push, when it offers them).
+- dead-lettered deliveries (push, when it offers them);
+- department notices written by the scheduled jobs (push.jobs): interpretation due tomorrow or
+  overdue, policies expiring within 30 days; the board is where departments receive them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from policies.qa import service as qa
 from policies.qa.views import UnansweredQuestion
 from policies.views import PolicyView
 from push import reports
+from push.jobs import service as scheduled
 from web.accounts import Principal
 from web.auth import ConsolePrincipal, may_see_figures
 from web.console.common import render
@@ -74,6 +77,12 @@ async def dead_letter_board(request: Request) -> list[reports.DeadLetter]:
         return await reports.dead_letters(session, limit=20)
 
 
+async def notice_board(request: Request, principal: Principal) -> list[scheduled.NoticeView]:
+    async with request.app.state.db.reader() as session:
+        notices = await scheduled.department_notices(session)
+    return [n for n in notices if may_see_figures(principal, n.agency)]
+
+
 @router.get("/boards")
 async def boards(request: Request, principal: ConsolePrincipal) -> Response:
     today = today_in_china()
@@ -83,4 +92,5 @@ async def boards(request: Request, principal: ConsolePrincipal) -> Response:
         expiring=await expiring_board(request, principal, today),
         unanswered=await unanswered_board(request),
         dead_letters=await dead_letter_board(request),
+        notices=await notice_board(request, principal),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import httpx
 from sqlalchemy import select
 
 from core.clock import FixedClock
@@ -17,6 +18,7 @@ from push.jobs.reminders import queue_deadline_reminders
 from tests.factories import make_published_policy
 from tests.push.helpers import RecordingChannel, deliveries
 from tests.push.jobs.helpers import SETTINGS, bj, deliver, resident
+from tests.web.conftest import login, make_user
 
 
 async def _notices(db: Database, unresolved_only: bool = True) -> dict[str, list[int]]:
@@ -164,3 +166,18 @@ async def test_housekeeping_prunes_old_attempts(db: Database, clock: FixedClock)
         (run,) = await jobs_store.runs(session, "housekeeping")
     assert run.state == "done" and run.period_key == "2026-08-30T10"
     assert (await deliveries(db))[0].status == "sent"
+
+
+async def test_console_board_shows_department_notices(
+    client: httpx.AsyncClient, db: Database, clock: FixedClock
+) -> None:
+
+    clock.set(bj(2026, 3, 2, 10))
+    policy = await make_published_policy(db, title="无解读的通知", interpretation=None)
+    await make_user(db, "viewer", "viewer")
+    await login(client, "viewer")
+    assert "解读已逾期" not in (await client.get("/console/boards")).text
+    clock.set(bj(2026, 3, 6, 8))  # due Thursday 5 March
+    await jobs.run_job(db, SETTINGS, "interpretation_deadlines")
+    board = (await client.get("/console/boards")).text
+    assert 'id="board-notices"' in board and "解读已逾期" in board and f"/console/policies/{policy.id}" in board
