@@ -121,7 +121,7 @@ class PostgresLeadership:
                      "AND pid = pg_backend_pid() AND objid = :lo AND classid = :hi"),
                 {"lo": self.key & 0xFFFFFFFF, "hi": self.key >> 32},
             )
-        except Exception:  # noqa: BLE001 - a broken connection means the lock is gone
+        except Exception:  # a broken connection means the lock is gone
             log.warning("scheduler: leader connection lost", exc_info=True)
             return False
         return bool(held)
@@ -277,7 +277,7 @@ async def lead(
     while not stop.is_set():
         try:
             got = await leadership.acquire()
-        except Exception:  # noqa: BLE001 - the database is away: try again later
+        except Exception:  # the database is away: try again later
             log.warning("scheduler: leader election failed", exc_info=True)
             got = False
         if not got:
