@@ -46,6 +46,7 @@ async def serve(settings: Settings) -> int:
     from bot.telegram.app import build_telegram, run_polling, start_webhook
     from bot.web_routes import build_router
     from policies.qa.follower import start_engine
+    from push.jobs.service import run_scheduler
     from push.service import run_workers
     from web.app import create_app
 
@@ -66,6 +67,8 @@ async def serve(settings: Settings) -> int:
     background = [
         asyncio.create_task(run_workers(db, settings, stop), name="delivery-workers"),
         asyncio.create_task(follower.run(stop), name="qa-index-follower"),
+        # Elects itself leader (advisory lock on PostgreSQL, a file lock on SQLite) before running jobs.
+        asyncio.create_task(run_scheduler(db, settings, stop), name="scheduler"),
     ]
     if telegram is not None:
         if settings.telegram_webhook_url:

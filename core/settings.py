@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     consultation_phone: str = "12345"
     timezone: str = "Asia/Shanghai"
     review_levels: int = Field(default=1, ge=1, le=3)
+    relay_deadline_working_days: int = Field(default=3, ge=1, le=30)
+    delivery_attempt_retention_days: int = Field(default=180, ge=1)
+    scheduler_poll_seconds: float = Field(default=5.0, gt=0)
     data_dir: Path = REPO_ROOT / "data"
 
     @property

@@ -77,9 +77,11 @@ class Pipeline:
         fanout_chunk_size: int = 5_000,
         fanout_poll_interval: float = FANOUT_POLL_INTERVAL,
         run_fanout: bool = True,
+        relay_deadline_working_days: int = 3,
         **worker_options: Any,
     ) -> None:
         self.db = db
+        self.relay_deadline_working_days = relay_deadline_working_days
         self.fanout_wake = asyncio.Event()
         # Messages a hub relayed say so (由XX园区转达); the relay-aware renderer looks that up.
         worker_options.setdefault("renderer", relay.RelayAwareRenderer(db))
@@ -111,7 +113,7 @@ class Pipeline:
                 log.info("fan-out: %d events, %d deliveries queued", report.events, report.rows)
             try:
                 # Relay tasks follow the same outbox with their own cursor; idempotent.
-                await relay.sync_relay_tasks(self.db)
+                await relay.sync_relay_tasks(self.db, working_days=self.relay_deadline_working_days)
             except Exception:
                 log.exception("relay task sync failed; retrying on the next round")
             await _wait_any(stop, self.fanout_wake, self.fanout_poll_interval)
@@ -164,6 +166,7 @@ async def run_workers(
     pipeline = Pipeline(
         db, adapters, base_url=settings.effective_public_base_url, secret=settings.secret_key,
         concurrency=concurrency, batch_size=batch_size, lease_seconds=lease_seconds,
+        relay_deadline_working_days=getattr(settings, "relay_deadline_working_days", 3),
     )
     try:
         await pipeline.run(stop_event)
