@@ -48,6 +48,7 @@ async def serve(settings: Settings) -> int:
     from policies.qa.follower import start_engine
     from push.jobs.service import run_scheduler
     from push.service import run_workers
+    from subscriptions.service import warm_up_match_index
     from web.app import create_app
 
     settings = with_secret(settings)
@@ -55,6 +56,8 @@ async def serve(settings: Settings) -> int:
     # One Q&A index per process, shared by the web and every chat; loaded from the snapshot
     # when it matches the database (jieba is initialised there too, before the first question).
     engine, follower = await start_engine(db, settings.consultation_phone)
+    # The audience index is built from the database once; later changes arrive through its log.
+    await warm_up_match_index(db)
     services = build_services(db, settings, answerer=LibraryAnswerer(settings.consultation_phone, engine=engine))
     telegram = build_telegram(services)
     app = create_app(
@@ -101,9 +104,11 @@ async def serve(settings: Settings) -> int:
 async def work(settings: Settings) -> int:
     """Extra delivery workers for PostgreSQL deployments (claims use FOR UPDATE SKIP LOCKED)."""
     from push.service import run_workers
+    from subscriptions.service import warm_up_match_index
 
     settings = with_secret(settings)
     db = await open_database(settings)
+    await warm_up_match_index(db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
