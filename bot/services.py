@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.dialogue.answers import Answerer, LibraryAnswerer
+from bot.dialogue.binding import BindTargets
 from bot.dialogue.core import Dialogue
 from core.db import Database
 from core.settings import Settings
@@ -27,5 +28,7 @@ def build_services(db: Database, settings: Settings, *, answerer: Answerer | Non
         answerer or LibraryAnswerer(settings.consultation_phone),
         base_url=settings.effective_public_base_url,
         phone=settings.consultation_phone,
+        # The Telegram username is filled in by bot.telegram.app when the bot starts (getMe).
+        bind_targets=BindTargets(telegram=settings.telegram_enabled, wechat=settings.wechat_enabled),
     )
     return BotServices(db, settings, dialogue)

@@ -31,6 +31,9 @@ BTN_NOT_USEFUL = "👎 没用"
 BTN_ASK = "我要咨询"
 BTN_OPEN_PAGE = "查看全文"
 BTN_FREQUENCY = "推送方式"
+BTN_OPEN_TELEGRAM = "在 Telegram 中打开"
+BTN_BIND = "绑定微信/Telegram"
+BTN_ACK = "确认收到"
 CHECKED = "✅ "
 
 # --- start and onboarding --------------------------------------------------------------------
@@ -130,6 +133,8 @@ ACKNOWLEDGED = "已确认收到，谢谢！如有疑问，直接发送问题即�
 ALREADY_ACKNOWLEDGED = "您已确认过这条推送。如有疑问，直接发送问题即可。"
 ACK_NOT_YOURS = "只能确认发给您本人的推送。"
 DELIVERY_GONE = "这条推送已过期或不存在。发送“最新”查看最新政策。"
+NOTHING_TO_ACKNOWLEDGE = "您还没有收到过需要确认的政策推送。发送“最新”查看最新政策，或直接发送您的问题。"
+ACK_ABOUT = "《{title}》："
 UNSUB_FROM_PUSH = "已退订主题：{names}。以后不会再收到这类政策。发送“订阅”可重新选择。"
 UNSUB_FROM_PUSH_NONE = "这条政策是按您的企业情况或关键词推荐的。发送“退订”可取消全部推送，或发送“我的订阅”查看设置。"
 
@@ -138,6 +143,37 @@ UNSUB_FROM_PUSH_NONE = "这条政策是按您的企业情况或关键词推荐�
 HUB_JOINED = "您的企业已加入“{hub}”。以后该园区或协会转达的政策也会发给您。"
 HUB_INVITE_BAD = "邀请链接无效或已过期，请向园区或协会重新索取。您也可以先发送“订阅”按主题订阅。"
 HUB_NEEDS_ENTERPRISE = "加入“{hub}”前需要先登记企业信息。\n" + ASK_CREDIT_CODE.split("\n", 1)[1]
+
+# --- binding the web chat to Telegram / WeChat ---------------------------------------------
+
+BIND_CODE_ISSUED = (
+    "您的绑定码：{code}（{until}前有效，只能用一次，请勿告诉他人）。\n"
+    "绑定后，网页咨询和微信/Telegram 使用同一份订阅，新政策会同时推送到两边。"
+)
+BIND_TELEGRAM_LINK = "Telegram：点击链接并按“开始”即可绑定：{link}"
+BIND_TELEGRAM_TEXT = "Telegram：向本站机器人发送：/start {payload}"
+BIND_WECHAT_TEXT = "微信：在“政策直达”公众号发送：绑定 {code}"
+BIND_CODE_FOOTER = "绑定码过期了也没关系，再发送“绑定”获取新的即可。"
+BIND_NO_CHANNEL = "本站暂未开通微信公众号或 Telegram 渠道，暂时无法绑定。您可以继续在网页上订阅和咨询。"
+BIND_HOW_IN_CHAT = (
+    "绑定网页咨询：请在政府网站的“网上咨询”页面发送“绑定”获取绑定码，"
+    "然后在这里发送“绑定 绑定码”。"
+)
+BIND_ONLY_IN_CHAT = "绑定码要在微信公众号或 Telegram 中发送，不是在网页上。发送“绑定”可获取新的绑定码。"
+BIND_CODE_PROBLEM = {
+    "unknown": "绑定码不正确，没有绑定任何账号。请核对后重新发送“绑定 绑定码”，或在网页咨询中发送“绑定”获取新的。",
+    "expired": "绑定码已过期（有效期30分钟），没有绑定任何账号。请在网页咨询中发送“绑定”获取新的绑定码。",
+    "used": "这个绑定码已经用过了，不能再用。如需再次绑定，请在网页咨询中发送“绑定”获取新的绑定码。",
+}
+BIND_ALREADY = "网页咨询已经绑定在这里了，无需重复绑定。发送“我的订阅”查看订阅。"
+BIND_DONE = (
+    "绑定成功！网页咨询的订阅已合并到这里，以后新政策会同时推送到这里和网页收件箱。\n"
+    "合并后的订阅：\n{summary}\n发送“我的订阅”可随时查看或修改。"
+)
+BIND_REFUSED_HUB = "园区或协会联系人的账号不能与网页咨询合并。请拨打政策咨询电话，由工作人员协助处理。"
+BIND_REFUSED_TWO_ENTERPRISES = (
+    "网页咨询和这里分别登记了不同的企业，无法自动合并，没有做任何更改。请拨打政策咨询电话，由工作人员协助处理。"
+)
 
 # --- help and bad input ----------------------------------------------------------------------
 
@@ -149,6 +185,8 @@ HELP = (
     "· 退订：取消全部订阅（“退订 主题名”只取消一个主题）\n"
     "· 暂停 / 恢复：暂时不收推送，订阅保留\n"
     "· 设置：重新选择身份、乡镇、主题和推送方式\n"
+    "· 收到：确认收到最近推送给您的政策\n"
+    "· 绑定：把网页咨询和微信/Telegram 绑定，共用一份订阅\n"
     "· 直接发送问题，例如“创业补贴怎么申请”，我会找到相关政策回答您\n"
     "政策咨询电话：{phone}"
 )
@@ -192,3 +230,8 @@ WECHAT_MENU_GROUP = "政策服务"
 
 WEB_TITLE = "政策直达 · 网上咨询"
 WEB_INBOX_EMPTY = "还没有推送。订阅后，与您相关的新政策会出现在这里。"
+WEB_INBOX_GONE = "没有找到这条推送（只能确认发给您本人的推送）。请刷新收件箱后再试。"
+WEB_INBOX_NOT_ACKNOWLEDGEABLE = "这条消息不是政策推送，无需确认。"
+WEB_RATE_LIMITED = "您发送得太快了，请{seconds}秒后再试。如有急事，请拨打政策咨询电话 {phone}。"
+WEB_TOO_LARGE = "消息太长了，请用一两句话描述您的问题。"
+WEB_BAD_REQUEST = "请求格式不正确，请刷新页面后再试。"

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.errors import Forbidden, NotFound
 from push import store
+from push.channels.base import MessageKind
+from push.models import Delivery, DeliveryStatus
+
+# Messages that carry a policy one can acknowledge (not repeal/expiry notices, digests of
+# several policies, or relay reminders to hub operators).
+ACKNOWLEDGEABLE_KINDS = (MessageKind.PUBLISHED, MessageKind.AMENDED, MessageKind.RELAY)
 
 
 def _delivery_id_from(payload: Any) -> int | None:
@@ -61,6 +68,36 @@ async def acknowledge(session: AsyncSession, delivery_id: int, *, by_address: st
     if by_address is not None and str(by_address) != delivery.address:
         raise Forbidden("只能确认发给自己的推送")
     return await store.mark_acknowledged(session, delivery_id, clock.now())
+
+
+async def latest_unacknowledged(session: AsyncSession, channel: str, address: str) -> int | None:
+    """The delivery id of the newest policy sent to this chat address and not yet acknowledged
+    (what a WeChat reply "收到" refers to), or None."""
+    return await _latest_policy_delivery(session, channel, address, unacknowledged_only=True)
+
+
+async def latest_policy_delivery(session: AsyncSession, channel: str, address: str) -> int | None:
+    """The delivery id of the newest policy sent to this chat address, acknowledged or not."""
+    return await _latest_policy_delivery(session, channel, address, unacknowledged_only=False)
+
+
+async def _latest_policy_delivery(
+    session: AsyncSession, channel: str, address: str, *, unacknowledged_only: bool
+) -> int | None:
+    query = (
+        select(Delivery.id)
+        .where(
+            Delivery.channel == channel,
+            Delivery.address == str(address),
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.kind.in_(ACKNOWLEDGEABLE_KINDS),
+        )
+        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
+        .limit(1)
+    )
+    if unacknowledged_only:
+        query = query.where(Delivery.acknowledged_at.is_(None))
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def reach(session: AsyncSession, policy_id: int) -> dict[str, Any]:

@@ -30,7 +30,7 @@ class Kind:
     SKIP_ENTERPRISE = "noent"
     OPEN = "p"  # arg: policy id
     FEEDBACK = "fb"  # arg: "<answer_id>.<1|0>"
-    MENU = "m"  # arg: my | latest | sub | help | setup | pause | resume | unsuball | freq
+    MENU = "m"  # arg: my | latest | sub | help | setup | pause | resume | unsuball | freq | bind
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot import texts
-from bot.dialogue import hubs, library, menus, onboarding, pushed, questions, subscribing
+from bot.dialogue import binding, hubs, library, menus, onboarding, pushed, questions, subscribing
 from bot.dialogue.actions import Action, Kind, decode
 from bot.dialogue.answers import Answerer
 from bot.dialogue.context import Step, Turn
@@ -32,8 +32,10 @@ def is_new(sub: SubscriberView) -> bool:
 
 
 class Dialogue:
-    def __init__(self, answerer: Answerer, *, base_url: str, phone: str) -> None:
+    def __init__(self, answerer: Answerer, *, base_url: str, phone: str,
+                 bind_targets: binding.BindTargets | None = None) -> None:
         self.answerer = answerer
+        self.bind_targets = bind_targets or binding.BindTargets()
         self.base_url = base_url.rstrip("/")
         self.phone = phone
         self._press: dict[str, Handler] = {
@@ -93,6 +95,8 @@ class Dialogue:
             return [Reply(f"{exc.message}\n{texts.NEXT_STEPS}", menus.main_menu(turn.subscriber))]
 
     async def _start(self, turn: Turn, payload: str) -> list[Reply]:
+        if payload.startswith(binding.PAYLOAD_PREFIX):
+            return await binding.redeem(turn, payload[len(binding.PAYLOAD_PREFIX):])
         if payload.startswith("hub-"):
             return await hubs.follow_invite(turn, payload)
         policy = _POLICY_PAYLOAD.match(payload)
@@ -179,12 +183,17 @@ class Dialogue:
             return await subscribing.resume(turn)
         if intent == Intent.SETUP:
             return await onboarding.begin(turn, welcome=texts.SETUP_AGAIN)
+        if intent == Intent.ACK:
+            return await pushed.acknowledge_latest(turn)
+        if intent == Intent.BIND:
+            return await (binding.redeem(turn, rest) if rest else binding.offer(turn, self.bind_targets))
         return await questions.ask(turn, rest, self.answerer, self.base_url, self.phone)
 
     async def _menu(self, turn: Turn, action: Action) -> list[Reply]:
         simple = {
             "my": Intent.MY, "latest": Intent.LATEST, "help": Intent.HELP, "pause": Intent.PAUSE,
             "resume": Intent.RESUME, "setup": Intent.SETUP, "unsuball": Intent.UNSUBSCRIBE,
+            "bind": Intent.BIND,
         }
         if action.arg in simple:
             return await self._intent(turn, simple[action.arg], "")

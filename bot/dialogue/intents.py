@@ -1,4 +1,5 @@
-"""Plain-text intents (订阅, 退订, 我的订阅, 最新, 帮助, 暂停, 恢复, 设置) and Telegram commands.
+"""Plain-text intents (订阅, 退订, 我的订阅, 最新, 帮助, 暂停, 恢复, 设置, 收到, 绑定) and Telegram
+commands.
 
 WeChat and the web chat take the intents as words; Telegram also as /commands. Anything that
 is no intent is a question.
@@ -6,6 +7,7 @@ is no intent is a question.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -18,6 +20,8 @@ class Intent:
     PAUSE = "pause"
     RESUME = "resume"
     SETUP = "setup"
+    ACK = "ack"  # 收到 / 确认收到: acknowledge the newest push
+    BIND = "bind"  # 绑定 (web: get a code) / 绑定 <code> (Telegram, WeChat: use it)
     QUESTION = "question"
 
 
@@ -30,6 +34,8 @@ EXACT = {
     "恢复": Intent.RESUME, "恢复推送": Intent.RESUME, "继续推送": Intent.RESUME,
     "设置": Intent.SETUP, "重新设置": Intent.SETUP, "开始": Intent.SETUP,
     "全部退订": Intent.UNSUBSCRIBE,
+    "收到": Intent.ACK, "已收到": Intent.ACK, "确认": Intent.ACK, "确认收到": Intent.ACK,
+    "绑定": Intent.BIND, "绑定微信": Intent.BIND, "绑定账号": Intent.BIND, "bind": Intent.BIND,
 }
 EXACT_WITH_ARGUMENT = {"全部订阅": (Intent.SUBSCRIBE, "全部")}
 # Words that start a message and take arguments ("订阅 就业创业", "退订 税费优惠").
@@ -46,6 +52,8 @@ COMMANDS = {
 # A prefix word followed by more text is an intent only if the text is short: "订阅就业创业" is,
 # "订阅号上的政策怎么看不到了" is a question.
 MAX_ARGUMENT_CHARS = 40
+# "绑定 Ab3dE5fG7h", "绑定：Ab3dE5fG7h", "bind-Ab3dE5fG7h" (a pasted deep-link payload)
+_BIND_WITH_CODE = re.compile(r"^(?:绑定[\s:：]*|bind[\s:：-]+)([A-Za-z0-9]{4,40})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,9 @@ def parse(text: str) -> Parsed:
     found = EXACT.get(words) or EXACT.get(words.lower())
     if found:
         return Parsed(found)
+    bind = _BIND_WITH_CODE.match(words)
+    if bind:
+        return Parsed(Intent.BIND, bind.group(1))
     if words in EXACT_WITH_ARGUMENT:
         return Parsed(*EXACT_WITH_ARGUMENT[words])
     for prefix, intent in PREFIXES:

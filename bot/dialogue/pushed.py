@@ -1,4 +1,5 @@
-"""Buttons under a pushed policy: 确认收到, 退订此类, 转发给会员."""
+"""Buttons under a pushed policy: 确认收到, 退订此类, 转发给会员; and 确认收到 as a reply
+("收到", "确认"), which acknowledges the newest push to this chat (WeChat has no buttons)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.dialogue.replies import Reply
 from bot.dialogue.subscribing import topic_names
 from core.errors import DomainError, Forbidden, NotFound
 from policies import service as policies
+from push import receipts
 from push.relay import service as relay
 from subscriptions import service as subscriptions
 
@@ -25,6 +27,32 @@ async def acknowledge(turn: Turn, delivery_id: int | None) -> list[Reply]:
     except Forbidden:
         return [Reply(texts.ACK_NOT_YOURS, notice=texts.ACK_NOT_YOURS)]
     return [Reply(outcome.message, notice=outcome.message[:60])]
+
+
+async def acknowledge_latest(turn: Turn) -> list[Reply]:
+    """收到 / 确认 / 确认收到: the newest policy pushed to this chat and not yet acknowledged;
+    when all are acknowledged, the newest one (which then says so)."""
+    delivery_id = await receipts.latest_unacknowledged(turn.session, turn.channel, turn.address)
+    if delivery_id is None:
+        delivery_id = await receipts.latest_policy_delivery(turn.session, turn.channel, turn.address)
+    if delivery_id is None:
+        return [Reply(texts.NOTHING_TO_ACKNOWLEDGE, menus.main_menu(turn.subscriber))]
+    replies = await acknowledge(turn, delivery_id)
+    title = await _title_of(turn, delivery_id)
+    if title:
+        replies = [Reply(f"{texts.ACK_ABOUT.format(title=title)}\n{r.text}", r.buttons, notice=r.notice)
+                   for r in replies]
+    return replies
+
+
+async def _title_of(turn: Turn, delivery_id: int) -> str:
+    delivered = await delivered_policy(turn.session, delivery_id)
+    if delivered is None:
+        return ""
+    try:
+        return (await policies.get_policy(turn.session, delivered.policy_id)).title
+    except NotFound:
+        return ""
 
 
 async def unsubscribe_like_this(turn: Turn, delivery_id: int | None) -> list[Reply]:

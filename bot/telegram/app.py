@@ -37,6 +37,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 class TelegramRuntime:
     bot: Bot
     dispatcher: Dispatcher
+    services: BotServices | None = None
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -61,7 +62,20 @@ def build_dispatcher(services: BotServices) -> Dispatcher:
 def build_telegram(services: BotServices) -> TelegramRuntime | None:
     if not services.settings.telegram_bot_token:
         return None
-    return TelegramRuntime(build_bot(services.settings), build_dispatcher(services))
+    return TelegramRuntime(build_bot(services.settings), build_dispatcher(services), services)
+
+
+async def learn_username(runtime: TelegramRuntime) -> None:
+    """Remember the bot's @username (getMe) so the web chat can offer a bind deep link;
+    without it the web chat shows `/start bind-<code>` to type instead."""
+    if runtime.services is None:
+        return
+    try:
+        me = await runtime.bot.get_me()
+    except Exception:  # the link is a convenience; polling or the webhook must still start
+        log.exception("getMe failed: the web chat will show /start bind-<code> instead of a link")
+        return
+    runtime.services.dialogue.bind_targets.telegram_username = me.username or ""
 
 
 async def set_commands(bot: Bot) -> None:
@@ -75,6 +89,7 @@ async def run_polling(runtime: TelegramRuntime, *, polling_timeout: int = 30) ->
     bot = runtime.bot
     await bot.delete_webhook(drop_pending_updates=False)
     await set_commands(bot)
+    await learn_username(runtime)
     await runtime.dispatcher.start_polling(bot, handle_signals=False, polling_timeout=polling_timeout,
                                            allowed_updates=ALLOWED_UPDATES)
 
@@ -82,6 +97,7 @@ async def run_polling(runtime: TelegramRuntime, *, polling_timeout: int = 30) ->
 async def start_webhook(runtime: TelegramRuntime, settings: Settings) -> None:
     """Register TELEGRAM_WEBHOOK_URL (with the secret Telegram echoes in a header)."""
     await set_commands(runtime.bot)
+    await learn_username(runtime)
     await runtime.bot.set_webhook(
         settings.telegram_webhook_url,
         secret_token=settings.telegram_webhook_secret or None,

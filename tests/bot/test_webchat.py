@@ -60,8 +60,11 @@ async def test_chat_api_cookie_and_inbox(db: Database) -> None:
         assert "失效" in replies[0]["text"]
         replies = (await client.post("/chat/api/message", json={"text": ""})).json()["replies"]
         assert "没有收到文字" in replies[0]["text"]
-        assert (await client.post("/chat/api/message", json={"text": "x" * 20_000})).status_code == 422
+        too_big = await client.post("/chat/api/message", json={"text": "x" * 20_000})
+        assert too_big.status_code == 413 and "太长" in too_big.json()["replies"][0]["text"]
+        assert (await client.post("/chat/api/message", json={"text": "x" * 10_001})).status_code == 422
         assert (await client.post("/chat/api/message", json={})).status_code == 422
+        assert (await client.post("/chat/api/message", content=b"{not json")).status_code == 422
 
         address = address_of(token)
         assert token not in address  # the database keeps only a hash of the cookie
