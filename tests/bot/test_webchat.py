@@ -26,7 +26,9 @@ from push import service as push
 from push.channels.base import RenderedMessage
 from subscriptions import service as subscriptions
 from tests.bot.helpers import services, settings
+from tests.bot.test_acknowledge import send_all
 from tests.factories import make_published_policy
+from tests.push.helpers import deliveries
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -132,9 +134,63 @@ async def test_a_newcomer_subscribes_and_asks_in_chromium(live_chat: str, db: Da
             await expect(answer).to_contain_text("泾人社发〔2026〕8号")
             await expect(answer.locator(f"a[href$='/p/{policy.id}']").first).to_be_visible()
             await page.screenshot(path=str(SCREENSHOTS / "bot-02-webchat-answer.png"), full_page=True)
+
+            # 绑定 with no chat channel configured says so honestly.
+            await page.click("#bind")
+            await expect(log.locator(".msg.bot").last).to_contain_text("暂未开通")
+
+            # A new policy arrives in the inbox; 确认收到 under it records the acknowledgement.
+            second = await make_published_policy(db, title="泾源县高校毕业生就业见习补贴办法")
+            await send_all(db, settings().secret_key)
+            await page.click("#tab-inbox")
+            item = page.locator("#inbox article", has_text=second.title)
+            await item.locator("button.ack").click()
+            await expect(item.locator(".ack-result")).to_contain_text("已确认收到")
+            await page.screenshot(path=str(SCREENSHOTS / "bot-03-webchat-inbox-ack.png"), full_page=True)
         finally:
             await browser.close()
 
     async with db.reader() as session:
         sub = await subscriptions.get_subscriber(session, 1)  # the only subscriber: the visitor
         assert sub.topics == ("employment",) and sub.audience == "resident"
+    [delivery] = await deliveries(db, policy_id=second.id)
+    assert delivery.channel == "web" and delivery.acknowledged_at is not None
+
+
+class Ticks:
+    """A monotonic clock the test moves by hand (the limiter never reads the wall clock here)."""
+
+    def __init__(self) -> None:
+        self.at = 1000.0
+
+    def __call__(self) -> float:
+        return self.at
+
+
+async def test_chat_api_is_rate_limited_per_visitor_and_per_ip(db: Database) -> None:
+    from bot.webchat.ratelimit import ChatRateLimit, Limit
+    from bot.webchat.routes import webchat_router
+
+    ticks = Ticks()
+    app = FastAPI()
+    app.include_router(webchat_router(services(db), rate_limit=ChatRateLimit(Limit(3, 60), Limit(5, 60),
+                                                                              clock=ticks)))
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url="http://test") as first:
+        for _ in range(3):
+            assert (await first.post("/chat/api/message", json={"text": "帮助"})).status_code == 200
+        refused = await first.post("/chat/api/message", json={"text": "帮助"})
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+        assert "太快" in refused.json()["replies"][0]["text"] and "0954-12345" in refused.json()["error"]
+        assert (await first.get("/chat/api/inbox")).status_code == 429  # every /chat/api/* counts
+        ticks.at += 30
+        assert (await first.post("/chat/api/press", json={"action": "m:help"})).headers["Retry-After"] == "30"
+
+        async with AsyncClient(transport=transport, base_url="http://test") as second:
+            # Another visitor has its own window, but shares the IP's (5 per window).
+            assert (await second.post("/chat/api/start")).status_code == 200
+            assert (await second.post("/chat/api/start")).status_code == 200
+            assert (await second.post("/chat/api/start")).status_code == 429
+        ticks.at += 31  # the first window has slid past
+        assert (await first.post("/chat/api/message", json={"text": "帮助"})).status_code == 200
+
