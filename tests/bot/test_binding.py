@@ -199,3 +199,46 @@ async def test_web_binds_to_wechat_with_a_code(wx_web: WeChatAndWeb, db: Databas
 
 async def test_binding_needs_a_code_from_the_web(wx_web: WeChatAndWeb) -> None:
     assert "网上咨询" in await wx_web.say("绑定")
+
+
+# --- what a merge keeps --------------------------------------------------------------------
+
+
+async def test_merge_keeps_everything_and_refuses_two_enterprises(db: Database) -> None:
+    from bot import bindcodes
+    from bot.dialogue import merging
+    from core.errors import Conflict
+    from tests.bot.helpers import credit_code
+
+    async with db.session() as session:
+        web = await subscriptions.ensure_subscriber_for_address(session, "web", "web-visitor-merge")
+        await subscriptions.subscribe_topics(session, web.id, ["housing"])
+        await subscriptions.add_keywords(session, web.id, ["光伏"])
+        await subscriptions.set_townships(session, web.id, ["xiangshui"])
+        await subscriptions.set_preferences(session, web.id, frequency="weekly")
+        chat = await subscriptions.ensure_subscriber_for_address(session, "wechat", "o_merge_target")
+        await subscriptions.set_resident_profile(session, chat.id, township="jingheyuan")
+        merged = await merging.merge_into(session, web.id, chat.id)
+    # The chat contact had no subscription: it takes the web contact's settings, keeps its township.
+    assert merged.topics == ("housing",) and merged.keywords == ("光伏",)
+    assert set(merged.townships) == {"xiangshui", "jingheyuan"} and merged.preference.frequency == "weekly"
+    assert {a.channel for a in merged.addresses if a.active} == {"web", "wechat"}
+
+    async with db.session() as session:
+        other = await subscriptions.ensure_subscriber_for_address(session, "telegram", "777")
+        first = await subscriptions.save_enterprise(session, name="甲公司", credit_code=credit_code())
+        second = await subscriptions.save_enterprise(session, name="乙公司",
+                                                     credit_code=credit_code("91640424MA76BCDEF"))
+        await subscriptions.attach_to_enterprise(session, merged.id, first.id)
+        await subscriptions.attach_to_enterprise(session, other.id, second.id)
+        try:
+            await merging.merge_into(session, merged.id, other.id)
+        except Conflict as exc:
+            assert "不同的企业" in exc.message
+        else:
+            raise AssertionError("two enterprises were merged")
+        # A code redeemed once cannot be redeemed again, whatever happened after.
+        issued = await bindcodes.issue_bind_code(session, "web-visitor-merge")
+        assert (await bindcodes.redeem_bind_code(session, issued.code, used_by="x")).web_address == "web-visitor-merge"
+        assert (await bindcodes.redeem_bind_code(session, issued.code, used_by="x")).problem == "used"
+        assert (await bindcodes.redeem_bind_code(session, "短", used_by="x")).problem == "unknown"
