@@ -122,6 +122,9 @@ class Subscriber(Base):
     daily_cap: Mapped[int | None] = mapped_column(Integer)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when this contact was merged into another (`service.merge_subscribers`): it keeps
+    # its id for the history that names it, but has no criteria and no addresses any more.
+    merged_into: Mapped[int | None] = mapped_column(Integer)  # no FK: SQLite adds the column without a rebuild
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subscriptions import matching
@@ -271,6 +271,44 @@ async def address_by_channel(session: AsyncSession, channel: str, address: str) 
 async def addresses_of(session: AsyncSession, subscriber_id: int) -> list[ChannelAddress]:
     stmt = select(ChannelAddress).where(ChannelAddress.subscriber_id == subscriber_id).order_by(ChannelAddress.id)
     return list((await session.execute(stmt)).scalars())
+
+
+async def keyword_rows_of(session: AsyncSession, subscriber_id: int) -> list[tuple[str, str]]:
+    """(keyword, tokens) of a contact, as stored (the tokens are not recomputed)."""
+    stmt = select(SubscriptionKeyword.keyword, SubscriptionKeyword.tokens).where(
+        SubscriptionKeyword.subscriber_id == subscriber_id
+    )
+    return sorted((k, t) for k, t in (await session.execute(stmt)).all())
+
+
+async def subscribers_for_update(session: AsyncSession, subscriber_ids: Iterable[int]) -> dict[int, Subscriber]:
+    """These contacts, freshly read and row-locked on PostgreSQL (in id order, so two
+    transactions locking the same pair cannot deadlock)."""
+    stmt = (
+        select(Subscriber)
+        .where(Subscriber.id.in_(sorted(set(subscriber_ids))))
+        .order_by(Subscriber.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {s.id: s for s in (await session.execute(stmt)).scalars()}
+
+
+async def move_addresses(session: AsyncSession, source_id: int, into_id: int, at: Any) -> int:
+    """Every address row of `source_id` now belongs to `into_id` (ids unchanged); returns how many."""
+    result = await session.execute(
+        update(ChannelAddress)
+        .where(ChannelAddress.subscriber_id == source_id)
+        .values(subscriber_id=into_id, updated_at=at)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def clear_criteria(session: AsyncSession, subscriber_id: int) -> None:
+    """Delete a contact's topic, keyword and township rows."""
+    for table in (SubscriptionTopic, SubscriptionKeyword, SubscriptionTownship):
+        await session.execute(delete(table).where(table.subscriber_id == subscriber_id))
 
 
 async def enterprise_by_credit_code(session: AsyncSession, code: str) -> Enterprise | None:

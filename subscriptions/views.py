@@ -97,6 +97,7 @@ class SubscriberView:
     townships: tuple[str, ...]  # explicit township criteria; () = the home township
     preference: DeliveryPreference
     addresses: tuple[AddressView, ...] = ()
+    merged_into: int | None = None  # the contact this one was merged into (it is empty since)
 
 
 @dataclass(frozen=True)

@@ -103,16 +103,25 @@ async def test_web_binds_to_telegram_with_the_deep_link(tg_web: TelegramAndWeb, 
     code = CODE.search(offer).group(1)  # type: ignore[union-attr]
     bot_username = (await chat.runtime.bot.get_me()).username
     assert f"https://t.me/{bot_username}?start=bind-{code}" in offer and "绑定 " + code not in offer  # no WeChat
-    web_contact = (await contact(db, "web", web.address)).id
+    web_before = await contact(db, "web", web.address)
+    web_contact = web_before.id
 
     await chat.say(f"/start bind-{code}")
     assert "绑定成功" in chat.texts()[-1] and "就业创业" in chat.texts()[-1]
     merged = await contact(db, "telegram", str(CHAT))
     assert set(merged.topics) == {"employment", "tax"}
-    assert {(a.channel, a.address) for a in merged.addresses if a.active} == {("telegram", str(CHAT)),
-                                                                               ("web", web.address)}
+    assert {(a.channel, a.address) for a in merged.addresses if a.active} == {
+        ("telegram", str(CHAT)),
+        ("web", web.address),
+    }
     async with db.reader() as session:
-        assert (await subscriptions.get_subscriber(session, web_contact)).topics == ()  # emptied, not lost
+        emptied = await subscriptions.get_subscriber(session, web_contact)
+        assert emptied.topics == ()  # emptied, not lost
+        assert emptied.addresses == () and emptied.merged_into == merged.id
+    # The web address row itself moved (same id, no renamed leftovers).
+    moved = next(a for a in merged.addresses if a.channel == "web")
+    assert moved.id == next(a.id for a in web_before.addresses if a.channel == "web")
+    assert not any("#merged-" in a.address for a in merged.addresses)
     my_web = await web.say("我的订阅")
     await chat.say("/my")
     for said in (my_web, chat.texts()[-1]):
@@ -128,8 +137,7 @@ async def test_web_binds_to_telegram_with_the_deep_link(tg_web: TelegramAndWeb, 
     assert "已经用过" in chat.texts()[-1]
 
 
-async def test_wrong_and_expired_codes_change_nothing(tg_web: TelegramAndWeb, db: Database,
-                                                      clock: FixedClock) -> None:
+async def test_wrong_and_expired_codes_change_nothing(tg_web: TelegramAndWeb, db: Database, clock: FixedClock) -> None:
     chat, web = tg_web.chat, tg_web.web
     await web.say("订阅 就业创业")
     await chat.say("/start bind-WrongCode12")
@@ -162,14 +170,22 @@ class WeChatAndWeb:
 
 @pytest_asyncio.fixture
 async def wx_web(db: Database, fake_wechat: FakeWeChat) -> AsyncIterator[WeChatAndWeb]:
-    s = services(db, wechat_token=WECHAT_TOKEN, wechat_app_id=fake_wechat.appid,
-                 wechat_app_secret=fake_wechat.secret, wechat_aes_key=AES_KEY, wechat_api_base=fake_wechat.api_base)
+    s = services(
+        db,
+        wechat_token=WECHAT_TOKEN,
+        wechat_app_id=fake_wechat.appid,
+        wechat_app_secret=fake_wechat.secret,
+        wechat_aes_key=AES_KEY,
+        wechat_api_base=fake_wechat.api_base,
+    )
     endpoint = WeChatEndpoint(s)
     app = FastAPI()
     app.include_router(webchat_router(s))
     app.include_router(wechat_router(endpoint))
-    async with (AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as wx_client,
-                AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as web_client):
+    async with (
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as wx_client,
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as web_client,
+    ):
         yield WeChatAndWeb(wx_client, endpoint, Web(web_client))
         await endpoint.drain()
 
@@ -223,12 +239,14 @@ async def test_merge_keeps_everything_and_refuses_two_enterprises(db: Database) 
     assert merged.topics == ("housing",) and merged.keywords == ("光伏",)
     assert set(merged.townships) == {"xiangshui", "jingheyuan"} and merged.preference.frequency == "weekly"
     assert {a.channel for a in merged.addresses if a.active} == {"web", "wechat"}
+    assert len(merged.addresses) == 2  # moved, not copied: no retired "#merged-" rows
 
     async with db.session() as session:
         other = await subscriptions.ensure_subscriber_for_address(session, "telegram", "777")
         first = await subscriptions.save_enterprise(session, name="甲公司", credit_code=credit_code())
-        second = await subscriptions.save_enterprise(session, name="乙公司",
-                                                     credit_code=credit_code("91640424MA76BCDEF"))
+        second = await subscriptions.save_enterprise(
+            session, name="乙公司", credit_code=credit_code("91640424MA76BCDEF")
+        )
         await subscriptions.attach_to_enterprise(session, merged.id, first.id)
         await subscriptions.attach_to_enterprise(session, other.id, second.id)
         try:
