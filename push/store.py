@@ -361,6 +361,8 @@ async def claim_due(
     disjoint batches. SQLite drops FOR UPDATE; the statement runs under BEGIN IMMEDIATE and
     SQLite has one writer, so the claim is atomic there too.
     """
+    if (await session.connection()).dialect.name == "sqlite":
+        return await _claim_due_sqlite(session, now, lease_until, limit, channels, digest)
     due = select(Delivery.id).where(
         Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now
     )
@@ -377,6 +379,62 @@ async def claim_due(
         execution_options={"synchronize_session": False},
     )
     return _claimed(result)
+
+
+_CLAIM_RETURNING = (
+    "id, policy_id, revision, kind, subscriber_id, address_id, channel, address, reasons, role, hub_id, "
+    "digest, attempts"
+)
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """The session's DB-API driver connection, inside the session's transaction."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        # asyncpg's adapter opens its transaction lazily, at the first statement.
+        await conn.exec_driver_sql("SELECT 1")
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    return driver
+
+
+async def _claim_due_sqlite(
+    session: AsyncSession, now: datetime, lease_until: datetime, limit: int,
+    channels: Sequence[str] | None, digest: bool | None,
+) -> list[ClaimedDelivery]:
+    # The same statement as the Core one in `claim_due`, straight through the driver: the
+    # claim runs about ten times a second at full speed, and SQLAlchemy's result processing
+    # of 100 rows cost more than SQLite's work.
+    where = "status = 'pending' AND next_attempt_at <= ?"
+    params: list[Any] = [_sqlite_time(lease_until), _sqlite_time(now)]
+    if channels is not None:
+        if not channels:
+            return []
+        where += f" AND channel IN ({', '.join('?' * len(channels))})"
+        params.extend(channels)
+    if digest is not None:
+        where += " AND digest = ?"
+        params.append(1 if digest else 0)
+    params.append(limit)
+    sql = (
+        "UPDATE delivery SET status = 'sending', lease_until = ?, attempts = attempts + 1 "
+        f"WHERE id IN (SELECT id FROM delivery WHERE {where} ORDER BY next_attempt_at, id LIMIT ?) "
+        f"RETURNING {_CLAIM_RETURNING}"
+    )
+    driver = await _driver(session)
+    async with driver.execute(sql, params) as cursor:
+        rows = await cursor.fetchall()
+    reasons: dict[Any, tuple[str, ...]] = {}
+    claimed = []
+    for r in rows:
+        why = reasons.get(r[8])
+        if why is None:
+            why = reasons[r[8]] = tuple(json.loads(r[8]) if isinstance(r[8], str) else (r[8] or ()))
+        claimed.append(ClaimedDelivery(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], why, r[9], r[10],
+                                       bool(r[11]), r[12]))
+    claimed.sort(key=lambda c: c.id)
+    return claimed
 
 
 def _claimed(result: Any) -> list[ClaimedDelivery]:
@@ -463,6 +521,93 @@ async def record_outcomes(session: AsyncSession, outcomes: Sequence[Outcome]) ->
     """
     if not outcomes:
         return 0
+    # Straight through the driver: one executemany per statement on SQLite, one unnest
+    # statement per kind on PostgreSQL. SQLAlchemy's per-row parameter processing of the Core
+    # executemany cost ~10x SQLite's own work here.
+    dialect = (await session.connection()).dialect.name
+    if dialect == "sqlite":
+        return await _record_sqlite(session, outcomes)
+    if dialect == "postgresql":
+        return await _record_postgresql(session, outcomes)
+    return await _record_core(session, outcomes)
+
+
+async def _record_sqlite(session: AsyncSession, outcomes: Sequence[Outcome]) -> int:
+    driver = await _driver(session)
+    when: dict[datetime, str] = {}
+
+    def t(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text_ = when.get(value)
+        if text_ is None:
+            text_ = when[value] = _sqlite_time(value)
+        return text_
+
+    sent = [(t(o.at), o.provider_message_id, o.delivery_id) for o in outcomes if o.status == DeliveryStatus.SENT]
+    other = [
+        (o.status, o.error[:2000], t(o.next_attempt_at), o.delivery_id)
+        for o in outcomes if o.status != DeliveryStatus.SENT
+    ]
+    changed = 0
+    if sent:
+        cursor = await driver.executemany(
+            "UPDATE delivery SET status = 'sent', sent_at = ?, provider_message_id = ?, lease_until = NULL, "
+            "last_error = '' WHERE id = ? AND status = 'sending'",
+            sent,
+        )
+        changed += max(0, cursor.rowcount)
+        await cursor.close()
+    if other:
+        cursor = await driver.executemany(
+            "UPDATE delivery SET status = ?, last_error = ?, lease_until = NULL, "
+            "next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ? AND status = 'sending'",
+            other,
+        )
+        changed += max(0, cursor.rowcount)
+        await cursor.close()
+    cursor = await driver.executemany(
+        "INSERT INTO delivery_attempt (delivery_id, at, outcome, provider_message_id, error) VALUES (?, ?, ?, ?, ?)",
+        [(o.delivery_id, t(o.at), o.attempt, o.provider_message_id, o.error[:2000]) for o in outcomes],
+    )
+    await cursor.close()
+    return changed
+
+
+async def _record_postgresql(session: AsyncSession, outcomes: Sequence[Outcome]) -> int:
+    driver = await _driver(session)
+    sent = [o for o in outcomes if o.status == DeliveryStatus.SENT]
+    other = [o for o in outcomes if o.status != DeliveryStatus.SENT]
+    changed = 0
+    if sent:
+        status = await driver.execute(
+            """UPDATE delivery AS d SET status = 'sent', sent_at = t.at, provider_message_id = t.pmid,
+                      lease_until = NULL, last_error = ''
+               FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS t(id, at, pmid)
+               WHERE d.id = t.id AND d.status = 'sending'""",
+            [o.delivery_id for o in sent], [o.at for o in sent], [o.provider_message_id for o in sent],
+        )
+        changed += int(status.rsplit(" ", 1)[-1])
+    if other:
+        status = await driver.execute(
+            """UPDATE delivery AS d SET status = t.st, last_error = t.err, lease_until = NULL,
+                      next_attempt_at = COALESCE(t.nx, d.next_attempt_at)
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) AS t(id, st, err, nx)
+               WHERE d.id = t.id AND d.status = 'sending'""",
+            [o.delivery_id for o in other], [o.status for o in other], [o.error[:2000] for o in other],
+            [o.next_attempt_at for o in other],
+        )
+        changed += int(status.rsplit(" ", 1)[-1])
+    await driver.execute(
+        """INSERT INTO delivery_attempt (delivery_id, at, outcome, provider_message_id, error)
+           SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])""",
+        [o.delivery_id for o in outcomes], [o.at for o in outcomes], [o.attempt for o in outcomes],
+        [o.provider_message_id for o in outcomes], [o.error[:2000] for o in outcomes],
+    )
+    return changed
+
+
+async def _record_core(session: AsyncSession, outcomes: Sequence[Outcome]) -> int:
     sent = [o for o in outcomes if o.status == DeliveryStatus.SENT]
     other = [o for o in outcomes if o.status != DeliveryStatus.SENT]
     table = Delivery.__table__

@@ -53,6 +53,10 @@ LinkMaker = Callable[[str, int, str], str]
 POLL_INTERVAL = 0.25  # seconds; the fan-out also nudges the worker directly
 RECORD_INTERVAL = 0.05
 POLICY_CACHE_SIZE = 256
+# The digest claim groups due digest rows per address, a scan of the due queue that the
+# single-row claim does not need. While no digest is due it runs at most this often (seconds);
+# digests are due at 09:00 or after quiet hours, so a second's delay does not matter.
+DIGEST_CHECK_INTERVAL = 1.0
 # Policies per digest message. The renderer can squeeze 60 into Telegram's 4,096 characters,
 # but only by dropping their text; 20 keep a line of benefits and the deadline each.
 DIGEST_MAX_ITEMS = 20
@@ -134,6 +138,7 @@ class DeliveryWorker:
         renderer: Renderer | None = None,
         link_maker: LinkMaker | None = None,
         nudge: asyncio.Event | None = None,
+        prefetch: int | None = None,
     ) -> None:
         self.db = db
         self.channels = dict(channels)
@@ -142,6 +147,9 @@ class DeliveryWorker:
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.poll_interval = poll_interval
+        # Claimed rows kept waiting for a sender (not yet sent: a crash returns them with the
+        # lease, so they are no part of the at-least-once window).
+        self.prefetch = prefetch if prefetch is not None else 2 * max(batch_size, concurrency)
         self.record_interval = record_interval
         self.rng = rng or random.Random()
         self.queue = DeliveryQueue(
@@ -277,8 +285,9 @@ class DeliveryWorker:
             self._address_changes.append((lead, result))
         return outcomes + [replace(shared, delivery_id=row.id) for row in readable]
 
-    async def claim(self, limit: int) -> list[Unit]:
-        """Claim digest groups and single rows due now: about `limit` rows in all."""
+    async def claim(self, limit: int, *, digests: bool = True) -> list[Unit]:
+        """Claim digest groups (unless `digests` is false) and single rows due now: about
+        `limit` rows in all."""
         queue = self.queue
         now = queue.clock.now()
         lease_until = now + queue.lease
@@ -286,7 +295,7 @@ class DeliveryWorker:
             groups = await store.claim_digest_groups(
                 session, now=now, lease_until=lease_until, max_addresses=max(1, limit // 2),
                 max_items=DIGEST_MAX_ITEMS, channels=queue.channels,
-            )
+            ) if digests else []
             room = max(0, limit - sum(len(g) for g in groups))
             singles = await store.claim_due(
                 session, now=now, lease_until=lease_until, limit=room, channels=queue.channels, digest=False,
@@ -345,44 +354,56 @@ class DeliveryWorker:
         results: list[Outcome] = []
         results_ready = asyncio.Event()
         claiming_done = asyncio.Event()
-        in_flight = 0
+        # Claimed rows waiting for a sender: the claimer tops them up to `prefetch` whenever
+        # they fall half a batch below it, so a sender never waits for a claim transaction.
+        prefetch = self.prefetch
+        refill_at = max(0, prefetch - max(1, min(self.batch_size, prefetch) // 2))
+        low_water = asyncio.Event()
         await self._sweep_safely()
 
         async def claimer() -> None:
             sweep_every = max(1.0, self.queue.lease.total_seconds() / 4)
             loop = asyncio.get_running_loop()
             next_sweep = loop.time() + sweep_every
+            next_digest_check = loop.time()
             try:
                 while not stop.is_set():
                     if loop.time() >= next_sweep:
                         await self._sweep_safely()
                         next_sweep = loop.time() + sweep_every
-                    room = 2 * self.concurrency - inbox.qsize() - in_flight
-                    got: list[Unit] = []
-                    if room >= min(self.batch_size, self.concurrency):
-                        self.nudge.clear()
-                        got = await self.claim(min(self.batch_size, room))
-                        for unit in got:
-                            inbox.put_nowait(unit)
-                    if not got or sum(len(u) for u in got) < min(self.batch_size, room):
+                    low_water.clear()
+                    if inbox.qsize() > refill_at:
+                        await self._wait(stop, low_water, self.poll_interval)
+                        continue
+                    want = min(self.batch_size, prefetch - inbox.qsize())
+                    self.nudge.clear()
+                    check_digests = loop.time() >= next_digest_check
+                    got = await self.claim(want, digests=check_digests)
+                    if check_digests:
+                        found = any(len(unit) > 1 or unit[0].digest for unit in got)
+                        next_digest_check = loop.time() + (0.0 if found else DIGEST_CHECK_INTERVAL)
+                    for unit in got:
+                        inbox.put_nowait(unit)
+                    if sum(len(u) for u in got) < want:
+                        # Nothing more is due now: wait for the fan-out's nudge or the poll.
                         await self._wait(stop, self.nudge, self.poll_interval)
-                    elif room < self.batch_size:
-                        await asyncio.sleep(0.005)  # senders are busy: let them work
             finally:
                 claiming_done.set()
 
         async def sender() -> None:
-            nonlocal in_flight
             while True:
                 if stop.is_set() and claiming_done.is_set():
                     return
                 try:
                     item = inbox.get_nowait()
                 except asyncio.QueueEmpty:
+                    low_water.set()
                     try:
                         item = await asyncio.wait_for(inbox.get(), timeout=self.poll_interval)
                     except TimeoutError:
                         continue
+                if inbox.qsize() <= refill_at:
+                    low_water.set()
                 if stop.is_set():
                     inbox.put_nowait(item)  # given back below
                     return
@@ -390,11 +411,7 @@ class DeliveryWorker:
                     # Back-pressure: unrecorded outcomes are the at-least-once window; bound it.
                     results_ready.set()
                     await asyncio.sleep(self.record_interval / 5)
-                in_flight += 1
-                try:
-                    results.extend(await self.send_unit(item))
-                finally:
-                    in_flight -= 1
+                results.extend(await self.send_unit(item))
                 if len(results) >= self.batch_size:
                     results_ready.set()
 
