@@ -64,6 +64,8 @@ class Delivery(Base):
         # The claim query: due pending rows in order.
         Index("ix_delivery_queue", "status", "next_attempt_at", "id"),
         Index("ix_delivery_address", "address_id", "status"),
+        # 收到 in a chat acknowledges that chat's newest push: looked up by channel and address.
+        Index("ix_delivery_channel_address", "channel", "address"),
         Index("ix_delivery_policy", "policy_id", "status"),
     )
 
