@@ -151,7 +151,7 @@ async def main() -> None:
     if not args.no_postgres:
         pg = await postgres_run(people)
         if pg is not None:
-            print(f"  fan-out on PostgreSQL (unnest)    : {n / pg:>10,.0f} rows/s  ({pg:.2f} s)")
+            print(f"  fan-out on PostgreSQL (COPY)      : {n / pg:>10,.0f} rows/s  ({pg:.2f} s)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 
 Two hot paths bypass the ORM on purpose (see docs/adr/0001-delivery-queue.md and the figures
 in bench/): the fan-out insert goes straight to the driver (sqlite3 `executemany`, asyncpg
-`unnest`), and the claim/record statements are single Core statements over whole batches.
+COPY into a temporary table), and so do the claim (SQLite) and the record of outcomes
+(sqlite3 `executemany`, asyncpg `unnest`), one statement per batch.
 """
 
 from __future__ import annotations
@@ -34,27 +35,62 @@ from push.models import (
 )
 from push.schedule import china_day
 
-_sqlite_write_locks: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+class _WriteTurns:
+    """This process's SQLite writers, taking turns: one asyncio lock, and a count of the
+    queue's own writers (claim, record) waiting, whom background writers (fan-out chunks) let
+    go first so that a long fan-out does not hold the sender up."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.urgent_waiting = 0
+        self.no_urgent = asyncio.Event()
+        self.no_urgent.set()
+
+
+_sqlite_write_turns: weakref.WeakKeyDictionary[Database, _WriteTurns] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
-async def writing(db: Database) -> AsyncIterator[AsyncSession]:
+async def writing(db: Database, *, background: bool = False) -> AsyncIterator[AsyncSession]:
     """`db.session()`, with this process's pipeline writers taking turns on SQLite.
 
     SQLite has one writer; when several connections of one process collide, the losers wait in
     SQLite's busy handler, which sleeps in steps of up to 100 ms. Queuing them on an asyncio
     lock instead hands the write lock over at once (claim, record and fan-out chunks are all
-    short). PostgreSQL needs no such thing.
+    short). A `background` writer (a fan-out chunk) also waits while a foreground one (claim,
+    record) is waiting, so the queue is never stuck behind a run of 5,000-row chunks.
+    PostgreSQL needs no such thing.
     """
     if db.dialect != "sqlite":
         async with db.session() as session:
             yield session
         return
-    lock = _sqlite_write_locks.get(db)
-    if lock is None:
-        lock = _sqlite_write_locks[db] = asyncio.Lock()
-    async with lock, db.session() as session:
-        yield session
+    turns = _sqlite_write_turns.get(db)
+    if turns is None:
+        turns = _sqlite_write_turns[db] = _WriteTurns()
+    if background:
+        while True:
+            while turns.urgent_waiting:
+                await turns.no_urgent.wait()
+            await turns.lock.acquire()
+            if not turns.urgent_waiting:
+                break
+            turns.lock.release()  # a claim or record queued up meanwhile: it goes first
+    else:
+        turns.urgent_waiting += 1
+        turns.no_urgent.clear()
+        try:
+            await turns.lock.acquire()
+        finally:
+            turns.urgent_waiting -= 1
+            if not turns.urgent_waiting:
+                turns.no_urgent.set()
+    try:
+        async with db.session() as session:
+            yield session
+    finally:
+        turns.lock.release()
 
 
 CONTENT_KINDS = ("published", "amended", "relay")
@@ -167,31 +203,39 @@ async def _sqlite_changes(driver: object) -> int:
 
 
 async def _insert_postgresql(session: AsyncSession, rows: Sequence[NewDelivery]) -> int:
-    conn = await session.connection()
-    # Make sure the adapter has opened its transaction before we use the driver directly.
-    await conn.exec_driver_sql("SELECT 1")
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection  # asyncpg.Connection
-    assert driver is not None
-    columns = list(zip(*((
-        r.policy_id, r.revision, r.kind, r.subscriber_id, r.address_id, r.channel, r.address,
-        json.dumps(list(r.reasons), ensure_ascii=False), r.role, r.hub_id, r.urgent, r.digest,
-        r.due_at, r.created_at,
-    ) for r in rows), strict=True))
-    # One statement for the whole chunk: unnest of arrays is ~3x asyncpg's executemany.
-    sql = """
-        INSERT INTO delivery (policy_id, revision, kind, subscriber_id, address_id, channel, address,
-                              reasons, role, hub_id, urgent, digest, due_at, next_attempt_at,
-                              created_at, status, attempts, last_error)
-        SELECT p, rv, k, s, a, c, ad, re::json, ro, h, u, dg, du, du, cr, 'pending', 0, ''
-        FROM unnest($1::int[], $2::int[], $3::text[], $4::int[], $5::int[], $6::text[], $7::text[],
-                    $8::text[], $9::text[], $10::int[], $11::bool[], $12::bool[],
-                    $13::timestamptz[], $14::timestamptz[])
-             AS t(p, rv, k, s, a, c, ad, re, ro, h, u, dg, du, cr)
-        ON CONFLICT DO NOTHING
-    """
-    status = await driver.execute(sql, *[list(col) for col in columns])  # type: ignore[attr-defined]
+    driver = await _driver(session)  # asyncpg.Connection, inside the session's transaction
+    # COPY into a per-connection temporary table (emptied at every commit), then one
+    # INSERT … SELECT … ON CONFLICT DO NOTHING: binary COPY is the fastest way into
+    # PostgreSQL, and the INSERT keeps the unique key's insert-or-ignore.
+    await driver.execute(_PG_STAGE_DDL)
+    reasons = {v: json.dumps(list(v), ensure_ascii=False) for v in {r.reasons for r in rows}}
+    await driver.copy_records_to_table(
+        "push_delivery_stage",
+        records=[(*r[:7], reasons[r.reasons], *r[8:]) for r in rows],
+        columns=FANOUT_COLUMNS,
+    )
+    status = await driver.execute(_PG_STAGE_INSERT)
+    # The stage empties itself at commit (or rollback). A second chunk in the same transaction
+    # would find the first one's rows still there: the unique key ignores them again.
     return int(status.rsplit(" ", 1)[-1])
+
+
+_PG_STAGE_DDL = """
+    CREATE TEMPORARY TABLE IF NOT EXISTS push_delivery_stage (
+        policy_id int, revision int, kind text, subscriber_id int, address_id int, channel text,
+        address text, reasons text, role text, hub_id int, urgent bool, digest bool,
+        due_at timestamptz, created_at timestamptz
+    ) ON COMMIT DELETE ROWS
+"""
+_PG_STAGE_INSERT = """
+    INSERT INTO delivery (policy_id, revision, kind, subscriber_id, address_id, channel, address,
+                          reasons, role, hub_id, urgent, digest, due_at, next_attempt_at,
+                          created_at, status, attempts, last_error)
+    SELECT policy_id, revision, kind, subscriber_id, address_id, channel, address, reasons::json, role,
+           hub_id, urgent, digest, due_at, due_at, created_at, 'pending', 0, ''
+    FROM push_delivery_stage
+    ON CONFLICT DO NOTHING
+"""
 
 
 async def _insert_core(session: AsyncSession, rows: Sequence[NewDelivery]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from typing import Any
 
 from core.clock import FixedClock
 from core.db import Database
@@ -126,3 +127,66 @@ async def _mark(db: Database, delivery_id: int, status: str) -> None:
 
     async with db.session() as session:
         await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(status=status))
+
+
+class StreamedAudience:
+    """An `audience_chunks` stand-in: yields fixed chunks and notes how many rows were already
+    committed each time the fan-out asks for the next chunk."""
+
+    def __init__(self, db: Database, chunks: list[list[Any]]) -> None:
+        self.db = db
+        self.chunks = chunks
+        self.committed_before_chunk: list[int] = []
+
+    async def __call__(self, session: Any, policy: Any, *, chunk_size: int, first_chunk_size: int) -> Any:
+        for chunk in self.chunks:
+            self.committed_before_chunk.append(len(await deliveries(self.db)))
+            yield chunk
+
+
+async def test_streamed_audience_commits_the_first_chunk_before_reading_the_rest(
+    db: Database, clock: FixedClock
+) -> None:
+    people = await make_recipients(db, 9)
+    await make_published_policy(db)
+    stream = StreamedAudience(db, [people[:2], people[2:6], people[6:]])
+    chunks: list[int] = []
+    report = await FanOut(db, audience_chunks=stream, on_chunk=lambda: chunks.append(1)).run_once()
+    assert report.rows == 9 and report.events == 1
+    # The first chunk was committed (workers can send it) before the second was even read.
+    assert stream.committed_before_chunk == [0, 2, 2]
+    rows = await deliveries(db)
+    assert len(rows) == 9 and len({(r.subscriber_id, r.address_id) for r in rows}) == 9
+    assert len(chunks) == 3  # first chunk, then the middle one once the last was seen (it carries "done")
+    again = await FanOut(db, audience_chunks=stream).run_once()
+    assert (again.rows, again.events) == (0, 0)
+
+
+async def test_streamed_audience_resumes_after_a_crash_and_drops_repeated_keys(
+    db: Database, clock: FixedClock
+) -> None:
+    people = await make_recipients(db, 7)
+    await make_published_policy(db)
+    chunks = [people[:3], [people[2], *people[3:5]], people[5:]]  # people[2] repeated
+    partial = await FanOut(db, audience_chunks=StreamedAudience(db, chunks)).run_once(max_chunks=1)
+    assert partial.rows == 3 and partial.events == 0
+    resumed = await FanOut(db, audience_chunks=StreamedAudience(db, chunks)).run_once()
+    assert resumed.rows == 4 and resumed.events == 1
+    rows = await deliveries(db)
+    assert sorted(r.address_id for r in rows) == sorted(p.address_id for p in people)
+
+
+async def test_empty_streamed_audience_finishes_the_event(db: Database, clock: FixedClock) -> None:
+    await make_published_policy(db)
+    report = await FanOut(db, audience_chunks=StreamedAudience(db, [])).run_once()
+    assert (report.rows, report.events) == (0, 1)
+    assert (await FanOut(db, audience_chunks=StreamedAudience(db, [])).run_once()).events == 0
+
+
+async def test_unsorted_audience_with_duplicates_is_planned_once_per_key(db: Database, clock: FixedClock) -> None:
+    people = await make_recipients(db, 5)
+    shuffled = [people[3], people[0], people[4], people[0], people[1], people[2]]
+    await make_published_policy(db)
+    report = await FanOut(db, audience=StaticAudience(shuffled), chunk_size=2, first_chunk_size=1).run_once()
+    assert report.rows == 5
+    assert len(await deliveries(db)) == 5

@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from push.channels.base import Button, ChannelName, MessageContext, MessageKind, PolicyItem, RenderedMessage
 from push.channels.base import SendStatus as S
-from push.channels.telegram import TelegramChannel, callback_data, make_telegram_bot
+from push.channels.telegram import ButtonError, TelegramChannel, callback_data, inline_keyboard, make_telegram_bot
 from push.ratelimit import LimiterConfig, telegram_limiter
 from push.render import Renderer
 from tests.fakes.telegram_api import FakeTelegram
@@ -189,3 +189,24 @@ async def test_default_limits_keep_the_fake_free_of_429(fake_telegram: FakeTeleg
     for chat_times in per_chat.values():
         chat_times.sort()
         assert all(later - earlier >= 1.0 for earlier, later in itertools.pairwise(chat_times))
+
+
+def test_inline_keyboard_serialises_like_validated_models() -> None:
+    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+    buttons = (
+        Button("查看解读", "url", "https://pd.example/r/abc#interpretation"),
+        Button("我要咨询", "ask", "7"),
+        Button("确认收到", "ack", "42"),
+    )
+    built = inline_keyboard(buttons)
+    validated = InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text="查看解读", url="https://pd.example/r/abc#interpretation"),
+         InlineKeyboardButton(text="我要咨询", callback_data="ask:7")],
+        [InlineKeyboardButton(text="确认收到", callback_data="ack:42")],
+    ])
+    assert built is not None
+    assert built.model_dump(warnings=False) == validated.model_dump(warnings=False)
+    assert inline_keyboard(()) is None
+    with pytest.raises(ButtonError):
+        inline_keyboard((Button("", "ack", "1"),))
