@@ -4,8 +4,11 @@
 
     claimer ──(claimed rows, in memory)──▶ N senders ──(outcomes)──▶ recorder
 
-The claimer keeps about `2 × concurrency` rows in hand, the senders send with bounded
-concurrency, and the recorder writes outcomes in batches at least every `record_interval`.
+The claimer keeps up to `prefetch` claimed rows waiting (default 2 × max(batch_size,
+concurrency)) and tops them up half a batch early, so senders never wait for a claim; the
+senders send with bounded concurrency, and the recorder writes outcomes in batches at least
+every `record_interval`. A row left waiting for most of its lease is dropped unsent (the
+sweeper hands it out again), so a row is never sent while another claim may hold it.
 The at-least-once window (a message the platform accepted but whose outcome is not yet
 committed when the process dies) is therefore at most `concurrency` in-flight sends plus
 the outcomes of one `record_interval`; see docs/adr/0001-delivery-queue.md.
@@ -161,6 +164,7 @@ class DeliveryWorker:
         self._policies = _PolicyCache(db)
         self._address_changes: list[tuple[ClaimedDelivery, SendResult]] = []
         self.sent_count = 0
+        self.stale_dropped = 0  # claimed rows left to their lease unsent (see run())
 
     # -- composing ------------------------------------------------------------------------------
 
@@ -350,7 +354,10 @@ class DeliveryWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; on stop, finish in-flight sends and give back the rest."""
-        inbox: asyncio.Queue[Unit] = asyncio.Queue()
+        # (send-by time on the loop clock, unit): a unit still waiting when most of its lease
+        # is gone is dropped unsent; the sweeper hands it out again once the lease runs out.
+        inbox: asyncio.Queue[tuple[float, Unit]] = asyncio.Queue()
+        send_within = 0.8 * self.queue.lease.total_seconds()
         results: list[Outcome] = []
         results_ready = asyncio.Event()
         claiming_done = asyncio.Event()
@@ -382,8 +389,9 @@ class DeliveryWorker:
                     if check_digests:
                         found = any(len(unit) > 1 or unit[0].digest for unit in got)
                         next_digest_check = loop.time() + (0.0 if found else DIGEST_CHECK_INTERVAL)
+                    send_by = loop.time() + send_within
                     for unit in got:
-                        inbox.put_nowait(unit)
+                        inbox.put_nowait((send_by, unit))
                     if sum(len(u) for u in got) < want:
                         # Nothing more is due now: wait for the fan-out's nudge or the poll.
                         await self._wait(stop, self.nudge, self.poll_interval)
@@ -395,18 +403,23 @@ class DeliveryWorker:
                 if stop.is_set() and claiming_done.is_set():
                     return
                 try:
-                    item = inbox.get_nowait()
+                    send_by, item = inbox.get_nowait()
                 except asyncio.QueueEmpty:
                     low_water.set()
                     try:
-                        item = await asyncio.wait_for(inbox.get(), timeout=self.poll_interval)
+                        send_by, item = await asyncio.wait_for(inbox.get(), timeout=self.poll_interval)
                     except TimeoutError:
                         continue
                 if inbox.qsize() <= refill_at:
                     low_water.set()
                 if stop.is_set():
-                    inbox.put_nowait(item)  # given back below
+                    inbox.put_nowait((send_by, item))  # given back below
                     return
+                if asyncio.get_running_loop().time() > send_by:
+                    # Held too long (e.g. a slow per-chat limit): sending now could overlap
+                    # with the sweeper handing the row out again, so leave it to the lease.
+                    self.stale_dropped += len(item)
+                    continue
                 while len(results) >= self.batch_size and not stop.is_set():
                     # Back-pressure: unrecorded outcomes are the at-least-once window; bound it.
                     results_ready.set()
@@ -441,7 +454,7 @@ class DeliveryWorker:
             await recorder_task
             leftover: list[ClaimedDelivery] = []
             while not inbox.empty():
-                leftover.extend(inbox.get_nowait())
+                leftover.extend(inbox.get_nowait()[1])
             with contextlib.suppress(Exception):
                 await self.queue.release(leftover)
 

@@ -107,16 +107,15 @@ class TelegramChannel:
             return SendResult(SendStatus.FAILED, error=str(exc))
         async with self.limiter.slot(message.address):
             try:
-                sent = await asyncio.wait_for(
-                    self.bot.send_message(
+                # asyncio.timeout, not wait_for: no extra task per message.
+                async with asyncio.timeout(self.timeout):
+                    sent = await self.bot.send_message(
                         chat_id=_chat_id(message.address),
                         text=message.text,
                         parse_mode="HTML",
                         reply_markup=markup,
                         link_preview_options=NO_LINK_PREVIEW,
-                    ),
-                    timeout=self.timeout,
-                )
+                    )
             except TelegramRetryAfter as exc:
                 # Telegram throttles the bot, not the chat: hold every chat for retry_after.
                 self.limiter.pause_all(exc.retry_after)

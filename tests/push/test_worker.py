@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from core.clock import FixedClock
 from core.db import Database
-from push.channels.base import SendResult, SendStatus
+from push.channels.base import RenderedMessage, SendResult, SendStatus
 from push.fanout import FanOut
 from push.models import AttemptOutcome, DeliveryStatus
 from push.queue import Backoff, DeliveryQueue
@@ -186,4 +186,33 @@ async def test_run_loop_drains_queue_and_stops_cleanly(db: Database, clock: Fixe
     stop.set()
     await asyncio.wait_for(task, 10)
     assert len(channel.sent) == 30
+    assert {r.status for r in await deliveries(db)} == {DeliveryStatus.SENT}
+
+
+class _SlowChannel(RecordingChannel):
+    async def send(self, message: RenderedMessage) -> SendResult:
+        await asyncio.sleep(0.15)
+        return await super().send(message)
+
+
+async def test_prefetched_rows_held_past_most_of_their_lease_are_left_to_the_sweeper(
+    db: Database, clock: FixedClock
+) -> None:
+    # One slow sender and a short lease: rows waiting in the worker's inbox would outlive 80 %
+    # of their lease. They are not sent late (the sweeper could hand them out again meanwhile);
+    # the sweeper returns them once the lease runs out, and each address still gets one message.
+    recipients = await _queued(db, 6)
+    channel = _SlowChannel()
+    worker = _worker(db, channel, batch_size=3, concurrency=1, prefetch=3, lease_seconds=0.25, poll_interval=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    for _ in range(300):
+        if worker.sent_count >= 6:
+            break
+        await asyncio.sleep(0.05)
+        clock.advance(timedelta(seconds=0.1))  # leases (on the queue's clock) run out
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert worker.stale_dropped > 0
+    assert sorted(m.address for m in channel.sent) == sorted(r.address for r in recipients)
     assert {r.status for r in await deliveries(db)} == {DeliveryStatus.SENT}
