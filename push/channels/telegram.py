@@ -20,7 +20,8 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.methods import Response
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
 from push.channels.base import Button, ChannelName, RenderedMessage, SendResult, SendStatus
 from push.ratelimit import KeyedLimiter, telegram_limiter
@@ -60,22 +61,25 @@ def callback_data(button: Button) -> str:
 def inline_keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     """Two buttons per row (Chinese labels are short; a row of five would be cramped on phones).
 
-    Built with `model_construct` (no pydantic validation): the fields are plain strings we
-    checked here, and validating four buttons per message cost ~0.2 ms of the sender's CPU.
-    aiogram serialises constructed models exactly like validated ones."""
+    Validated models, not `model_construct`: for aiogram's models the latter is ~3.5x slower
+    (it resolves every field default and runs the private-attribute hook), measured 113 µs
+    against 32 µs for a four-button keyboard."""
     if not buttons:
         return None
     keys = [
-        _button(b.text, url=b.value) if b.action == "url" else _button(b.text, callback_data=callback_data(b))
+        InlineKeyboardButton(text=b.text, url=b.value)
+        if b.action == "url"
+        else InlineKeyboardButton(text=b.text, callback_data=callback_data(b))
         for b in buttons
     ]
-    return InlineKeyboardMarkup.model_construct(inline_keyboard=[keys[i : i + 2] for i in range(0, len(keys), 2)])
+    return InlineKeyboardMarkup(inline_keyboard=[keys[i : i + 2] for i in range(0, len(keys), 2)])
 
 
-def _button(text: str, **target: str) -> InlineKeyboardButton:
-    if not isinstance(text, str) or not text:
-        raise ButtonError(f"按钮文字无效：{text!r}")
-    return InlineKeyboardButton.model_construct(text=text, **target)
+# aiogram parses every answer as `Response[Message]`; pydantic caches parametrised generic
+# classes only weakly, and in a busy sender the cyclic GC kept collecting the cached class, so
+# it was rebuilt (~12 ms each, ~50 times in a 3,000-message run). A strong reference keeps
+# pydantic's cache hit.
+_RESPONSE_MESSAGE = Response[Message]
 
 
 # Constant for every message; aiogram's models are frozen, so one instance can be shared.

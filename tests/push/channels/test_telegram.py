@@ -209,4 +209,4 @@ def test_inline_keyboard_serialises_like_validated_models() -> None:
     assert built.model_dump(warnings=False) == validated.model_dump(warnings=False)
     assert inline_keyboard(()) is None
     with pytest.raises(ButtonError):
-        inline_keyboard((Button("", "ack", "1"),))
+        inline_keyboard((Button("转发", "share", "1"),))  # not an action the bot handles
