@@ -88,6 +88,12 @@ async def test_two_schedulers_never_both_run_and_the_other_takes_over(db: Databa
     b = _Process(db.url, "B")
     try:
         await _until(a.status.leading.is_set)
+
+        async def a_caught_up() -> bool:
+            return len(await _runs(db)) == len(jobs.JOB_IDS)
+
+        # Leading is announced before the catch-up finishes; under load it can take a while.
+        await _until(a_caught_up)
         b.start()
         await asyncio.sleep(POLL * 6)  # let B try to lead a few times (it must fail)
         assert not b.status.leading.is_set() and b.status.terms == 0 and b.status.runs == 0
