@@ -21,9 +21,14 @@ from fastapi import FastAPI
 
 from core.db import Database
 from policies import service as policies
+from push.fanout import FanOut
+from subscriptions import service as subscriptions
+from tests.fakes.telegram_api import FakeTelegram
+from tests.push.relay.helpers import drain, worker
 from tests.web.conftest import HR, PASSWORD, make_user
 
 CHROMIUM = Path("/usr/bin/chromium")
+RESIDENT_CHAT = 777_001
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -57,12 +62,16 @@ async def live_server(app: FastAPI) -> AsyncIterator[str]:
     await task
 
 
-async def test_draft_publish_and_reach_in_chromium(live_server: str, db: Database) -> None:
+async def test_draft_publish_and_reach_in_chromium(live_server: str, db: Database, fake_telegram: FakeTelegram) -> None:
     assert CHROMIUM_PRESENT, f"{CHROMIUM} is missing and CI=true: install Debian's chromium"
     from playwright.async_api import async_playwright, expect
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await make_user(db, "hr-editor", "editor", HR)
+    async with db.session() as session:  # a resident who will receive the policy on Telegram
+        resident = await subscriptions.create_resident(session, display_name="马先生", channel="telegram",
+                                                       address=str(RESIDENT_CHAT))
+        await subscriptions.subscribe_all_topics(session, resident.id)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = await browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
@@ -102,6 +111,15 @@ async def test_draft_publish_and_reach_in_chromium(live_server: str, db: Databas
 
             await page.click("a:has-text(\"推送与触达\")")
             await expect(page.locator("h1")).to_contain_text("推送与触达")
+            await expect(page.locator("[data-stage=sent]")).to_have_text("0")
+
+            # The pipeline fans out and sends through the real Telegram adapter to the fake Bot API;
+            # the dashboard then shows the message as sent.
+            await FanOut(db).run_once()
+            await drain(worker(db, fake_telegram))
+            assert len(fake_telegram.sent_messages(RESIDENT_CHAT)) == 1
+            await page.reload()
+            await expect(page.locator("[data-stage=sent]")).to_have_text("1")
             await page.screenshot(path=str(SCREENSHOTS / "03-reach-dashboard.png"), full_page=True)
 
             await page.goto(f"{live_server}/p/{policy_id}")
