@@ -13,6 +13,7 @@ import datetime
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,6 +116,8 @@ __all__ = [
     "warm_up_match_index",
 ]
 
+_Row = TypeVar("_Row")
+
 INVITE_PREFIX = "hub-"
 _UNSET = object()
 
@@ -161,25 +164,23 @@ async def get_subscriber(session: AsyncSession, subscriber_id: int) -> Subscribe
     )
 
 
+async def _row(session: AsyncSession, model: type[_Row], row_id: int, message: str, field: str) -> _Row:
+    row = await session.get(model, row_id)
+    if row is None:
+        raise NotFound(message, field=field)
+    return row
+
+
 async def _subscriber(session: AsyncSession, subscriber_id: int) -> Subscriber:
-    sub = await session.get(Subscriber, subscriber_id)
-    if sub is None:
-        raise NotFound("找不到这位订阅者。", field="subscriber_id")
-    return sub
+    return await _row(session, Subscriber, subscriber_id, "找不到这位订阅者。", "subscriber_id")
 
 
 async def _enterprise(session: AsyncSession, enterprise_id: int) -> Enterprise:
-    ent = await session.get(Enterprise, enterprise_id)
-    if ent is None:
-        raise NotFound("找不到这家企业。", field="enterprise_id")
-    return ent
+    return await _row(session, Enterprise, enterprise_id, "找不到这家企业。", "enterprise_id")
 
 
 async def _hub(session: AsyncSession, hub_id: int) -> Hub:
-    hub = await session.get(Hub, hub_id)
-    if hub is None:
-        raise NotFound("找不到这个园区或协会。", field="hub_id")
-    return hub
+    return await _row(session, Hub, hub_id, "找不到这个园区或协会。", "hub_id")
 
 
 async def get_enterprise(session: AsyncSession, enterprise_id: int) -> EnterpriseView:
@@ -410,10 +411,7 @@ def _set_active(row: ChannelAddress, active: bool, reason: str) -> None:
 
 
 async def _address(session: AsyncSession, address_id: int) -> ChannelAddress:
-    row = await session.get(ChannelAddress, address_id)
-    if row is None:
-        raise NotFound("找不到这个渠道地址。", field="address_id")
-    return row
+    return await _row(session, ChannelAddress, address_id, "找不到这个渠道地址。", "address_id")
 
 
 async def get_address(session: AsyncSession, address_id: int) -> AddressView:
