@@ -33,6 +33,7 @@ from push.channels.base import ChannelAdapter, RenderedMessage
 from push.fanout import AudienceFn, FanOut, FanoutReport
 from push.receipts import acknowledge, reach, record_read
 from push.relay import service as relay
+from push.waiting import wait_any
 from push.worker import DeliveryWorker
 
 __all__ = [
@@ -107,7 +108,7 @@ class Pipeline:
                 report = await self.fanout.run_once()
             except Exception:
                 log.exception("fan-out failed; retrying in 1 s")
-                await _wait_any(stop, None, 1.0)
+                await wait_any(stop, timeout=1.0)
                 continue
             if report.rows:
                 log.info("fan-out: %d events, %d deliveries queued", report.events, report.rows)
@@ -116,18 +117,7 @@ class Pipeline:
                 await relay.sync_relay_tasks(self.db, working_days=self.relay_deadline_working_days)
             except Exception:
                 log.exception("relay task sync failed; retrying on the next round")
-            await _wait_any(stop, self.fanout_wake, self.fanout_poll_interval)
-
-
-async def _wait_any(stop: asyncio.Event, event: asyncio.Event | None, timeout: float) -> None:  # noqa: ASYNC109
-    waiters = [asyncio.ensure_future(stop.wait())]
-    if event is not None:
-        waiters.append(asyncio.ensure_future(event.wait()))
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waiters:
-            w.cancel()
+            await wait_any(stop, self.fanout_wake, timeout=self.fanout_poll_interval)
 
 
 async def fan_out_now(db: Database, *, audience: AudienceFn | None = None) -> FanoutReport:

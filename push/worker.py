@@ -47,6 +47,7 @@ from push.channels.base import (
 from push.models import AttemptOutcome, DeliveryStatus
 from push.queue import Backoff, Clock, DeliveryQueue, decide
 from push.store import ClaimedDelivery, Outcome, message_kind
+from push.waiting import wait_any
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +381,7 @@ class DeliveryWorker:
                         next_sweep = loop.time() + sweep_every
                     low_water.clear()
                     if inbox.qsize() > refill_at:
-                        await self._wait(stop, low_water, self.poll_interval)
+                        await wait_any(stop, low_water, timeout=self.poll_interval)
                         continue
                     want = min(self.batch_size, prefetch - inbox.qsize())
                     self.nudge.clear()
@@ -394,7 +395,7 @@ class DeliveryWorker:
                         inbox.put_nowait((send_by, unit))
                     if sum(len(u) for u in got) < want:
                         # Nothing more is due now: wait for the fan-out's nudge or the poll.
-                        await self._wait(stop, self.nudge, self.poll_interval)
+                        await wait_any(stop, self.nudge, timeout=self.poll_interval)
             finally:
                 claiming_done.set()
 
@@ -431,7 +432,7 @@ class DeliveryWorker:
         async def recorder() -> None:
             while True:
                 # Not woken by `stop`: after a stop the recorder still drains the senders.
-                await self._wait(None, results_ready, self.record_interval)
+                await wait_any(results_ready, timeout=self.record_interval)
                 results_ready.clear()
                 if results:
                     batch = results[:]
@@ -478,16 +479,3 @@ class DeliveryWorker:
             return
         if reclaimed:
             log.warning("returned %d deliveries with an expired lease to the queue", reclaimed)
-
-    @staticmethod
-    async def _wait(stop: asyncio.Event | None, event: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
-        if stop is not None and stop.is_set():
-            return
-        waiters = [asyncio.ensure_future(event.wait())]
-        if stop is not None:
-            waiters.append(asyncio.ensure_future(stop.wait()))
-        try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waiters:
-                w.cancel()
