@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import tempfile
 from collections.abc import Sequence
@@ -78,14 +79,13 @@ def load_real_questions(path: Path = REAL_QUESTIONS_FILE) -> list[RealQuestion]:
 
 def _draft(row: dict, with_doc_no: bool) -> DraftInput:  # type: ignore[type-arg]
     issued = None
-    try:
+    with contextlib.suppress(ValueError):
         issued = date.fromisoformat(row.get("date") or "")
-    except ValueError:
-        pass
     return DraftInput(
         # What the PII guard asks a department to do before publishing (a few texts carry
         # a contact's e-mail address).
-        title=row["title"], body=mask_pii(row.get("text") or row["title"]), agency=(row.get("agency") or "未载明")[:120],
+        title=row["title"], body=mask_pii(row.get("text") or row["title"]),
+        agency=(row.get("agency") or "未载明")[:120],
         doc_no=(row.get("doc_no") or None) if with_doc_no else None,
         audience=row.get("audience") if row.get("audience") in ("enterprise", "resident", "both") else "both",
         issued_on=issued, source_url=row.get("source", "")[:500],
@@ -185,7 +185,7 @@ def trade_off(run: RealRun, steps: Sequence[float] = (0.0, 0.2, 0.3, 0.4, 0.5, 0
             if out:
                 declined_answerable += bool(gold)
                 declined_none += not gold
-            elif not gold or ranking[:1] and ranking[0] not in gold:
+            elif not gold or (ranking[:1] and ranking[0] not in gold):
                 wrong += 1
         lines.append(f"  {step:>14.2f} {wrong / total:>15.3f} {declined_answerable / answerable:>22.3f} "
                      f"{declined_none / unanswerable:>21.3f}")

@@ -23,8 +23,10 @@ from policies.search.document import (
 from policies.search.lookup import ExactLookup
 from policies.search.normalize import NormalizedQuery, normalize_query
 from policies.search.synonyms import SYNONYM_WEIGHT, SynonymExpander, SynonymTable
+from policies.search.typos import HomophoneCorrector
 
 QUESTION_WORDS_FILE = Path(__file__).resolve().parent / "question_words.txt"
+USER_DICT_FILE = Path(__file__).resolve().parents[1] / "data" / "userdict.txt"
 # Enough tokens for any real question; a pasted article is cut here, not scored in full.
 MAX_QUERY_TOKENS = 32
 SUBWORD_WEIGHT = 0.35
@@ -38,6 +40,19 @@ def load_question_words(path: Path = QUESTION_WORDS_FILE) -> frozenset[str]:
         if not line.startswith("#"):
             words.update(line.split())
     return frozenset(words)
+
+
+def default_corrector(table: SynonymTable) -> HomophoneCorrector:
+    """Typo tolerance for every policy word of the editable lists, judged against jieba's
+    word frequencies (a typed real word more common than the term is left alone)."""
+    from policies.text.tokenizer import get_tokenizer
+
+    words = table.words()
+    if USER_DICT_FILE.exists():
+        words |= {line.split()[0] for line in USER_DICT_FILE.read_text(encoding="utf-8").splitlines()
+                  if line.strip() and not line.startswith("#")}
+    frequencies = get_tokenizer().jieba.FREQ
+    return HomophoneCorrector(words, lambda word: frequencies.get(word, 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +70,7 @@ class SearchResult:
     terms: list[QueryTerm] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     coverage: float = 0.0  # share (IDF-weighted) of the typed words the first hit contains
+    understood: str = ""  # the question with homophone typos corrected: what was searched
 
     @property
     def top(self) -> Hit | None:
@@ -69,11 +85,14 @@ class PolicySearch:
         index: BM25Index | None = None,
         synonyms: SynonymTable | None = None,
         question_words: frozenset[str] | None = None,
+        corrector: HomophoneCorrector | None = None,
     ) -> None:
         self.tokenize = tokenize
         self.index = index if index is not None else BM25Index()
         self.lookup = ExactLookup()
-        self.expander = SynonymExpander(synonyms if synonyms is not None else SynonymTable.load(), tokenize)
+        table = synonyms if synonyms is not None else SynonymTable.load_all()
+        self.expander = SynonymExpander(table, tokenize)
+        self.corrector = corrector if corrector is not None else default_corrector(table)
         self.question_words = question_words if question_words is not None else load_question_words()
 
     @classmethod
@@ -119,7 +138,8 @@ class PolicySearch:
         result = SearchResult(query=query)
         if not query.text:
             return result
-        result.typed_tokens, result.terms = self.query_terms(query.text)
+        result.understood = self.corrector.correct(query.text)
+        result.typed_tokens, result.terms = self.query_terms(result.understood)
         scored = self.index.search(result.terms, limit=limit, filters=filters)
         exact = [m for m in self.lookup.find(query.text) if m.policy_id in self.index]
         result.hits = self._merge(exact, scored, result, filters, limit)
@@ -158,7 +178,8 @@ class PolicySearch:
 
         def found(token: str) -> bool:
             return self.index.contains_term(policy_id, token) or any(
-                token in t.origin and self.index.contains_term(policy_id, t.token) for t in expansions)
+                (token in t.origin or t.origin in token) and self.index.contains_term(policy_id, t.token)
+                for t in expansions)
 
         total = covered = 0.0
         for word in typed:

@@ -14,6 +14,8 @@ from pathlib import Path
 from policies.search.document import QueryTerm
 
 SYNONYMS_FILE = Path(__file__).resolve().parents[1] / "data" / "synonyms.txt"
+# Everyday words → policy words (开个小饭馆 → 创业, 我妈 → 老年人); same format, one-way lines.
+CONCEPTS_FILE = Path(__file__).resolve().parents[1] / "data" / "concepts.txt"
 SYNONYM_WEIGHT = 0.7
 # Pieces of a partner phrase (基本 from 基本医疗保险) say little on their own.
 PIECE_WEIGHT = 0.2
@@ -50,6 +52,21 @@ class SynonymTable:
         if not path.exists():
             return cls({})
         return cls.parse(path.read_text(encoding="utf-8"))
+
+    @classmethod
+    def load_all(cls) -> SynonymTable:
+        """The synonyms and the concept map together: what queries are expanded with."""
+        return cls.load(SYNONYMS_FILE).merged(cls.load(CONCEPTS_FILE))
+
+    def merged(self, other: SynonymTable) -> SynonymTable:
+        partners = {k: dict.fromkeys(v) for k, v in self.partners.items()}
+        for source, targets in other.partners.items():
+            partners.setdefault(source, {}).update(dict.fromkeys(targets))
+        return SynonymTable({k: tuple(v) for k, v in partners.items()})
+
+    def words(self) -> set[str]:
+        """Every phrase on either side of a line."""
+        return set(self.partners) | {p for ps in self.partners.values() for p in ps}
 
     def phrases_in(self, text: str) -> list[str]:
         """Known phrases occurring in the text, longer ones first and not nested in each other."""
