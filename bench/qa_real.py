@@ -168,7 +168,8 @@ def _named(line: str, by_db_id: dict[int, str]) -> str:
     return line  # ids stay database ids; the question file maps them (P-ids) for a reader
 
 
-def trade_off(run: RealRun, steps: Sequence[float] = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) -> list[str]:
+def trade_off(run: RealRun, steps: Sequence[float] = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8),
+              ) -> list[str]:
     """If every answer below a confidence were declined instead: answered wrong (the shown
     first policy is wrong, including any answer to a no-answer question) against declined
     right (answerable questions declined), as shares of all questions."""
@@ -221,9 +222,9 @@ def print_real(splits_to_show: Sequence[tuple[str, tuple[str, ...]]], misses: bo
     if not real_policies_available():
         print(f"\n(real policies file not found at {REAL_POLICIES_FILE}; real set skipped)")
         return
-    _, _, whole, library = asyncio.run(evaluate_real())
+    _, _, tuning, library = asyncio.run(evaluate_real(("tune",)))
     print(f"\nReal set: {len(library.ids)} real policies published through policies.service "
-          f"({len(library.refused)} refused), {len(whole.rows)} questions in residents' words")
+          f"({len(library.refused)} refused), {len(load_real_questions())} questions in residents' words")
     for name in library.refused:
         print(f"  refused {name}")
     for label, splits in splits_to_show:
@@ -235,8 +236,9 @@ def print_real(splits_to_show: Sequence[tuple[str, tuple[str, ...]]], misses: bo
         if misses and splits == ("tune",):
             for line in ours.misses:
                 print("  " + line)
-    print("\nTrade-off on the whole real set (if answers below a confidence were declined):")
-    for line in trade_off(whole):
+    print("\nTrade-off on the tuning part, where the thresholds were calibrated (if every answer below a "
+          "confidence were declined instead;\n shares: answered wrong of all questions, declined of each kind):")
+    for line in trade_off(tuning):
         print(line)
 
 

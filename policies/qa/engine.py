@@ -20,6 +20,7 @@ from policies.qa.cards import PolicyCard
 from policies.qa.faq_match import FaqMatch, FaqMatcher
 from policies.qa.models import AnswerKind
 from policies.qa.passage import best_passage
+from policies.qa.steering import Gazetteer, QuestionFacts, Steering, question_facts
 from policies.qa.views import Answer, FaqView, PolicyRef
 from policies.search.bm25 import BM25Index
 from policies.search.document import NO_FILTERS, Facets, Hit, SearchFilters
@@ -29,12 +30,20 @@ from policies.search.policy_search import PolicyEntry, PolicySearch, SearchResul
 from policies.search.synonyms import SynonymTable
 from policies.views import PolicyView
 
-# Tuned on bench/data/qa (see bench/qa_eval.py): below this share of the question's weight
-# found in the best policy, the library does not answer the question.
-MIN_POLICY_COVERAGE = 0.5
+# Calibrated on the tuning part of bench/data/qa/real_questions.jsonl and on bench/data/qa
+# (see bench/qa_real.py for the trade-off table): confidence is the share of the question's
+# weight the best policy covers, lowered when the question names a place or a year that
+# policy is not about. At or above CONFIDENT the best policy answers; between PLAUSIBLE and
+# CONFIDENT the resident is offered "您可能想问" with up to three choices; below, 没有找到.
+CONFIDENT = 0.7
+PLAUSIBLE = 0.5
 FAQ_CONFIDENT = 0.75
-# Other hits scoring at least this share of the best are shown as alternatives.
+# The best policy is about another place or year than the question names.
+PLACE_MISMATCH_FACTOR = 0.5
+YEAR_MISMATCH_FACTOR = 0.5
+# Other hits scoring at least this share of the best are shown as alternatives / choices.
 AMBIGUOUS_RATIO = 0.6
+CHOICE_RATIO = 0.35
 MAX_ALTERNATIVES = 3
 
 
@@ -57,6 +66,7 @@ class QaEngine:
         self.phone = phone if phone is not None else get_settings().consultation_phone
         self._cards: dict[int, PolicyCard] = {}
         self._faqs_of_policy: dict[int, set[int]] = {}
+        self.steering = Steering(Gazetteer.load(), self._cards.get)
 
     # ----- building ---------------------------------------------------------------------------
 
@@ -105,7 +115,7 @@ class QaEngine:
         search = PolicySearch(tokenize or default_tokenize(), index=index, synonyms=synonyms,
                               question_words=question_words)
         engine = cls(search, matcher, phone=phone)
-        engine._cards = {card.policy_id: card for card in cards}
+        engine._cards.update((card.policy_id, card) for card in cards)
         if lookup is not None:
             search.lookup = lookup
         else:
@@ -135,11 +145,13 @@ class QaEngine:
             self.remove_policy(card.policy_id)
             return
         self._cards[card.policy_id] = card
+        self.steering.forget(card.policy_id)
         self.search_engine.add_or_replace(card.document(self._faq_tokens(card.policy_id)),
                                           PolicyEntry(card.title, card.doc_no))
 
     def remove_policy(self, policy_id: int) -> bool:
         self._cards.pop(policy_id, None)
+        self.steering.forget(policy_id)
         return self.search_engine.remove(policy_id)
 
     async def refresh_policy(self, session: AsyncSession, policy_id: int) -> None:
@@ -272,15 +284,37 @@ class QaEngine:
             result.typed_tokens, result.terms, self.search_engine.index.idf)
         if faq is not None and faq.score >= FAQ_CONFIDENT:
             answer = self._faq_answer(query.text, faq)
-        elif top is not None and result.coverage >= MIN_POLICY_COVERAGE:
-            answer = self._policy_answer(query.text, result)
         else:
-            answer = Answer(kind=AnswerKind.NOT_FOUND, question=query.text, phone=self.phone,
-                            text=texts.not_found(query.text, self.phone),
-                            confidence=max(result.coverage, faq.score if faq else 0.0))
+            answer = self._library_answer(query.text, result, faq.score if faq else 0.0)
         if query.truncated:
             answer = _with_note(answer, texts.TRUNCATED.format(limit=MAX_QUERY_CHARS))
         return answer
+
+    def _library_answer(self, question: str, result: SearchResult, faq_score: float) -> Answer:
+        facts = question_facts(result.understood, self.steering.gazetteer)
+        result.hits = self.steering.steer(result.hits, facts)
+        confidence = self._confidence(result, facts)
+        if result.top is not None and confidence >= CONFIDENT:
+            return self._policy_answer(question, result, confidence)
+        if result.top is not None and confidence >= PLAUSIBLE:
+            return self._choices_answer(question, result, confidence)
+        return Answer(kind=AnswerKind.NOT_FOUND, question=question, phone=self.phone,
+                      text=texts.not_found(question, self.phone), confidence=max(confidence, faq_score))
+
+    def _confidence(self, result: SearchResult, facts: QuestionFacts) -> float:
+        top = result.top
+        if top is None:
+            return 0.0
+        if top.exact:
+            return 1.0
+        confidence = self.search_engine.coverage(top.policy_id, result)
+        card = self._cards.get(top.policy_id)
+        if card is not None and not self.steering.fits_place(card, facts):
+            confidence *= PLACE_MISMATCH_FACTOR
+        if card is not None and not self.steering.fits_year(card, facts):
+            confidence *= YEAR_MISMATCH_FACTOR
+        result.coverage = confidence
+        return confidence
 
     def _faq_answer(self, question: str, match: FaqMatch) -> Answer:
         policies = tuple(self._cards[p].ref for p in match.faq.policy_ids if p in self._cards)
@@ -288,7 +322,18 @@ class QaEngine:
                       policy=policies[0] if policies else None, alternatives=policies[1:],
                       faq_id=match.faq.id, faq_answer=match.faq.answer, confidence=match.score)
 
-    def _policy_answer(self, question: str, result: SearchResult) -> Answer:
+    def _choices_answer(self, question: str, result: SearchResult, confidence: float) -> Answer:
+        """"您可能想问": the plausible policies in order, the first one quoted."""
+        top = result.hits[0]
+        choices = [self._cards[h.policy_id].ref for h in result.hits
+                   if h.policy_id in self._cards and h.score >= CHOICE_RATIO * top.score][:MAX_ALTERNATIVES]
+        card = self._cards[top.policy_id]
+        passage = best_passage(card, result.terms, self.search_engine.index.idf)
+        return Answer(kind=AnswerKind.CHOICES, question=question, policy=choices[0], passage=passage,
+                      alternatives=tuple(choices[1:]), confidence=confidence,
+                      text=texts.choices_answer(tuple(choices)))
+
+    def _policy_answer(self, question: str, result: SearchResult, confidence: float) -> Answer:
         top = result.hits[0]
         card = self._cards[top.policy_id]
         passage = best_passage(card, result.terms, self.search_engine.index.idf)
@@ -298,7 +343,7 @@ class QaEngine:
             if h.policy_id in self._cards and (h.exact if top.exact else h.score >= AMBIGUOUS_RATIO * top.score)
         )[:MAX_ALTERNATIVES]
         return Answer(kind=AnswerKind.POLICY, question=question, policy=card.ref, passage=passage,
-                      alternatives=alternatives, confidence=result.coverage,
+                      alternatives=alternatives, confidence=confidence,
                       text=texts.policy_answer(card.ref, passage, alternatives))
 
 

@@ -12,6 +12,8 @@ NOT_FOUND = (
 TRUNCATED = "（问题较长，只按前 {limit} 个字查找。）"
 NOT_VALID_NOTE = "注意：该政策{label}，内容仅供参考。"
 ALTERNATIVES_HEADER = "您可能还想了解："
+CHOICES_HEADER = "您可能想问以下政策，请点选或回复序号查看："
+CHOICES_FOOTER = "都不是？换个说法再问，或拨打政策咨询电话。"
 
 
 def cite(policy: PolicyRef) -> str:
@@ -43,6 +45,13 @@ def alternative_lines(alternatives: tuple[PolicyRef, ...]) -> list[str]:
     return [ALTERNATIVES_HEADER] + [
         f"{n}. 《{p.title}》（{p.validity_label}）{p.page_path}" for n, p in enumerate(alternatives, 1)
     ]
+
+
+def choices_answer(choices: tuple[PolicyRef, ...]) -> str:
+    lines = [CHOICES_HEADER]
+    lines += [f"{n}. 《{p.title}》（{p.validity_label}）{p.page_path}" for n, p in enumerate(choices, 1)]
+    lines.append(CHOICES_FOOTER)
+    return "\n".join(lines)
 
 
 def not_found(question: str, phone: str) -> str:

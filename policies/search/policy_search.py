@@ -7,6 +7,7 @@ Q&A layer uses to decline questions the library does not answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,13 @@ USER_DICT_FILE = Path(__file__).resolve().parents[1] / "data" / "userdict.txt"
 # Enough tokens for any real question; a pasted article is cut here, not scored in full.
 MAX_QUERY_TOKENS = 32
 SUBWORD_WEIGHT = 0.35
+# Sentence-final particles: only at the end of a clause, so that 吗啡 or 吧台 stay whole.
+_PARTICLES = re.compile(r"[吗呢吧啊呀么嘛哦啦]+(?=[\s，。,.!?！？]|$)")
 # A single character (钱, 交, 领) says little about which policy is meant.
 SINGLE_CHAR_FACTOR = 0.5
+PIECE_CREDIT = 0.5
+# More words than this and the message describes a situation, not just asks.
+LONG_MESSAGE_WORDS = 8
 
 
 def load_question_words(path: Path = QUESTION_WORDS_FILE) -> frozenset[str]:
@@ -94,6 +100,7 @@ class PolicySearch:
         self.expander = SynonymExpander(table, tokenize)
         self.corrector = corrector if corrector is not None else default_corrector(table)
         self.question_words = question_words if question_words is not None else load_question_words()
+        self._fillers = sorted((w for w in self.question_words if len(w) >= 2), key=len, reverse=True)
 
     @classmethod
     def build(cls, tokenize: Callable[[str], list[str]],
@@ -122,10 +129,21 @@ class PolicySearch:
 
     # ----- queries ------------------------------------------------------------------------
 
-    def query_terms(self, text: str) -> tuple[list[str], list[QueryTerm]]:
-        typed = [t for t in self.tokenize(text) if t not in self.question_words]
+    def strip_fillers(self, text: str) -> str:
+        """The question without its question words and fillers (怎么, 有没有, 能领, 吗), each
+        replaced by a space so that jieba does not glue what is left across them (失业金能领
+        多久 would otherwise give 金能领)."""
+        for word in self._fillers:
+            if word in text:
+                text = text.replace(word, " ")
+        return _PARTICLES.sub(" ", text)
+
+    def query_terms(self, text: str, phrase_text: str | None = None) -> tuple[list[str], list[QueryTerm]]:
+        """Typed tokens and weighted terms; synonyms and concepts are looked up in
+        `phrase_text` (the question before fillers were stripped) when given."""
+        typed = [t for t in self.tokenize(text) if t not in self.question_words and t.strip()]
         typed = list(dict.fromkeys(typed))[:MAX_QUERY_TOKENS]
-        terms = self.expander.expand(text, typed)
+        terms = self.expander.expand(phrase_text if phrase_text is not None else text, typed)
         # Search mode also emits the pieces of a word (租房 inside 公租房); they help recall
         # but must not outweigh the word the resident typed.
         pieces = {t for t in typed if any(t != longer and t in longer for longer in typed)}
@@ -139,7 +157,8 @@ class PolicySearch:
         if not query.text:
             return result
         result.understood = self.corrector.correct(query.text)
-        result.typed_tokens, result.terms = self.query_terms(result.understood)
+        result.typed_tokens, result.terms = self.query_terms(self.strip_fillers(result.understood),
+                                                             result.understood)
         scored = self.index.search(result.terms, limit=limit, filters=filters)
         exact = [m for m in self.lookup.find(query.text) if m.policy_id in self.index]
         result.hits = self._merge(exact, scored, result, filters, limit)
@@ -169,10 +188,12 @@ class PolicySearch:
 
     def coverage(self, policy_id: int, result: SearchResult) -> float:
         """IDF-weighted share of the question's words that the policy contains, itself or
-        through a synonym. Words are the longest typed tokens (公租房, not also 租房); a word
-        found only through its pieces counts for the share of its characters they cover.
-        A word no policy contains (护照, 驾照) weighs the most, so a question about something
-        the library does not cover gets a low value."""
+        through a synonym or concept. Words are the longest typed tokens (公租房, not also
+        租房); a word found only through its pieces counts for half the share of its
+        characters they cover (结婚登记 is not 登记). A word no policy contains (护照, 驾照)
+        weighs the most, so a question about something the library does not cover gets a
+        low value; in a long message, though, such words describe the resident's situation
+        (老家, 奶茶店) rather than what is asked, and are left out."""
         typed = result.typed_tokens
         expansions = [t for t in result.terms if t.origin and t.weight >= SYNONYM_WEIGHT]
 
@@ -181,9 +202,11 @@ class PolicySearch:
                 (token in t.origin or t.origin in token) and self.index.contains_term(policy_id, t.token)
                 for t in expansions)
 
+        words = [w for w in typed if not any(w != longer and w in longer for longer in typed)]
+        situational = len(words) > LONG_MESSAGE_WORDS
         total = covered = 0.0
-        for word in typed:
-            if any(word != longer and word in longer for longer in typed):
+        for word in words:
+            if situational and self.index.document_frequency(word) == 0 and not found(word):
                 continue
             weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0)
             total += weight
@@ -195,7 +218,7 @@ class PolicySearch:
                 if piece != word and piece in word and found(piece):
                     start = word.find(piece)
                     chars[start : start + len(piece)] = [True] * len(piece)
-            covered += weight * sum(chars) / len(word)
+            covered += PIECE_CREDIT * weight * sum(chars) / len(word)
         return covered / total if total else 0.0
 
     def facets(self, raw: object = "", filters: SearchFilters = NO_FILTERS) -> Facets:
