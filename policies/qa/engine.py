@@ -20,12 +20,13 @@ from policies.qa.cards import PolicyCard
 from policies.qa.faq_match import FaqMatch, FaqMatcher
 from policies.qa.models import AnswerKind
 from policies.qa.passage import best_passage
+from policies.qa.small_talk import small_talk_kind, small_talk_reply
 from policies.qa.steering import Gazetteer, QuestionFacts, Steering, question_facts
 from policies.qa.views import Answer, FaqView, PolicyRef
 from policies.search.bm25 import BM25Index
 from policies.search.document import NO_FILTERS, Facets, Hit, SearchFilters
 from policies.search.lookup import ExactLookup
-from policies.search.normalize import MAX_QUERY_CHARS
+from policies.search.normalize import MAX_QUERY_CHARS, normalize_query
 from policies.search.policy_search import PolicyEntry, PolicySearch, SearchResult, load_question_words
 from policies.search.synonyms import SynonymTable
 from policies.views import PolicyView
@@ -275,6 +276,10 @@ class QaEngine:
 
     def ask(self, question: object) -> Answer:
         """Answer in memory; never raises. `policies.qa.service.answer` also logs it."""
+        talk = small_talk_kind(normalize_query(question).text)
+        if talk is not None:
+            return Answer(kind=AnswerKind.SMALL_TALK, question=normalize_query(question).text,
+                          text=small_talk_reply(talk, self.phone), phone=self.phone)
         result = self.rank(question)
         query = result.query
         if not query.text or not (query.has_han or result.hits):
@@ -330,8 +335,8 @@ class QaEngine:
         card = self._cards[top.policy_id]
         passage = best_passage(card, result.terms, self.search_engine.index.idf)
         return Answer(kind=AnswerKind.CHOICES, question=question, policy=choices[0], passage=passage,
-                      alternatives=tuple(choices[1:]), confidence=confidence,
-                      text=texts.choices_answer(tuple(choices)))
+                      alternatives=tuple(choices[1:]), confidence=confidence, phone=self.phone,
+                      text=texts.choices_answer(tuple(choices), self.phone))
 
     def _policy_answer(self, question: str, result: SearchResult, confidence: float) -> Answer:
         top = result.hits[0]
