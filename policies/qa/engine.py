@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import get_settings
 from policies.qa import store, texts
+from policies.qa.aspects import asked_aspect
 from policies.qa.cards import PolicyCard
 from policies.qa.faq_match import FaqMatch, FaqMatcher
 from policies.qa.models import AnswerKind
@@ -302,7 +303,10 @@ class QaEngine:
         if result.top is not None and confidence >= CONFIDENT:
             return self._policy_answer(question, result, confidence)
         if result.top is not None and confidence >= PLAUSIBLE:
-            return self._choices_answer(question, result, confidence)
+            if self._choices(result)[1:]:
+                return self._choices_answer(question, result, confidence)
+            # One plausible policy and nothing near it: that is the answer, said with less confidence.
+            return self._policy_answer(question, result, confidence)
         return Answer(kind=AnswerKind.NOT_FOUND, question=question, phone=self.phone,
                       text=texts.not_found(question, self.phone), confidence=max(confidence, faq_score))
 
@@ -327,13 +331,17 @@ class QaEngine:
                       policy=policies[0] if policies else None, alternatives=policies[1:],
                       faq_id=match.faq.id, faq_answer=match.faq.answer, confidence=match.score)
 
+    def _choices(self, result: SearchResult) -> list[PolicyRef]:
+        top = result.hits[0]
+        return [self._cards[h.policy_id].ref for h in result.hits
+                if h.policy_id in self._cards and h.score >= CHOICE_RATIO * top.score][:MAX_ALTERNATIVES]
+
     def _choices_answer(self, question: str, result: SearchResult, confidence: float) -> Answer:
         """"您可能想问": the plausible policies in order, the first one quoted."""
         top = result.hits[0]
-        choices = [self._cards[h.policy_id].ref for h in result.hits
-                   if h.policy_id in self._cards and h.score >= CHOICE_RATIO * top.score][:MAX_ALTERNATIVES]
+        choices = self._choices(result)
         card = self._cards[top.policy_id]
-        passage = best_passage(card, result.terms, self.search_engine.index.idf)
+        passage = best_passage(card, result.terms, self.search_engine.index.idf, asked_aspect(question))
         return Answer(kind=AnswerKind.CHOICES, question=question, policy=choices[0], passage=passage,
                       alternatives=tuple(choices[1:]), confidence=confidence, phone=self.phone,
                       text=texts.choices_answer(tuple(choices), self.phone))
@@ -341,7 +349,7 @@ class QaEngine:
     def _policy_answer(self, question: str, result: SearchResult, confidence: float) -> Answer:
         top = result.hits[0]
         card = self._cards[top.policy_id]
-        passage = best_passage(card, result.terms, self.search_engine.index.idf)
+        passage = best_passage(card, result.terms, self.search_engine.index.idf, asked_aspect(question))
         alternatives = tuple(
             self._cards[h.policy_id].ref
             for h in result.hits[1:]

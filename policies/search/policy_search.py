@@ -36,6 +36,14 @@ _PARTICLES = re.compile(r"[吗呢吧啊呀么嘛哦啦]+(?=[\s，。,.!?！？]|
 # A single character (钱, 交, 领) says little about which policy is meant.
 SINGLE_CHAR_FACTOR = 0.5
 PIECE_CREDIT = 0.5
+# Words that say which aspect of a policy is asked about (材料, 条件, 电话), not which policy:
+# they help pick the passage and rank, but a policy that does not use the word may still
+# answer, so they weigh less in coverage.
+ASPECT_WORDS = frozenset((
+    "材料", "条件", "标准", "电话", "流程", "手续", "时间", "地点", "地址", "金额", "资格", "对象", "申请", "办理",
+    "申领", "领取", "提交", "准备", "证件", "资料", "咨询", "期限", "截止", "步骤", "方式", "渠道", "政策",
+))
+ASPECT_WORD_FACTOR = 0.3
 # More words than this and the message describes a situation, not just asks.
 LONG_MESSAGE_WORDS = 8
 
@@ -208,7 +216,8 @@ class PolicySearch:
         for word in words:
             if situational and self.index.document_frequency(word) == 0 and not found(word):
                 continue
-            weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0)
+            weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0) * (
+                ASPECT_WORD_FACTOR if word in ASPECT_WORDS else 1.0)
             total += weight
             if found(word):
                 covered += weight
