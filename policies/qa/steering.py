@@ -41,7 +41,13 @@ class Gazetteer:
 
     @classmethod
     def load(cls, path: Path = PLACES_FILE) -> Gazetteer:
-        return cls(path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
+        """The places file plus the county's townships from the region taxonomy (the county's
+        own aliases 全县/我县 are left out: they name no other place)."""
+        from policies.text.taxonomy import regions
+
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        lines += [" ".join((r.name, *r.aliases)) for r in regions() if r.kind == "township"]
+        return cls(lines)
 
     def find(self, text: str) -> frozenset[str]:
         found: set[str] = set()
