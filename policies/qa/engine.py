@@ -46,6 +46,7 @@ YEAR_MISMATCH_FACTOR = 0.5
 # Other hits scoring at least this share of the best are shown as alternatives / choices.
 AMBIGUOUS_RATIO = 0.6
 CHOICE_RATIO = 0.35
+TIE_RATIO = 0.9
 MAX_ALTERNATIVES = 3
 
 
@@ -300,7 +301,7 @@ class QaEngine:
         facts = question_facts(result.understood, self.steering.gazetteer)
         result.hits = self.steering.steer(result.hits, facts)
         confidence = self._confidence(result, facts)
-        if result.top is not None and confidence >= CONFIDENT:
+        if result.top is not None and confidence >= CONFIDENT and not self._tied(result):
             return self._policy_answer(question, result, confidence)
         if result.top is not None and confidence >= PLAUSIBLE:
             if self._choices(result)[1:]:
@@ -330,6 +331,13 @@ class QaEngine:
         return Answer(kind=AnswerKind.FAQ, question=question, text=texts.faq_answer(match.faq.answer, policies),
                       policy=policies[0] if policies else None, alternatives=policies[1:],
                       faq_id=match.faq.id, faq_answer=match.faq.answer, confidence=match.score)
+
+    @staticmethod
+    def _tied(result: SearchResult) -> bool:
+        """Another policy answers about as well (the same subsidy in another town): the
+        resident should choose rather than be told one of them."""
+        hits = result.hits
+        return len(hits) > 1 and not hits[0].exact and hits[1].score >= TIE_RATIO * hits[0].score
 
     def _choices(self, result: SearchResult) -> list[PolicyRef]:
         top = result.hits[0]

@@ -46,6 +46,7 @@ ASPECT_WORDS = frozenset((
 ASPECT_WORD_FACTOR = 0.3
 # More words than this and the message describes a situation, not just asks.
 LONG_MESSAGE_WORDS = 8
+_CLAUSE = re.compile(r"[，,。.！!？?；;、\s]+")
 
 
 def load_question_words(path: Path = QUESTION_WORDS_FILE) -> frozenset[str]:
@@ -211,10 +212,22 @@ class PolicySearch:
                 for t in expansions)
 
         words = [w for w in typed if not any(w != longer and w in longer for longer in typed)]
-        situational = len(words) > LONG_MESSAGE_WORDS
+        if len(words) <= LONG_MESSAGE_WORDS:
+            return self._share(words, typed, found, skip_unknown=False)
+        # A long message: its situational words count only where some policy knows them,
+        # and the clause that states the ask ("失业保险金我能不能领") may carry it alone.
+        best = self._share(words, typed, found, skip_unknown=True)
+        for clause in _CLAUSE.split(result.understood):
+            in_clause = [w for w in words if w in clause]
+            if any(w not in ASPECT_WORDS and len(w) > 1 for w in in_clause):
+                best = max(best, self._share(in_clause, typed, found, skip_unknown=True))
+        return best
+
+    def _share(self, words: list[str], typed: list[str], found: Callable[[str], bool], *,
+               skip_unknown: bool) -> float:
         total = covered = 0.0
         for word in words:
-            if situational and self.index.document_frequency(word) == 0 and not found(word):
+            if skip_unknown and self.index.document_frequency(word) == 0 and not found(word):
                 continue
             weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0) * (
                 ASPECT_WORD_FACTOR if word in ASPECT_WORDS else 1.0)

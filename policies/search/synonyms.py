@@ -19,6 +19,8 @@ CONCEPTS_FILE = Path(__file__).resolve().parents[1] / "data" / "concepts.txt"
 SYNONYM_WEIGHT = 0.7
 # Pieces of a partner phrase (基本 from 基本医疗保险) say little on their own.
 PIECE_WEIGHT = 0.2
+# Between the typed phrases an expansion came from, when several lead to the same word.
+ORIGIN_SEPARATOR = "|"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,11 @@ class SynonymExpander:
             for partner in self.table.partners[phrase]:
                 for token, weight in self._partner_terms.get(partner, ()):
                     known = terms.get(token)
-                    if known is None or known.weight < weight:
+                    if known is not None and known.origin and known.weight == weight:
+                        # Several typed phrases lead here (着火, 过不下去): each is covered by it.
+                        if phrase not in known.origin.split(ORIGIN_SEPARATOR):
+                            terms[token] = QueryTerm(token, weight, origin=known.origin + ORIGIN_SEPARATOR + phrase)
+                    elif known is None or known.weight < weight:
                         if known is not None and not known.origin:
                             continue
                         terms[token] = QueryTerm(token, weight, origin=phrase)
