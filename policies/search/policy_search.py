@@ -109,7 +109,7 @@ class PolicySearch:
         self.expander = SynonymExpander(table, tokenize)
         self.corrector = corrector if corrector is not None else default_corrector(table)
         self.question_words = question_words if question_words is not None else load_question_words()
-        self._fillers = sorted((w for w in self.question_words if len(w) >= 2), key=len, reverse=True)
+        self._fillers = sorted((w for w in self.question_words if len(w) >= 2), key=lambda w: (-len(w), w))
 
     @classmethod
     def build(cls, tokenize: Callable[[str], list[str]],
