@@ -193,6 +193,10 @@ class QaEngine:
         self._cards[view.id] = card.with_status(view.status)
         return self.search_engine.set_status(view.id, view.status)
 
+    def use_word_lists(self, table: SynonymTable) -> None:
+        """Answer with edited synonyms and concept map from the next question on."""
+        self.search_engine.use_word_lists(table)
+
     def put_faq(self, faq: FaqView) -> None:
         old = self.faqs.get(faq.id)
         self.faqs.put(faq)

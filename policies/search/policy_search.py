@@ -105,11 +105,15 @@ class PolicySearch:
         self.tokenize = tokenize
         self.index = index if index is not None else BM25Index()
         self.lookup = ExactLookup()
-        table = synonyms if synonyms is not None else SynonymTable.load_all()
-        self.expander = SynonymExpander(table, tokenize)
-        self.corrector = corrector if corrector is not None else default_corrector(table)
+        self.use_word_lists(synonyms if synonyms is not None else SynonymTable.load_all(), corrector)
         self.question_words = question_words if question_words is not None else load_question_words()
         self._fillers = sorted((w for w in self.question_words if len(w) >= 2), key=lambda w: (-len(w), w))
+
+    def use_word_lists(self, table: SynonymTable, corrector: HomophoneCorrector | None = None) -> None:
+        """Expand queries with this table (synonyms and concepts) from now on, and tolerate
+        typos of its words: the call after a department edits a list."""
+        self.expander = SynonymExpander(table, self.tokenize)
+        self.corrector = corrector if corrector is not None else default_corrector(table)
 
     @classmethod
     def build(cls, tokenize: Callable[[str], list[str]],

@@ -57,8 +57,11 @@ class SynonymTable:
 
     @classmethod
     def load_all(cls) -> SynonymTable:
-        """The synonyms and the concept map together: what queries are expanded with."""
-        return cls.load(SYNONYMS_FILE).merged(cls.load(CONCEPTS_FILE))
+        """The synonyms and the concept map together, as departments last edited them
+        (policies.qa.word_lists): what queries are expanded with."""
+        from policies.search.word_lists import load_table
+
+        return load_table()
 
     def merged(self, other: SynonymTable) -> SynonymTable:
         partners = {k: dict.fromkeys(v) for k, v in self.partners.items()}
