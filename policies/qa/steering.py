@@ -20,6 +20,9 @@ PLACE_TEXT_CHARS = 200
 NATIONAL_AGENCY = re.compile(r"国务院|财政部|税务总局|国家|中华人民共和国")
 PLACE_BOOST = 2.5
 AGE_BOOST = 1.25
+AMOUNT_BOOST = 1.3
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万元|万|千元|千|元|块钱|块)")
+_UNIT_YUAN = {"万": 10_000, "千": 1_000}
 _YEAR = re.compile(r"(?<!\d)(20[0-4]\d|19[5-9]\d)(?=年)")
 _AGE = re.compile(r"(\d{2,3})\s*(?:周岁|岁)")
 _CHINESE_AGE = re.compile(r"([一二三四五六七八九])十([一二三四五六七八九])?\s*(?:周岁|岁)")
@@ -63,14 +66,25 @@ class QuestionFacts:
     places: frozenset[str] = frozenset()
     years: frozenset[int] = frozenset()
     ages: frozenset[int] = frozenset()
+    amounts: frozenset[str] = frozenset()  # as policies write them: "5000元", "30万元"
 
 
 def question_facts(text: str, gazetteer: Gazetteer) -> QuestionFacts:
     ages = {int(m.group(1)) for m in _AGE.finditer(text)}
     for m in _CHINESE_AGE.finditer(text):
         ages.add(10 * (_DIGITS.index(m.group(1)) + 1) + (_DIGITS.index(m.group(2)) + 1 if m.group(2) else 0))
+    amounts = {form for number, unit in _AMOUNT.findall(text) for form in _amount_forms(float(number), unit[0])}
     return QuestionFacts(places=gazetteer.find(text), years=frozenset(int(y) for y in _YEAR.findall(text)),
-                         ages=frozenset(a for a in ages if 1 <= a <= 120))
+                         ages=frozenset(a for a in ages if 1 <= a <= 120), amounts=frozenset(amounts))
+
+
+def _amount_forms(number: float, unit: str) -> set[str]:
+    """How a policy may write the amount a resident typed: 1万 is 10000元 or 1万元."""
+    yuan = number * _UNIT_YUAN.get(unit, 1)
+    forms = {f"{yuan:g}元"}
+    if yuan >= 10_000:
+        forms.add(f"{yuan / 10_000:g}万元")
+    return forms
 
 
 class Steering:
@@ -118,8 +132,8 @@ class Steering:
         return False
 
     def steer(self, hits: list[Hit], facts: QuestionFacts) -> list[Hit]:
-        """Hits re-ordered by the question's place and age; unchanged when it names neither."""
-        if not (facts.places or facts.ages) or not hits:
+        """Hits re-ordered by the question's place, age and amount; unchanged when it names none."""
+        if not (facts.places or facts.ages or facts.amounts) or not hits:
             return hits
         steered = []
         for hit in hits:
@@ -130,6 +144,8 @@ class Steering:
                     factor *= PLACE_BOOST
                 if facts.ages and self.fits_age(card, facts):
                     factor *= AGE_BOOST
+                if any(amount in card.body for amount in facts.amounts):
+                    factor *= AMOUNT_BOOST
             steered.append(replace(hit, score=hit.score * factor) if factor != 1.0 else hit)
         # Exact 文号/title hits stay first, as the search put them.
         return sorted(steered, key=lambda h: (not h.exact, -h.score))

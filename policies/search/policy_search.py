@@ -44,6 +44,9 @@ ASPECT_WORDS = frozenset((
     "申领", "领取", "提交", "准备", "证件", "资料", "咨询", "期限", "截止", "步骤", "方式", "渠道", "政策",
 ))
 ASPECT_WORD_FACTOR = 0.3
+# Figures (5000, 80, 2023) say which amount, age or year, not which policy; the Q&A layer
+# steers by them (policies/qa/steering.py).
+_FIGURE = re.compile(r"^(?:\d+(?:\.\d+)?|万|千|元|块|块钱|万元|岁|周岁)$")
 # More words than this and the message describes a situation, not just asks.
 LONG_MESSAGE_WORDS = 8
 _CLAUSE = re.compile(r"[，,。.！!？?；;、\s]+")
@@ -234,7 +237,7 @@ class PolicySearch:
             if skip_unknown and self.index.document_frequency(word) == 0 and not found(word):
                 continue
             weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0) * (
-                ASPECT_WORD_FACTOR if word in ASPECT_WORDS else 1.0)
+                ASPECT_WORD_FACTOR if word in ASPECT_WORDS or _FIGURE.match(word) else 1.0)
             total += weight
             if found(word):
                 covered += weight

@@ -95,3 +95,17 @@ async def test_small_talk_gets_a_helpful_reply_and_is_not_unanswered(db: Databas
     assert [q.text for q in board] == ["护照怎么办理"]
     # A greeting in front of a question does not hide the question.
     assert engine.ask("你好，六盘山镇助餐补贴多少").kind == AnswerKind.POLICY
+
+
+async def test_an_amount_in_the_question_prefers_the_policy_that_names_it(db: Database) -> None:
+    await meal_subsidies(db)
+    general = await make_published_policy(db, title="泾源县一次性创业补贴实施办法", interpretation=None,
+                                          body="一次性创业补贴按户发放，每户5000元。一次性创业补贴由县人社局审核。")
+    returning = await make_published_policy(db, title="泾源县返乡人员创业扶持办法", interpretation=None,
+                                            body="返乡人员首次创业的，给予一次性创业补贴10000元。")
+    engine = await load_engine(db)
+    # Written the resident's way (1万, 5千), not as the policies write the amounts.
+    for amount, expected in (("1万", returning.id), ("5千", general.id)):
+        answer = engine.ask(f"一次性创业补贴{amount}")
+        assert answer.answered and answer.policy is not None, answer
+        assert answer.policy.policy_id == expected, (amount, answer)
