@@ -303,8 +303,9 @@ class QaEngine:
 
     def _library_answer(self, question: str, result: SearchResult, faq_score: float) -> Answer:
         facts = question_facts(result.understood, self.steering.gazetteer)
+        searched_top = result.top.policy_id if result.top is not None else None
         result.hits = self.steering.steer(result.hits, facts)
-        confidence = self._confidence(result, facts)
+        confidence = self._confidence(result, facts, searched_top)
         if result.top is not None and confidence >= CONFIDENT and not self._tied(result):
             return self._policy_answer(question, result, confidence)
         if result.top is not None and confidence >= PLAUSIBLE:
@@ -315,13 +316,15 @@ class QaEngine:
         return Answer(kind=AnswerKind.NOT_FOUND, question=question, phone=self.phone,
                       text=texts.not_found(question, self.phone), confidence=max(confidence, faq_score))
 
-    def _confidence(self, result: SearchResult, facts: QuestionFacts) -> float:
+    def _confidence(self, result: SearchResult, facts: QuestionFacts, searched_top: int | None) -> float:
         top = result.top
         if top is None:
             return 0.0
         if top.exact:
             return 1.0
-        confidence = self.search_engine.coverage(top.policy_id, result)
+        # The search already measured the coverage of its own first hit.
+        confidence = (result.coverage if top.policy_id == searched_top
+                      else self.search_engine.coverage(top.policy_id, result))
         card = self._cards.get(top.policy_id)
         if card is not None and not self.steering.fits_place(card, facts):
             confidence *= PLACE_MISMATCH_FACTOR
