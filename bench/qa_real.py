@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -165,7 +166,14 @@ def score(library: RealLibrary, questions: Sequence[RealQuestion]) -> tuple[Scor
 
 
 def _named(line: str, by_db_id: dict[int, str]) -> str:
-    return line  # ids stay database ids; the question file maps them (P-ids) for a reader
+    """A miss with the shared file's ids (P01…) instead of database ids, for a reader."""
+    def rename(match: re.Match[str]) -> str:
+        return by_db_id.get(int(match.group(0)), match.group(0))
+
+    def lists(match: re.Match[str]) -> str:
+        return re.sub(r"\d+", rename, match.group(0))
+
+    return re.sub(r"(?:gold|ranking)=\[[\d, ]*\]|→ \d+$", lists, line)
 
 
 def trade_off(run: RealRun, steps: Sequence[float] = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8),
