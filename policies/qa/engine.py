@@ -322,11 +322,15 @@ class QaEngine:
             return 0.0
         if top.exact:
             return 1.0
-        # The search already measured the coverage of its own first hit.
-        confidence = (result.coverage if top.policy_id == searched_top
-                      else self.search_engine.coverage(top.policy_id, result))
         card = self._cards.get(top.policy_id)
-        if card is not None and not self.steering.fits_place(card, facts):
+        fits_place = card is None or self.steering.fits_place(card, facts)
+        # The search already measured the coverage of its own first hit. A place the policy
+        # is about (named in its agency, say, not its text) is not a word it lacks.
+        place_words = frozenset(w for w in result.typed_tokens if any(w in name for name in facts.place_names)
+                                ) if fits_place else frozenset()
+        confidence = (result.coverage if top.policy_id == searched_top and not place_words
+                      else self.search_engine.coverage(top.policy_id, result, place_words))
+        if not fits_place:
             confidence *= PLACE_MISMATCH_FACTOR
         if card is not None and not self.steering.fits_year(card, facts):
             confidence *= YEAR_MISMATCH_FACTOR

@@ -53,17 +53,22 @@ class Gazetteer:
         return cls(lines)
 
     def find(self, text: str) -> frozenset[str]:
-        found: set[str] = set()
+        return frozenset(place for _, place in self.matches(text))
+
+    def matches(self, text: str) -> list[tuple[str, str]]:
+        """(alias as written, place) for each place named in the text, longest names first."""
+        found = []
         for alias, place in self._aliases:
             if alias in text:
-                found.add(place)
+                found.append((alias, place))
                 text = text.replace(alias, " ")
-        return frozenset(found)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
 class QuestionFacts:
     places: frozenset[str] = frozenset()
+    place_names: tuple[str, ...] = ()  # as written in the question (六安, 裕安区)
     years: frozenset[int] = frozenset()
     ages: frozenset[int] = frozenset()
     amounts: frozenset[str] = frozenset()  # as policies write them: "5000元", "30万元"
@@ -74,7 +79,9 @@ def question_facts(text: str, gazetteer: Gazetteer) -> QuestionFacts:
     for m in _CHINESE_AGE.finditer(text):
         ages.add(10 * (_DIGITS.index(m.group(1)) + 1) + (_DIGITS.index(m.group(2)) + 1 if m.group(2) else 0))
     amounts = {form for number, unit in _AMOUNT.findall(text) for form in _amount_forms(float(number), unit[0])}
-    return QuestionFacts(places=gazetteer.find(text), years=frozenset(int(y) for y in _YEAR.findall(text)),
+    named = gazetteer.matches(text)
+    return QuestionFacts(places=frozenset(p for _, p in named), place_names=tuple(a for a, _ in named),
+                         years=frozenset(int(y) for y in _YEAR.findall(text)),
                          ages=frozenset(a for a in ages if 1 <= a <= 120), amounts=frozenset(amounts))
 
 

@@ -202,14 +202,16 @@ class PolicySearch:
         seen = {h.policy_id for h in named}
         return (named + [h for h in scored if h.policy_id not in seen])[:limit]
 
-    def coverage(self, policy_id: int, result: SearchResult) -> float:
+    def coverage(self, policy_id: int, result: SearchResult, steering_words: frozenset[str] = frozenset()) -> float:
         """IDF-weighted share of the question's words that the policy contains, itself or
         through a synonym or concept. Words are the longest typed tokens (公租房, not also
         租房); a word found only through its pieces counts for half the share of its
         characters they cover (结婚登记 is not 登记). A word no policy contains (护照, 驾照)
         weighs the most, so a question about something the library does not cover gets a
         low value; in a long message, though, such words describe the resident's situation
-        (老家, 奶茶店) rather than what is asked, and are left out."""
+        (老家, 奶茶店) rather than what is asked, and are left out. `steering_words` (the
+        place names the caller steers by, having checked the place itself) count only where the
+        policy's text names them too."""
         typed = result.typed_tokens
         expansions = [t for t in result.terms if t.origin and t.weight >= SYNONYM_WEIGHT]
 
@@ -220,21 +222,21 @@ class PolicySearch:
 
         words = [w for w in typed if not any(w != longer and w in longer for longer in typed)]
         if len(words) <= LONG_MESSAGE_WORDS:
-            return self._share(words, typed, found, skip_unknown=False)
+            return self._share(words, typed, found, skip_unknown=False, light=steering_words)
         # A long message: its situational words count only where some policy knows them,
         # and the clause that states the ask ("失业保险金我能不能领") may carry it alone.
-        best = self._share(words, typed, found, skip_unknown=True)
+        best = self._share(words, typed, found, skip_unknown=True, light=steering_words)
         for clause in _CLAUSE.split(result.understood):
             in_clause = [w for w in words if w in clause]
             if any(w not in ASPECT_WORDS and len(w) > 1 for w in in_clause):
-                best = max(best, self._share(in_clause, typed, found, skip_unknown=True))
+                best = max(best, self._share(in_clause, typed, found, skip_unknown=True, light=steering_words))
         return best
 
     def _share(self, words: list[str], typed: list[str], found: Callable[[str], bool], *,
-               skip_unknown: bool) -> float:
+               skip_unknown: bool, light: frozenset[str] = frozenset()) -> float:
         total = covered = 0.0
         for word in words:
-            if skip_unknown and self.index.document_frequency(word) == 0 and not found(word):
+            if ((skip_unknown and self.index.document_frequency(word) == 0) or word in light) and not found(word):
                 continue
             weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0) * (
                 ASPECT_WORD_FACTOR if word in ASPECT_WORDS or _FIGURE.match(word) else 1.0)
