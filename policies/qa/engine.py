@@ -282,10 +282,11 @@ class QaEngine:
 
     def ask(self, question: object) -> Answer:
         """Answer in memory; never raises. `policies.qa.service.answer` also logs it."""
-        talk = small_talk_kind(normalize_query(question).text)
+        said = normalize_query(question).text
+        talk = small_talk_kind(said)
         if talk is not None:
-            return Answer(kind=AnswerKind.SMALL_TALK, question=normalize_query(question).text,
-                          text=small_talk_reply(talk, self.phone), phone=self.phone)
+            return Answer(kind=AnswerKind.SMALL_TALK, question=said, text=small_talk_reply(talk, self.phone),
+                          phone=self.phone)
         result = self.rank(question)
         query = result.query
         if not query.text or not (query.has_han or result.hits):
