@@ -222,21 +222,22 @@ class PolicySearch:
 
         words = [w for w in typed if not any(w != longer and w in longer for longer in typed)]
         if len(words) <= LONG_MESSAGE_WORDS:
-            return self._share(words, typed, found, skip_unknown=False, light=steering_words)
+            return self._share(words, typed, found, skip_unknown=False, named_places=steering_words)
         # A long message: its situational words count only where some policy knows them,
         # and the clause that states the ask ("失业保险金我能不能领") may carry it alone.
-        best = self._share(words, typed, found, skip_unknown=True, light=steering_words)
+        best = self._share(words, typed, found, skip_unknown=True, named_places=steering_words)
         for clause in _CLAUSE.split(result.understood):
             in_clause = [w for w in words if w in clause]
             if any(w not in ASPECT_WORDS and len(w) > 1 for w in in_clause):
-                best = max(best, self._share(in_clause, typed, found, skip_unknown=True, light=steering_words))
+                best = max(best, self._share(in_clause, typed, found, skip_unknown=True, named_places=steering_words))
         return best
 
     def _share(self, words: list[str], typed: list[str], found: Callable[[str], bool], *,
-               skip_unknown: bool, light: frozenset[str] = frozenset()) -> float:
+               skip_unknown: bool, named_places: frozenset[str] = frozenset()) -> float:
         total = covered = 0.0
         for word in words:
-            if ((skip_unknown and self.index.document_frequency(word) == 0) or word in light) and not found(word):
+            unknown = skip_unknown and self.index.document_frequency(word) == 0
+            if (unknown or word in named_places) and not found(word):
                 continue
             weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0) * (
                 ASPECT_WORD_FACTOR if word in ASPECT_WORDS or _FIGURE.match(word) else 1.0)
