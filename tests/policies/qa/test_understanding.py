@@ -109,3 +109,15 @@ async def test_an_amount_in_the_question_prefers_the_policy_that_names_it(db: Da
         answer = engine.ask(f"一次性创业补贴{amount}")
         assert answer.answered and answer.policy is not None, answer
         assert answer.policy.policy_id == expected, (amount, answer)
+
+
+async def test_a_year_no_policy_is_about_is_not_answered_as_if_it_were(db: Database) -> None:
+    await meal_subsidies(db)
+    farmland = await make_published_policy(
+        db, title="泾源县2023年耕地地力保护补贴实施方案", agency="泾源县农业农村局", topics=["agriculture"],
+        interpretation=None, body="2023年耕地地力保护补贴标准为每亩105元，通过一卡通直接发放到户。")
+    engine = await load_engine(db)
+    answer = engine.ask("2023年耕地地力保护补贴每亩多少钱")
+    assert answer.kind == AnswerKind.POLICY and answer.policy is not None
+    assert answer.policy.policy_id == farmland.id
+    assert engine.ask("2015年耕地地力保护补贴每亩多少钱").kind == AnswerKind.NOT_FOUND
