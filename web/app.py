@@ -57,6 +57,7 @@ def create_app(
     from web.api import relay as relay_api
     from web.api import suggest, tokens
     from web.console import faq as faq_console
+    from web.console import qa_words as qa_words_console
     from web.console import relay as relay_console
     from web.console import routers as console_routers
     from web.public import router as public_router
@@ -71,6 +72,7 @@ def create_app(
     app.include_router(relay_api.router)
     app.include_router(relay_console.router)
     app.include_router(faq_console.router)
+    app.include_router(qa_words_console.router)
     app.include_router(public_router)
     for router in extra_routers:
         app.include_router(router)

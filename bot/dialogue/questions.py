@@ -21,6 +21,16 @@ def _facts(ref: PolicyRef) -> str:
 def answer_text(answer: Answer, base_url: str, phone: str, logged: bool) -> str:
     if answer.kind == "invalid":
         return texts.ASK_IN_CHINESE
+    if answer.kind == "small_talk":
+        return answer.text
+    if answer.kind == "choices" and answer.policy is not None:
+        lines = [texts.ANSWER_CHOICES] + [
+            texts.ANSWER_ALTERNATIVE_LINE.format(n=n, title=p.title, validity=p.validity_label,
+                                                 link=policy_link(base_url, p.policy_id))
+            for n, p in enumerate((answer.policy, *answer.alternatives), 1)
+        ]
+        lines.append(texts.ANSWER_CHOICES_FOOTER.format(phone=answer.phone or phone))
+        return "\n".join(lines)
     if not answer.answered or (answer.policy is None and answer.faq_answer is None):
         shown = answer.question if len(answer.question) <= QUESTION_SHOWN_CHARS else (
             answer.question[:QUESTION_SHOWN_CHARS] + "…")
@@ -55,9 +65,11 @@ def answer_buttons(answer: Answer, base_url: str) -> tuple[tuple[Button, ...], .
     out: list[tuple[Button, ...]] = []
     if answer.answered and answer.answer_id is not None:
         out.append(menus.feedback_buttons(answer.answer_id))
-    if answer.policy is not None:
+    if answer.policy is not None and answer.kind != "choices":
         out.append((Button(texts.BTN_OPEN_PAGE, url=policy_link(base_url, answer.policy.policy_id)),))
-    for n, ref in enumerate(answer.alternatives, 1):
+    choices = ((answer.policy, *answer.alternatives) if answer.kind == "choices" and answer.policy is not None
+               else answer.alternatives)
+    for n, ref in enumerate(choices, 1):
         out.append((Button(f"{n}. {ref.title[:18]}", encode(Kind.OPEN, ref.policy_id)),))
     return tuple(out)
 

@@ -16,25 +16,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import get_settings
 from policies.qa import store, texts
+from policies.qa.aspects import asked_aspect
 from policies.qa.cards import PolicyCard
 from policies.qa.faq_match import FaqMatch, FaqMatcher
 from policies.qa.models import AnswerKind
 from policies.qa.passage import best_passage
+from policies.qa.small_talk import small_talk_kind, small_talk_reply
+from policies.qa.steering import Gazetteer, QuestionFacts, Steering, question_facts
 from policies.qa.views import Answer, FaqView, PolicyRef
 from policies.search.bm25 import BM25Index
 from policies.search.document import NO_FILTERS, Facets, Hit, SearchFilters
 from policies.search.lookup import ExactLookup
-from policies.search.normalize import MAX_QUERY_CHARS
+from policies.search.normalize import MAX_QUERY_CHARS, normalize_query
 from policies.search.policy_search import PolicyEntry, PolicySearch, SearchResult, load_question_words
 from policies.search.synonyms import SynonymTable
 from policies.views import PolicyView
 
-# Tuned on bench/data/qa (see bench/qa_eval.py): below this share of the question's weight
-# found in the best policy, the library does not answer the question.
-MIN_POLICY_COVERAGE = 0.5
+# Calibrated on the tuning part of bench/data/qa/real_questions.jsonl and on bench/data/qa
+# (see bench/qa_real.py for the trade-off table): confidence is the share of the question's
+# weight the best policy covers, lowered when the question names a place or a year that
+# policy is not about. At or above CONFIDENT the best policy answers; between PLAUSIBLE and
+# CONFIDENT the resident is offered "您可能想问" with up to three choices; below, 没有找到.
+CONFIDENT = 0.7
+PLAUSIBLE = 0.5
 FAQ_CONFIDENT = 0.75
-# Other hits scoring at least this share of the best are shown as alternatives.
+# The best policy is about another place or year than the question names.
+PLACE_MISMATCH_FACTOR = 0.5
+YEAR_MISMATCH_FACTOR = 0.5
+# Other hits scoring at least this share of the best are shown as alternatives / choices.
 AMBIGUOUS_RATIO = 0.6
+CHOICE_RATIO = 0.35
+TIE_RATIO = 0.9
 MAX_ALTERNATIVES = 3
 
 
@@ -57,6 +69,7 @@ class QaEngine:
         self.phone = phone if phone is not None else get_settings().consultation_phone
         self._cards: dict[int, PolicyCard] = {}
         self._faqs_of_policy: dict[int, set[int]] = {}
+        self.steering = Steering(Gazetteer.load(), self._cards.get)
 
     # ----- building ---------------------------------------------------------------------------
 
@@ -105,7 +118,7 @@ class QaEngine:
         search = PolicySearch(tokenize or default_tokenize(), index=index, synonyms=synonyms,
                               question_words=question_words)
         engine = cls(search, matcher, phone=phone)
-        engine._cards = {card.policy_id: card for card in cards}
+        engine._cards.update((card.policy_id, card) for card in cards)
         if lookup is not None:
             search.lookup = lookup
         else:
@@ -135,11 +148,13 @@ class QaEngine:
             self.remove_policy(card.policy_id)
             return
         self._cards[card.policy_id] = card
+        self.steering.forget(card.policy_id)
         self.search_engine.add_or_replace(card.document(self._faq_tokens(card.policy_id)),
                                           PolicyEntry(card.title, card.doc_no))
 
     def remove_policy(self, policy_id: int) -> bool:
         self._cards.pop(policy_id, None)
+        self.steering.forget(policy_id)
         return self.search_engine.remove(policy_id)
 
     async def refresh_policy(self, session: AsyncSession, policy_id: int) -> None:
@@ -177,6 +192,10 @@ class QaEngine:
             return True
         self._cards[view.id] = card.with_status(view.status)
         return self.search_engine.set_status(view.id, view.status)
+
+    def use_word_lists(self, table: SynonymTable) -> None:
+        """Answer with edited synonyms and concept map from the next question on."""
+        self.search_engine.use_word_lists(table)
 
     def put_faq(self, faq: FaqView) -> None:
         old = self.faqs.get(faq.id)
@@ -263,6 +282,11 @@ class QaEngine:
 
     def ask(self, question: object) -> Answer:
         """Answer in memory; never raises. `policies.qa.service.answer` also logs it."""
+        said = normalize_query(question).text
+        talk = small_talk_kind(said)
+        if talk is not None:
+            return Answer(kind=AnswerKind.SMALL_TALK, question=said, text=small_talk_reply(talk, self.phone),
+                          phone=self.phone)
         result = self.rank(question)
         query = result.query
         if not query.text or not (query.has_han or result.hits):
@@ -272,15 +296,47 @@ class QaEngine:
             result.typed_tokens, result.terms, self.search_engine.index.idf)
         if faq is not None and faq.score >= FAQ_CONFIDENT:
             answer = self._faq_answer(query.text, faq)
-        elif top is not None and result.coverage >= MIN_POLICY_COVERAGE:
-            answer = self._policy_answer(query.text, result)
         else:
-            answer = Answer(kind=AnswerKind.NOT_FOUND, question=query.text, phone=self.phone,
-                            text=texts.not_found(query.text, self.phone),
-                            confidence=max(result.coverage, faq.score if faq else 0.0))
+            answer = self._library_answer(query.text, result, faq.score if faq else 0.0)
         if query.truncated:
             answer = _with_note(answer, texts.TRUNCATED.format(limit=MAX_QUERY_CHARS))
         return answer
+
+    def _library_answer(self, question: str, result: SearchResult, faq_score: float) -> Answer:
+        facts = question_facts(result.understood, self.steering.gazetteer)
+        searched_top = result.top.policy_id if result.top is not None else None
+        result.hits = self.steering.steer(result.hits, facts)
+        confidence = self._confidence(result, facts, searched_top)
+        if result.top is not None and confidence >= CONFIDENT and not self._tied(result):
+            return self._policy_answer(question, result, confidence)
+        if result.top is not None and confidence >= PLAUSIBLE:
+            if self._choices(result)[1:]:
+                return self._choices_answer(question, result, confidence)
+            # One plausible policy and nothing near it: that is the answer, said with less confidence.
+            return self._policy_answer(question, result, confidence)
+        return Answer(kind=AnswerKind.NOT_FOUND, question=question, phone=self.phone,
+                      text=texts.not_found(question, self.phone), confidence=max(confidence, faq_score))
+
+    def _confidence(self, result: SearchResult, facts: QuestionFacts, searched_top: int | None) -> float:
+        top = result.top
+        if top is None:
+            return 0.0
+        if top.exact:
+            return 1.0
+        card = self._cards.get(top.policy_id)
+        fits_place = card is None or self.steering.fits_place(card, facts)
+        # The search already measured the coverage of its own first hit. A place the policy
+        # is about (named in its agency, say, not its text) is not a word it lacks.
+        place_words = frozenset(w for w in result.typed_tokens if any(w in name for name in facts.place_names)
+                                ) if fits_place else frozenset()
+        confidence = (result.coverage if top.policy_id == searched_top and not place_words
+                      else self.search_engine.coverage(top.policy_id, result, place_words))
+        if not fits_place:
+            confidence *= PLACE_MISMATCH_FACTOR
+        if card is not None and not self.steering.fits_year(card, facts):
+            confidence *= YEAR_MISMATCH_FACTOR
+        result.coverage = confidence
+        return confidence
 
     def _faq_answer(self, question: str, match: FaqMatch) -> Answer:
         policies = tuple(self._cards[p].ref for p in match.faq.policy_ids if p in self._cards)
@@ -288,17 +344,39 @@ class QaEngine:
                       policy=policies[0] if policies else None, alternatives=policies[1:],
                       faq_id=match.faq.id, faq_answer=match.faq.answer, confidence=match.score)
 
-    def _policy_answer(self, question: str, result: SearchResult) -> Answer:
+    @staticmethod
+    def _tied(result: SearchResult) -> bool:
+        """Another policy answers about as well (the same subsidy in another town): the
+        resident should choose rather than be told one of them."""
+        hits = result.hits
+        return len(hits) > 1 and not hits[0].exact and hits[1].score >= TIE_RATIO * hits[0].score
+
+    def _choices(self, result: SearchResult) -> list[PolicyRef]:
+        top = result.hits[0]
+        return [self._cards[h.policy_id].ref for h in result.hits
+                if h.policy_id in self._cards and h.score >= CHOICE_RATIO * top.score][:MAX_ALTERNATIVES]
+
+    def _choices_answer(self, question: str, result: SearchResult, confidence: float) -> Answer:
+        """"您可能想问": the plausible policies in order, the first one quoted."""
+        top = result.hits[0]
+        choices = self._choices(result)
+        card = self._cards[top.policy_id]
+        passage = best_passage(card, result.terms, self.search_engine.index.idf, asked_aspect(question))
+        return Answer(kind=AnswerKind.CHOICES, question=question, policy=choices[0], passage=passage,
+                      alternatives=tuple(choices[1:]), confidence=confidence, phone=self.phone,
+                      text=texts.choices_answer(tuple(choices), self.phone))
+
+    def _policy_answer(self, question: str, result: SearchResult, confidence: float) -> Answer:
         top = result.hits[0]
         card = self._cards[top.policy_id]
-        passage = best_passage(card, result.terms, self.search_engine.index.idf)
+        passage = best_passage(card, result.terms, self.search_engine.index.idf, asked_aspect(question))
         alternatives = tuple(
             self._cards[h.policy_id].ref
             for h in result.hits[1:]
             if h.policy_id in self._cards and (h.exact if top.exact else h.score >= AMBIGUOUS_RATIO * top.score)
         )[:MAX_ALTERNATIVES]
         return Answer(kind=AnswerKind.POLICY, question=question, policy=card.ref, passage=passage,
-                      alternatives=alternatives, confidence=result.coverage,
+                      alternatives=alternatives, confidence=confidence,
                       text=texts.policy_answer(card.ref, passage, alternatives))
 
 

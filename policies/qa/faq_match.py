@@ -25,6 +25,9 @@ class FaqMatch:
 class FaqMatcher:
     def __init__(self, question_words: frozenset[str] = frozenset()) -> None:
         self.question_words = question_words
+        # Questions are searched with these stripped out before segmenting (see
+        # PolicySearch.strip_fillers), so a phrasing token holding one (啥时候) never matches.
+        self._fillers = tuple(w for w in question_words if len(w) >= 2)
         self._faqs: dict[int, FaqView] = {}
         self._phrasings: dict[int, list[frozenset[str]]] = {}
         self._postings: dict[str, set[int]] = {}
@@ -40,7 +43,8 @@ class FaqMatcher:
 
     def put(self, faq: FaqView) -> None:
         self.remove(faq.id)
-        phrasings = [frozenset(t for t in tokens if t not in self.question_words)
+        phrasings = [frozenset(t for t in tokens if t not in self.question_words
+                               and not any(f in t for f in self._fillers))
                      for tokens in faq.phrasing_tokens]
         self._faqs[faq.id] = faq
         self._phrasings[faq.id] = phrasings

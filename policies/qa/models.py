@@ -16,9 +16,12 @@ class AnswerKind:
 
     FAQ = "faq"  # a confident FAQ match, answered with the department's own answer
     POLICY = "policy"  # the best policy and its best passage
+    CHOICES = "choices"  # two or three policies are plausible: "您可能想问" with up to three choices
     NOT_FOUND = "not_found"  # no good answer: said so, phone line given, shown to departments
     INVALID = "invalid"  # empty, emoji-only or otherwise not a question we can search
-    ALL = (FAQ, POLICY, NOT_FOUND, INVALID)
+    SMALL_TALK = "small_talk"  # greeting, thanks, asking for a person: a helpful reply, not a question
+    ALL = (FAQ, POLICY, CHOICES, NOT_FOUND, INVALID, SMALL_TALK)
+    ANSWERED = (FAQ, POLICY, CHOICES)
     UNANSWERED = (NOT_FOUND,)
 
 

@@ -32,7 +32,8 @@ async def answer(session: AsyncSession, engine: QaEngine, question: object, *, c
     row = QuestionLog(
         asked_at=now(), channel=(channel or "unknown")[:MAX_CHANNEL], text=raw[:MAX_LOGGED_TEXT],
         normalized=normalize_query(raw).text[:200], outcome=reply.kind,
-        policy_id=reply.policy.policy_id if reply.policy and reply.kind == AnswerKind.POLICY else None,
+        policy_id=reply.policy.policy_id if reply.policy and reply.kind in (AnswerKind.POLICY, AnswerKind.CHOICES)
+        else None,
         faq_id=reply.faq_id, alternatives=[p.policy_id for p in reply.alternatives],
         confidence=round(float(reply.confidence), 4),
     )

@@ -81,7 +81,7 @@ class Answer:
 
     @property
     def answered(self) -> bool:
-        return self.kind in ("faq", "policy")
+        return self.kind in ("faq", "policy", "choices")
 
     def with_id(self, answer_id: int) -> Answer:
         return Answer(kind=self.kind, question=self.question, text=self.text, policy=self.policy,

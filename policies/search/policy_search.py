@@ -7,6 +7,7 @@ Q&A layer uses to decline questions the library does not answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +24,32 @@ from policies.search.document import (
 from policies.search.lookup import ExactLookup
 from policies.search.normalize import NormalizedQuery, normalize_query
 from policies.search.synonyms import SYNONYM_WEIGHT, SynonymExpander, SynonymTable
+from policies.search.typos import HomophoneCorrector
 
 QUESTION_WORDS_FILE = Path(__file__).resolve().parent / "question_words.txt"
+USER_DICT_FILE = Path(__file__).resolve().parents[1] / "data" / "userdict.txt"
 # Enough tokens for any real question; a pasted article is cut here, not scored in full.
 MAX_QUERY_TOKENS = 32
 SUBWORD_WEIGHT = 0.35
+# Sentence-final particles: only at the end of a clause, so that 吗啡 or 吧台 stay whole.
+_PARTICLES = re.compile(r"[吗呢吧啊呀么嘛哦啦]+(?=[\s，。,.!?！？]|$)")
 # A single character (钱, 交, 领) says little about which policy is meant.
 SINGLE_CHAR_FACTOR = 0.5
+PIECE_CREDIT = 0.5
+# Words that say which aspect of a policy is asked about (材料, 条件, 电话), not which policy:
+# they help pick the passage and rank, but a policy that does not use the word may still
+# answer, so they weigh less in coverage.
+ASPECT_WORDS = frozenset((
+    "材料", "条件", "标准", "电话", "流程", "手续", "时间", "地点", "地址", "金额", "资格", "对象", "申请", "办理",
+    "申领", "领取", "提交", "准备", "证件", "资料", "咨询", "期限", "截止", "步骤", "方式", "渠道", "政策",
+))
+ASPECT_WORD_FACTOR = 0.3
+# Figures (5000, 80, 2023) say which amount, age or year, not which policy; the Q&A layer
+# steers by them (policies/qa/steering.py).
+_FIGURE = re.compile(r"^(?:\d+(?:\.\d+)?|万|千|元|块|块钱|万元|岁|周岁)$")
+# More words than this and the message describes a situation, not just asks.
+LONG_MESSAGE_WORDS = 8
+_CLAUSE = re.compile(r"[，,。.！!？?；;、\s]+")
 
 
 def load_question_words(path: Path = QUESTION_WORDS_FILE) -> frozenset[str]:
@@ -38,6 +58,19 @@ def load_question_words(path: Path = QUESTION_WORDS_FILE) -> frozenset[str]:
         if not line.startswith("#"):
             words.update(line.split())
     return frozenset(words)
+
+
+def default_corrector(table: SynonymTable) -> HomophoneCorrector:
+    """Typo tolerance for every policy word of the editable lists, judged against jieba's
+    word frequencies (a typed real word more common than the term is left alone)."""
+    from policies.text.tokenizer import get_tokenizer
+
+    words = table.words()
+    if USER_DICT_FILE.exists():
+        words |= {line.split()[0] for line in USER_DICT_FILE.read_text(encoding="utf-8").splitlines()
+                  if line.strip() and not line.startswith("#")}
+    frequencies = get_tokenizer().jieba.FREQ
+    return HomophoneCorrector(words, lambda word: frequencies.get(word, 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +88,7 @@ class SearchResult:
     terms: list[QueryTerm] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     coverage: float = 0.0  # share (IDF-weighted) of the typed words the first hit contains
+    understood: str = ""  # the question with homophone typos corrected: what was searched
 
     @property
     def top(self) -> Hit | None:
@@ -69,12 +103,20 @@ class PolicySearch:
         index: BM25Index | None = None,
         synonyms: SynonymTable | None = None,
         question_words: frozenset[str] | None = None,
+        corrector: HomophoneCorrector | None = None,
     ) -> None:
         self.tokenize = tokenize
         self.index = index if index is not None else BM25Index()
         self.lookup = ExactLookup()
-        self.expander = SynonymExpander(synonyms if synonyms is not None else SynonymTable.load(), tokenize)
+        self.use_word_lists(synonyms if synonyms is not None else SynonymTable.load_all(), corrector)
         self.question_words = question_words if question_words is not None else load_question_words()
+        self._fillers = sorted((w for w in self.question_words if len(w) >= 2), key=lambda w: (-len(w), w))
+
+    def use_word_lists(self, table: SynonymTable, corrector: HomophoneCorrector | None = None) -> None:
+        """Expand queries with this table (synonyms and concepts) from now on, and tolerate
+        typos of its words: the call after a department edits a list."""
+        self.expander = SynonymExpander(table, self.tokenize)
+        self.corrector = corrector if corrector is not None else default_corrector(table)
 
     @classmethod
     def build(cls, tokenize: Callable[[str], list[str]],
@@ -103,10 +145,21 @@ class PolicySearch:
 
     # ----- queries ------------------------------------------------------------------------
 
-    def query_terms(self, text: str) -> tuple[list[str], list[QueryTerm]]:
-        typed = [t for t in self.tokenize(text) if t not in self.question_words]
+    def strip_fillers(self, text: str) -> str:
+        """The question without its question words and fillers (怎么, 有没有, 能领, 吗), each
+        replaced by a space so that jieba does not glue what is left across them (失业金能领
+        多久 would otherwise give 金能领)."""
+        for word in self._fillers:
+            if word in text:
+                text = text.replace(word, " ")
+        return _PARTICLES.sub(" ", text)
+
+    def query_terms(self, text: str, phrase_text: str | None = None) -> tuple[list[str], list[QueryTerm]]:
+        """Typed tokens and weighted terms; synonyms and concepts are looked up in
+        `phrase_text` (the question before fillers were stripped) when given."""
+        typed = [t for t in self.tokenize(text) if t not in self.question_words and t.strip()]
         typed = list(dict.fromkeys(typed))[:MAX_QUERY_TOKENS]
-        terms = self.expander.expand(text, typed)
+        terms = self.expander.expand(phrase_text if phrase_text is not None else text, typed)
         # Search mode also emits the pieces of a word (租房 inside 公租房); they help recall
         # but must not outweigh the word the resident typed.
         pieces = {t for t in typed if any(t != longer and t in longer for longer in typed)}
@@ -119,7 +172,9 @@ class PolicySearch:
         result = SearchResult(query=query)
         if not query.text:
             return result
-        result.typed_tokens, result.terms = self.query_terms(query.text)
+        result.understood = self.corrector.correct(query.text)
+        result.typed_tokens, result.terms = self.query_terms(self.strip_fillers(result.understood),
+                                                             result.understood)
         scored = self.index.search(result.terms, limit=limit, filters=filters)
         exact = [m for m in self.lookup.find(query.text) if m.policy_id in self.index]
         result.hits = self._merge(exact, scored, result, filters, limit)
@@ -147,24 +202,45 @@ class PolicySearch:
         seen = {h.policy_id for h in named}
         return (named + [h for h in scored if h.policy_id not in seen])[:limit]
 
-    def coverage(self, policy_id: int, result: SearchResult) -> float:
+    def coverage(self, policy_id: int, result: SearchResult, steering_words: frozenset[str] = frozenset()) -> float:
         """IDF-weighted share of the question's words that the policy contains, itself or
-        through a synonym. Words are the longest typed tokens (公租房, not also 租房); a word
-        found only through its pieces counts for the share of its characters they cover.
-        A word no policy contains (护照, 驾照) weighs the most, so a question about something
-        the library does not cover gets a low value."""
+        through a synonym or concept. Words are the longest typed tokens (公租房, not also
+        租房); a word found only through its pieces counts for half the share of its
+        characters they cover (结婚登记 is not 登记). A word no policy contains (护照, 驾照)
+        weighs the most, so a question about something the library does not cover gets a
+        low value; in a long message, though, such words describe the resident's situation
+        (老家, 奶茶店) rather than what is asked, and are left out. `steering_words` (the
+        place names the caller steers by, having checked the place itself) count only where the
+        policy's text names them too."""
         typed = result.typed_tokens
         expansions = [t for t in result.terms if t.origin and t.weight >= SYNONYM_WEIGHT]
 
         def found(token: str) -> bool:
             return self.index.contains_term(policy_id, token) or any(
-                token in t.origin and self.index.contains_term(policy_id, t.token) for t in expansions)
+                (token in t.origin or t.origin in token) and self.index.contains_term(policy_id, t.token)
+                for t in expansions)
 
+        words = [w for w in typed if not any(w != longer and w in longer for longer in typed)]
+        if len(words) <= LONG_MESSAGE_WORDS:
+            return self._share(words, typed, found, skip_unknown=False, named_places=steering_words)
+        # A long message: its situational words count only where some policy knows them,
+        # and the clause that states the ask ("失业保险金我能不能领") may carry it alone.
+        best = self._share(words, typed, found, skip_unknown=True, named_places=steering_words)
+        for clause in _CLAUSE.split(result.understood):
+            in_clause = [w for w in words if w in clause]
+            if any(w not in ASPECT_WORDS and len(w) > 1 for w in in_clause):
+                best = max(best, self._share(in_clause, typed, found, skip_unknown=True, named_places=steering_words))
+        return best
+
+    def _share(self, words: list[str], typed: list[str], found: Callable[[str], bool], *,
+               skip_unknown: bool, named_places: frozenset[str] = frozenset()) -> float:
         total = covered = 0.0
-        for word in typed:
-            if any(word != longer and word in longer for longer in typed):
+        for word in words:
+            unknown = skip_unknown and self.index.document_frequency(word) == 0
+            if (unknown or word in named_places) and not found(word):
                 continue
-            weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0)
+            weight = self.index.idf(word) * (SINGLE_CHAR_FACTOR if len(word) == 1 else 1.0) * (
+                ASPECT_WORD_FACTOR if word in ASPECT_WORDS or _FIGURE.match(word) else 1.0)
             total += weight
             if found(word):
                 covered += weight
@@ -174,7 +250,7 @@ class PolicySearch:
                 if piece != word and piece in word and found(piece):
                     start = word.find(piece)
                     chars[start : start + len(piece)] = [True] * len(piece)
-            covered += weight * sum(chars) / len(word)
+            covered += PIECE_CREDIT * weight * sum(chars) / len(word)
         return covered / total if total else 0.0
 
     def facets(self, raw: object = "", filters: SearchFilters = NO_FILTERS) -> Facets:

@@ -14,9 +14,13 @@ from pathlib import Path
 from policies.search.document import QueryTerm
 
 SYNONYMS_FILE = Path(__file__).resolve().parents[1] / "data" / "synonyms.txt"
+# Everyday words → policy words (开个小饭馆 → 创业, 我妈 → 老年人); same format, one-way lines.
+CONCEPTS_FILE = Path(__file__).resolve().parents[1] / "data" / "concepts.txt"
 SYNONYM_WEIGHT = 0.7
 # Pieces of a partner phrase (基本 from 基本医疗保险) say little on their own.
 PIECE_WEIGHT = 0.2
+# Between the typed phrases an expansion came from, when several lead to the same word.
+ORIGIN_SEPARATOR = "|"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,24 @@ class SynonymTable:
             return cls({})
         return cls.parse(path.read_text(encoding="utf-8"))
 
+    @classmethod
+    def load_all(cls) -> SynonymTable:
+        """The synonyms and the concept map together, as departments last edited them
+        (policies.qa.word_lists): what queries are expanded with."""
+        from policies.search.word_lists import load_table
+
+        return load_table()
+
+    def merged(self, other: SynonymTable) -> SynonymTable:
+        partners = {k: dict.fromkeys(v) for k, v in self.partners.items()}
+        for source, targets in other.partners.items():
+            partners.setdefault(source, {}).update(dict.fromkeys(targets))
+        return SynonymTable({k: tuple(v) for k, v in partners.items()})
+
+    def words(self) -> set[str]:
+        """Every phrase on either side of a line."""
+        return set(self.partners) | {p for ps in self.partners.values() for p in ps}
+
     def phrases_in(self, text: str) -> list[str]:
         """Known phrases occurring in the text, longer ones first and not nested in each other."""
         found = [p for p in self.partners if p in text]
@@ -84,7 +106,11 @@ class SynonymExpander:
             for partner in self.table.partners[phrase]:
                 for token, weight in self._partner_terms.get(partner, ()):
                     known = terms.get(token)
-                    if known is None or known.weight < weight:
+                    if known is not None and known.origin and known.weight == weight:
+                        # Several typed phrases lead here (着火, 过不下去): each is covered by it.
+                        if phrase not in known.origin.split(ORIGIN_SEPARATOR):
+                            terms[token] = QueryTerm(token, weight, origin=known.origin + ORIGIN_SEPARATOR + phrase)
+                    elif known is None or known.weight < weight:
                         if known is not None and not known.origin:
                             continue
                         terms[token] = QueryTerm(token, weight, origin=phrase)

@@ -64,8 +64,9 @@ class PassageOut(BaseModel):
 
 
 class AnswerOut(BaseModel):
-    kind: str = Field(description="faq 知识库答案 / policy 政策原文 / not_found 未找到（附咨询电话） / "
-                      "invalid 无法理解的输入", examples=["policy"])
+    kind: str = Field(description="faq 知识库答案 / policy 政策原文 / choices 您可能想问（policy 为第一个选项，"
+                      "alternatives 为其余选项） / not_found 未找到（附咨询电话） / invalid 无法理解的输入 / "
+                      "small_talk 问候、致谢、转人工等（附咨询电话，不计入未答问题）", examples=["policy"])
     question: str = Field(description="规范化后的问题（繁转简、截断）", examples=["公租房谁能申请"])
     text: str = Field(description="可直接展示的完整中文回答",
                       examples=["根据《泾源县公共租赁住房管理办法》（泾政办规发〔2023〕3号，泾源县住房和城乡建设局，有效）：…"])

@@ -1,0 +1,86 @@
+"""The Q&A word lists departments edit in the console: the concept map (everyday words →
+policy words) and the synonyms. The shipped files live in policies/data/; an edited copy is
+saved under DATA_DIR/qa_words/ and takes their place, so an upgrade never overwrites what a
+department wrote and a read-only install can still be edited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import ValidationFailed
+from core.settings import get_settings
+from policies.search.synonyms import CONCEPTS_FILE, SYNONYMS_FILE, SynonymTable
+
+EDITED_DIR_NAME = "qa_words"
+MAX_LIST_CHARS = 200_000
+MAX_PHRASE_CHARS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class WordList:
+    name: str  # ASCII, in URLs
+    label: str  # what the console calls it
+    shipped: Path
+
+
+WORD_LISTS = {
+    "concepts": WordList("concepts", "口语概念图", CONCEPTS_FILE),
+    "synonyms": WordList("synonyms", "同义词", SYNONYMS_FILE),
+}
+
+
+def _data_dir(data_dir: Path | None) -> Path:
+    return data_dir if data_dir is not None else get_settings().data_dir
+
+
+def edited_path(name: str, data_dir: Path | None = None) -> Path:
+    return _data_dir(data_dir) / EDITED_DIR_NAME / f"{name}.txt"
+
+
+def read_list(name: str, data_dir: Path | None = None) -> str:
+    edited = edited_path(name, data_dir)
+    source = edited if edited.exists() else WORD_LISTS[name].shipped
+    return source.read_text(encoding="utf-8") if source.exists() else ""
+
+
+def check_list(text: str) -> list[str]:
+    """What is wrong with an edited list, line by line, in words a department can act on."""
+    problems = []
+    if len(text) > MAX_LIST_CHARS:
+        return [f"内容过长（最多 {MAX_LIST_CHARS} 个字符）"]
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.count("=>") > 1:
+            problems.append(f"第 {number} 行：“=>”只能出现一次")
+            continue
+        sides = line.split("=>")
+        phrases = [p.strip() for side in sides for p in side.replace("＝", "=").split("=")]
+        if len(phrases) < 2:
+            problems.append(f"第 {number} 行：请用“=”或“=>”连接至少两个说法，例如“饭馆 => 创业”")
+        elif any(not p for p in phrases):
+            problems.append(f"第 {number} 行：“=”两边都要有说法")
+        elif any(len(p) > MAX_PHRASE_CHARS for p in phrases):
+            problems.append(f"第 {number} 行：每个说法最多 {MAX_PHRASE_CHARS} 个字")
+    return problems
+
+
+def save_list(name: str, text: str, data_dir: Path | None = None) -> None:
+    if name not in WORD_LISTS:
+        raise ValidationFailed("没有这个词表", field="name")
+    problems = check_list(text)
+    if problems:
+        raise ValidationFailed("；".join(problems[:10]), field="text")
+    path = edited_path(name, data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text.replace("\r\n", "\n"), encoding="utf-8")
+    temporary.replace(path)
+
+
+def load_table(data_dir: Path | None = None) -> SynonymTable:
+    """What queries are expanded with: the synonyms and the concept map, edited copies first."""
+    return SynonymTable.parse(read_list("synonyms", data_dir)).merged(
+        SynonymTable.parse(read_list("concepts", data_dir)))

@@ -1,0 +1,31 @@
+"""Q&A on real material must not get worse: the shared real policies, published through the
+policy service into the test database, asked the 300 questions of
+bench/data/qa/real_questions.jsonl. Floors a little below what bench/qa_real.py measured on
+the whole set when they were set (Recall@1 0.942, Recall@3 0.969, answerable declined 0.027,
+no-answer declined 0.800; plain jieba + BM25: 0.838 / 0.935)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.qa_real import REAL_POLICIES_FILE, load_real_library, load_real_questions, real_policies_available, score
+from core.db import Database
+
+pytestmark = pytest.mark.skipif(not real_policies_available(), reason=f"{REAL_POLICIES_FILE} not present")
+
+RECALL_AT_1_FLOOR = 0.92
+RECALL_AT_3_FLOOR = 0.95
+ANSWERABLE_DECLINED_CEILING = 0.05
+NO_ANSWER_DECLINED_FLOOR = 0.75
+
+
+async def test_quality_on_the_real_set_stays_above_the_floor(db: Database) -> None:
+    library = await load_real_library(db)
+    assert not library.refused and len(library.ids) == len(library.rows)
+    ours, baseline, _ = score(library, load_real_questions())
+    assert ours.answerable >= 200 and ours.unanswerable >= 30
+    assert ours.recall_at_1 >= RECALL_AT_1_FLOOR, ours.misses
+    assert ours.recall_at_3 >= RECALL_AT_3_FLOOR, ours.misses
+    assert ours.declined_answerable / ours.answerable <= ANSWERABLE_DECLINED_CEILING, ours.misses
+    assert ours.declined_share >= NO_ANSWER_DECLINED_FLOOR, ours.misses
+    assert ours.recall_at_1 > baseline.recall_at_1
