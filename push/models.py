@@ -48,6 +48,7 @@ class AttemptOutcome:
     DEAD = "dead"
     NEW_ADDRESS = "new_address"
     LEASE_EXPIRED = "lease_expired"
+    DEFERRED = "deferred"  # a shared limit was full: back to the queue, no attempt spent, no attempt row
 
 
 class Delivery(Base):

@@ -701,6 +701,25 @@ async def _record_core(session: AsyncSession, outcomes: Sequence[Outcome]) -> in
     return changed
 
 
+async def defer(session: AsyncSession, outcomes: Sequence[Outcome]) -> int:
+    """Put rows a shared limit held back in the queue again, giving back the attempt the claim
+    counted (they were never sent). No attempt row: waiting for a token is not an attempt."""
+    if not outcomes:
+        return 0
+    table = Delivery.__table__
+    result = await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.status == DeliveryStatus.SENDING)
+        .values(
+            status=DeliveryStatus.PENDING, lease_until=None, attempts=table.c.attempts - 1,
+            next_attempt_at=bindparam("b_next", type_=table.c.next_attempt_at.type),
+            last_error=bindparam("b_error"),
+        ),
+        [{"b_id": o.delivery_id, "b_next": o.next_attempt_at or o.at, "b_error": o.error[:2000]} for o in outcomes],
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def reclaim_expired_leases(session: AsyncSession, *, now: datetime, max_attempts: int) -> int:
     """The sweeper: rows whose worker vanished go back to the queue (or die at the last attempt)."""
     expired = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)

@@ -46,6 +46,7 @@ from push.channels.base import (
 )
 from push.models import AttemptOutcome, DeliveryStatus
 from push.queue import Backoff, Clock, DeliveryQueue, decide
+from push.shared_limits import Throttled
 from push.store import ClaimedDelivery, Outcome, message_kind
 from push.waiting import wait_any
 
@@ -166,6 +167,7 @@ class DeliveryWorker:
         self._address_changes: list[tuple[ClaimedDelivery, SendResult]] = []
         self.sent_count = 0
         self.stale_dropped = 0  # claimed rows left to their lease unsent (see run())
+        self._claims_held_until: dict[str, float] = {}  # channel -> loop time (see hold_claims)
 
     # -- composing ------------------------------------------------------------------------------
 
@@ -241,15 +243,43 @@ class DeliveryWorker:
             log.warning("delivery %s: cannot render: %s", item.id, exc)
             return Outcome(item.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
                            error=f"消息生成失败：{exc}")
-        try:
-            result = await adapter.send(message)
-        except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
-            log.warning("delivery %s: adapter raised %r", item.id, exc)
-            result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+        result = await self._send_through(item.channel, adapter, message, f"delivery {item.id}")
         outcome = decide(item, result, now=self.queue.clock.now(), backoff=self.queue.backoff, rng=self.rng)
         if outcome.attempt in (AttemptOutcome.PERMANENT, AttemptOutcome.NEW_ADDRESS):
             self._address_changes.append((item, result))
         return outcome
+
+    async def _send_through(
+        self, channel: str, adapter: ChannelAdapter, message: RenderedMessage, what: str
+    ) -> SendResult:
+        """The adapter's answer; a full shared limit (Throttled) becomes DEFERRED, and an
+        exception a transient failure."""
+        try:
+            return await adapter.send(message)
+        except Throttled as exc:
+            if exc.everyone:
+                self.hold_claims(channel, exc.retry_after)
+            return SendResult(SendStatus.DEFERRED, retry_after=exc.retry_after, error=exc.reason)
+        except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
+            log.warning("%s: adapter raised %r", what, exc)
+            return SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+
+    def hold_claims(self, channel: str, seconds: float) -> None:
+        """Claim nothing for `channel` for `seconds` (its whole budget is held: a 429 pause, the
+        shared limit store unreachable, the day's quota), instead of claiming rows only to put
+        them back."""
+        until = asyncio.get_running_loop().time() + seconds
+        self._claims_held_until[channel] = max(until, self._claims_held_until.get(channel, 0.0))
+
+    def claimable_channels(self) -> list[str] | None:
+        if not self._claims_held_until:
+            return self.queue.channels
+        now = asyncio.get_running_loop().time()
+        held = {c for c, until in self._claims_held_until.items() if until > now}
+        if not held:
+            self._claims_held_until.clear()
+            return self.queue.channels
+        return [c for c in (self.queue.channels or list(self.channels)) if c not in held]
 
     async def send_unit(self, unit: Unit) -> list[Outcome]:
         if len(unit) == 1:
@@ -280,11 +310,7 @@ class DeliveryWorker:
             log.warning("digest for address %s: cannot render: %s", lead.address_id, exc)
             return outcomes + [Outcome(row.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
                                        error=f"汇总消息生成失败：{exc}") for row in readable]
-        try:
-            result = await adapter.send(message)
-        except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
-            log.warning("digest for address %s: adapter raised %r", lead.address_id, exc)
-            result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+        result = await self._send_through(lead.channel, adapter, message, f"digest for address {lead.address_id}")
         shared = decide(lead, result, now=self.queue.clock.now(), backoff=self.queue.backoff, rng=self.rng)
         if shared.attempt in (AttemptOutcome.PERMANENT, AttemptOutcome.NEW_ADDRESS):
             self._address_changes.append((lead, result))
@@ -294,16 +320,19 @@ class DeliveryWorker:
         """Claim digest groups (unless `digests` is false) and single rows due now: about
         `limit` rows in all."""
         queue = self.queue
+        channels = self.claimable_channels()
+        if channels is not None and not channels:
+            return []
         now = queue.clock.now()
         lease_until = now + queue.lease
         async with store.writing(self.db) as session:
             groups = await store.claim_digest_groups(
                 session, now=now, lease_until=lease_until, max_addresses=max(1, limit // 2),
-                max_items=DIGEST_MAX_ITEMS, channels=queue.channels,
+                max_items=DIGEST_MAX_ITEMS, channels=channels,
             ) if digests else []
             room = max(0, limit - sum(len(g) for g in groups))
             singles = await store.claim_due(
-                session, now=now, lease_until=lease_until, limit=room, channels=queue.channels, digest=False,
+                session, now=now, lease_until=lease_until, limit=room, channels=channels, digest=False,
             ) if room else []
         units: list[Unit] = [tuple(g) for g in groups]
         units.extend((row,) for row in singles)
