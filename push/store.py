@@ -701,6 +701,26 @@ async def _record_core(session: AsyncSession, outcomes: Sequence[Outcome]) -> in
     return changed
 
 
+async def renew_leases(
+    session: AsyncSession, ids: Sequence[int], *, held_until: datetime, lease_until: datetime
+) -> list[int]:
+    """Extend the lease of rows still `sending` under the lease this worker gave them
+    (`held_until`); returns the ids renewed. A row missing from the answer is no longer ours:
+    it was recorded meanwhile, or its lease ran out and the sweeper handed it out again."""
+    renewed: list[int] = []
+    for start in range(0, len(ids), 500):
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids[start : start + 500]), Delivery.status == DeliveryStatus.SENDING,
+                   Delivery.lease_until == held_until)
+            .values(lease_until=lease_until)
+            .returning(Delivery.id),
+            execution_options={"synchronize_session": False},
+        )
+        renewed.extend(result.scalars())
+    return renewed
+
+
 async def defer(session: AsyncSession, outcomes: Sequence[Outcome]) -> int:
     """Put rows a shared limit held back in the queue again, giving back the attempt the claim
     counted (they were never sent). No attempt row: waiting for a token is not an attempt."""

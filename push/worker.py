@@ -29,8 +29,9 @@ import contextlib
 import inspect
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from core.db import Database
@@ -124,6 +125,34 @@ class _PolicyCache:
         self._items.clear()
 
 
+class _Leases:
+    """Rows this worker holds (claimed, not yet recorded) with the lease each has in the database,
+    and until when (loop clock) each may still be sent: most of its lease, from the last renewal."""
+
+    def __init__(self) -> None:
+        self.until: dict[int, datetime] = {}
+        self.send_by: dict[int, float] = {}
+
+    def hold(self, ids: Iterable[int], lease_until: datetime, send_by: float) -> None:
+        for row_id in ids:
+            self.until[row_id] = lease_until
+            self.send_by[row_id] = send_by
+
+    def forget(self, ids: Iterable[int]) -> None:
+        for row_id in ids:
+            self.until.pop(row_id, None)
+            self.send_by.pop(row_id, None)
+
+    def sendable(self, unit: Unit, now: float) -> bool:
+        return all(self.send_by.get(row.id, -1.0) >= now for row in unit)
+
+    def by_lease(self) -> dict[datetime, list[int]]:
+        groups: dict[datetime, list[int]] = {}
+        for row_id, until in self.until.items():
+            groups.setdefault(until, []).append(row_id)
+        return groups
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -168,6 +197,8 @@ class DeliveryWorker:
         self.sent_count = 0
         self.stale_dropped = 0  # claimed rows left to their lease unsent (see run())
         self._claims_held_until: dict[str, float] = {}  # channel -> loop time (see hold_claims)
+        self._leases = _Leases()
+        self.leases_lost = 0  # rows whose lease another worker took over before we recorded them
 
     # -- composing ------------------------------------------------------------------------------
 
@@ -336,6 +367,7 @@ class DeliveryWorker:
             ) if room else []
         units: list[Unit] = [tuple(g) for g in groups]
         units.extend((row,) for row in singles)
+        self._leases.hold((row.id for unit in units for row in unit), lease_until, self._send_by())
         if units:
             await self._policies.load([row for unit in units for row in unit])
         return units
@@ -378,16 +410,16 @@ class DeliveryWorker:
 
         outcomes = [o for batch in await asyncio.gather(*(guarded(u) for u in units)) for o in batch]
         await self.queue.record(outcomes)
+        self._leases.forget(o.delivery_id for o in outcomes)
         await self._apply_address_changes()
         self.sent_count += sum(1 for o in outcomes if o.status == DeliveryStatus.SENT)
         return len(outcomes)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; on stop, finish in-flight sends and give back the rest."""
-        # (send-by time on the loop clock, unit): a unit still waiting when most of its lease
-        # is gone is dropped unsent; the sweeper hands it out again once the lease runs out.
-        inbox: asyncio.Queue[tuple[float, Unit]] = asyncio.Queue()
-        send_within = 0.8 * self.queue.lease.total_seconds()
+        # A unit still waiting when most of its lease is gone (its renewal failed) is dropped
+        # unsent; the sweeper hands it out again once the lease runs out.
+        inbox: asyncio.Queue[Unit] = asyncio.Queue()
         results: list[Outcome] = []
         results_ready = asyncio.Event()
         claiming_done = asyncio.Event()
@@ -419,9 +451,8 @@ class DeliveryWorker:
                     if check_digests:
                         found = any(len(unit) > 1 or unit[0].digest for unit in got)
                         next_digest_check = loop.time() + (0.0 if found else DIGEST_CHECK_INTERVAL)
-                    send_by = loop.time() + send_within
                     for unit in got:
-                        inbox.put_nowait((send_by, unit))
+                        inbox.put_nowait(unit)
                     if sum(len(u) for u in got) < want:
                         # Nothing more is due now: wait for the fan-out's nudge or the poll.
                         await wait_any(stop, self.nudge, timeout=self.poll_interval)
@@ -433,22 +464,23 @@ class DeliveryWorker:
                 if stop.is_set() and claiming_done.is_set():
                     return
                 try:
-                    send_by, item = inbox.get_nowait()
+                    item = inbox.get_nowait()
                 except asyncio.QueueEmpty:
                     low_water.set()
                     try:
-                        send_by, item = await asyncio.wait_for(inbox.get(), timeout=self.poll_interval)
+                        item = await asyncio.wait_for(inbox.get(), timeout=self.poll_interval)
                     except TimeoutError:
                         continue
                 if inbox.qsize() <= refill_at:
                     low_water.set()
                 if stop.is_set():
-                    inbox.put_nowait((send_by, item))  # given back below
+                    inbox.put_nowait(item)  # given back below
                     return
-                if asyncio.get_running_loop().time() > send_by:
-                    # Held too long (e.g. a slow per-chat limit): sending now could overlap
-                    # with the sweeper handing the row out again, so leave it to the lease.
+                if not self._leases.sendable(item, asyncio.get_running_loop().time()):
+                    # Its lease was lost or not renewed in time: sending now could overlap with
+                    # the sweeper handing the row out again, so leave it to the lease.
                     self.stale_dropped += len(item)
+                    self._leases.forget(row.id for row in item)
                     continue
                 while len(results) >= self.batch_size and not stop.is_set():
                     # Back-pressure: unrecorded outcomes are the at-least-once window; bound it.
@@ -467,12 +499,19 @@ class DeliveryWorker:
                     batch = results[:]
                     del results[: len(batch)]
                     await self._record_safely(batch)
+                    self._leases.forget(o.delivery_id for o in batch)
                     if self._address_changes:
                         await self._apply_address_changes()
                 if stop.is_set() and senders_done.is_set() and not results:
                     return
 
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(self.renew_every)
+                await self._renew_leases_safely()
+
         senders_done = asyncio.Event()
+        heartbeat_task = asyncio.create_task(heartbeat())
         recorder_task = asyncio.create_task(recorder())
         claimer_task = asyncio.create_task(claimer())
         sender_tasks = [asyncio.create_task(sender()) for _ in range(self.concurrency)]
@@ -484,9 +523,13 @@ class DeliveryWorker:
             await recorder_task
             leftover: list[ClaimedDelivery] = []
             while not inbox.empty():
-                leftover.extend(inbox.get_nowait()[1])
+                leftover.extend(inbox.get_nowait())
             with contextlib.suppress(Exception):
                 await self.queue.release(leftover)
+            heartbeat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat_task
+            self._leases.forget(list(self._leases.until))
 
     async def _record_safely(self, batch: list[Outcome]) -> None:
         # A failed write (e.g. the database restarting) is retried: the outcomes are the
@@ -499,6 +542,43 @@ class DeliveryWorker:
             except Exception:
                 log.exception("recording %d outcomes failed (attempt %d)", len(batch), attempt + 1)
                 await asyncio.sleep(0.2 * 2**attempt)
+
+    @property
+    def renew_every(self) -> float:
+        """Seconds between lease renewals: a third of the lease, so a renewal may be late by
+        two thirds of the lease (a busy machine, a slow commit) before a lease runs out."""
+        return self.queue.lease.total_seconds() / 3
+
+    def _send_by(self) -> float:
+        # A row is sent only while most of its lease is left (see _Leases).
+        return asyncio.get_running_loop().time() + 0.8 * self.queue.lease.total_seconds()
+
+    async def _renew_leases_safely(self) -> None:
+        """The heartbeat: extend the leases of every row still held, so that a slow worker never
+        loses them to the sweeper while it is still working on them."""
+        groups = self._leases.by_lease()
+        if not groups:
+            return
+        now = self.queue.clock.now()
+        lease_until = now + self.queue.lease
+        send_by = self._send_by()
+        try:
+            async with store.writing(self.db) as session:
+                renewed = {old: await store.renew_leases(session, ids, held_until=old, lease_until=lease_until)
+                           for old, ids in groups.items()}
+        except Exception:
+            log.exception("lease renewal failed; rows not renewed in time are left to the sweeper")
+            return
+        for old, ids in groups.items():
+            kept = renewed[old]
+            # Only rows still held: one recorded meanwhile is no longer ours to track.
+            self._leases.hold([i for i in kept if self._leases.until.get(i) == old], lease_until, send_by)
+            lost = set(ids) - set(kept)
+            lost = {i for i in lost if self._leases.until.get(i) == old}
+            if lost:
+                self.leases_lost += len(lost)
+                self._leases.forget(lost)
+                log.warning("%d deliveries were reclaimed by the sweeper before this worker finished them", len(lost))
 
     async def _sweep_safely(self) -> None:
         try:
