@@ -43,6 +43,7 @@ __all__ = [
     "InboxMessage",
     "Pipeline",
     "acknowledge",
+    "can_record",
     "fan_out_now",
     "get_delivery",
     "mark_web_inbox_read",
@@ -161,6 +162,19 @@ class Pipeline:
             except Exception:
                 log.exception("relay task sync failed; retrying on the next round")
             await wait_any(stop, self.fanout_wake, timeout=self.fanout_poll_interval)
+
+
+async def can_record(db: Database, timeout: float = 5.0) -> bool:  # noqa: ASYNC109 - a health check's own bound
+    """Whether outcomes can be recorded: no pipeline in this process is stuck recording, and the
+    database takes a write now (not only a read)."""
+    if any(pipeline.worker.recording_blocked.is_set() for pipeline in list(_running)):
+        return False
+    try:
+        async with asyncio.timeout(timeout), store.writing(db) as session:
+            await store.probe_write(session, clock.now())
+    except Exception:  # noqa: BLE001 - any failure means "cannot record"
+        return False
+    return True
 
 
 async def fan_out_now(db: Database, *, audience: AudienceFn | None = None) -> FanoutReport:

@@ -66,6 +66,8 @@ DIGEST_CHECK_INTERVAL = 1.0
 # Policies per digest message. The renderer can squeeze 60 into Telegram's 4,096 characters,
 # but only by dropping their text; 20 keep a line of benefits and the deadline each.
 DIGEST_MAX_ITEMS = 20
+CLAIM_RETRY = 1.0  # seconds before claiming again after the database refused a claim
+RECORD_RETRY_MAX = 2.0  # seconds between tries to record outcomes while the database refuses writes
 
 Unit = tuple[ClaimedDelivery, ...]
 """What one message carries: one row, or the digest rows of one address."""
@@ -198,6 +200,9 @@ class DeliveryWorker:
         self.stale_dropped = 0  # claimed rows left to their lease unsent (see run())
         self._claims_held_until: dict[str, float] = {}  # channel -> loop time (see hold_claims)
         self._leases = _Leases()
+        # Set while outcomes cannot be recorded (disk full, database read-only or gone): nothing is
+        # claimed or sent until they can, so no message goes out that could not be recorded.
+        self.recording_blocked = asyncio.Event()
         self.leases_lost = 0  # rows whose lease another worker took over before we recorded them
 
     # -- composing ------------------------------------------------------------------------------
@@ -437,6 +442,9 @@ class DeliveryWorker:
             next_digest_check = loop.time()
             try:
                 while not stop.is_set():
+                    if self.recording_blocked.is_set():
+                        await wait_any(stop, timeout=self.poll_interval)
+                        continue
                     if loop.time() >= next_sweep:
                         await self._sweep_safely()
                         next_sweep = loop.time() + sweep_every
@@ -447,7 +455,13 @@ class DeliveryWorker:
                     want = min(self.batch_size, prefetch - inbox.qsize())
                     self.nudge.clear()
                     check_digests = loop.time() >= next_digest_check
-                    got = await self.claim(want, digests=check_digests)
+                    try:
+                        got = await self.claim(want, digests=check_digests)
+                    except Exception:
+                        # The database is away or refuses writes: claim nothing, try again soon.
+                        log.exception("claiming failed; trying again")
+                        await wait_any(stop, timeout=CLAIM_RETRY)
+                        continue
                     if check_digests:
                         found = any(len(unit) > 1 or unit[0].digest for unit in got)
                         next_digest_check = loop.time() + (0.0 if found else DIGEST_CHECK_INTERVAL)
@@ -473,6 +487,8 @@ class DeliveryWorker:
                         continue
                 if inbox.qsize() <= refill_at:
                     low_water.set()
+                while self.recording_blocked.is_set() and not stop.is_set():
+                    await wait_any(stop, timeout=self.poll_interval)
                 if stop.is_set():
                     inbox.put_nowait(item)  # given back below
                     return
@@ -498,8 +514,14 @@ class DeliveryWorker:
                 if results:
                     batch = results[:]
                     del results[: len(batch)]
-                    await self._record_safely(batch)
+                    await self._record_safely(batch, stop)
                     self._leases.forget(o.delivery_id for o in batch)
+                    if self.recording_blocked.is_set() and not results:
+                        # Every outcome held during the outage is recorded: only now may the
+                        # sweeper and the claimer run again, or they could hand out a row whose
+                        # sent outcome is still waiting here.
+                        log.warning("outcomes are recorded again; sending resumes")
+                        self.recording_blocked.clear()
                     if self._address_changes:
                         await self._apply_address_changes()
                 if stop.is_set() and senders_done.is_set() and not results:
@@ -531,17 +553,27 @@ class DeliveryWorker:
                 await heartbeat_task
             self._leases.forget(list(self._leases.until))
 
-    async def _record_safely(self, batch: list[Outcome]) -> None:
-        # A failed write (e.g. the database restarting) is retried: the outcomes are the
-        # only record that these messages went out.
-        for attempt in range(5):
+    async def _record_safely(self, batch: list[Outcome], stop: asyncio.Event) -> None:
+        """Commit `batch`, retrying until it is committed: the outcomes are the only record that
+        these messages went out. Meanwhile nothing is claimed or sent (`recording_blocked`).
+        Only when stopping with the database still away does it give up, after a few tries."""
+        failures = 0
+        while True:
             try:
                 await self.queue.record(batch)
-                self.sent_count += sum(1 for o in batch if o.status == DeliveryStatus.SENT)
-                return
             except Exception:
-                log.exception("recording %d outcomes failed (attempt %d)", len(batch), attempt + 1)
-                await asyncio.sleep(0.2 * 2**attempt)
+                failures += 1
+                if failures == 1:
+                    log.exception("recording %d outcomes failed; sending stops until they are recorded", len(batch))
+                self.recording_blocked.set()
+                if stop.is_set() and failures >= 5:
+                    log.error("stopping with %d outcomes unrecorded; these deliveries may be sent again: %s",
+                              len(batch), [o.delivery_id for o in batch])
+                    return
+                await asyncio.sleep(min(RECORD_RETRY_MAX, 0.2 * 2 ** (failures - 1)))
+                continue
+            self.sent_count += sum(1 for o in batch if o.status == DeliveryStatus.SENT)
+            return
 
     @property
     def renew_every(self) -> float:
