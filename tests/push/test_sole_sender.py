@@ -21,7 +21,9 @@ def _pipeline(db: Database, channel: RecordingChannel) -> Pipeline:
                     sender_lock=PostgresLeadership(db, key=SENDER_LOCK_KEY), poll_interval=0.05)
 
 
-async def test_only_the_lock_holder_sends_and_another_takes_over(db: Database) -> None:
+async def test_only_the_lock_holder_sends_and_another_takes_over(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
     if db.dialect != "postgresql":
         pytest.skip("the sole-sender lock is for PostgreSQL deployments")
 
@@ -30,6 +32,7 @@ async def test_only_the_lock_holder_sends_and_another_takes_over(db: Database) -
 
     shared, lock = await shared_limits_for(db, Settings())
     assert shared is None and isinstance(lock, PostgresLeadership)  # start-up chooses the lock
+    assert "未配置 REDIS_URL" in capsys.readouterr().out  # and says so
 
     recipients = await make_recipients(db, 40)
     await make_published_policy(db)
