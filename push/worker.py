@@ -203,7 +203,7 @@ class DeliveryWorker:
         # Set while outcomes cannot be recorded (disk full, database read-only or gone): nothing is
         # claimed or sent until they can, so no message goes out that could not be recorded.
         self.recording_blocked = asyncio.Event()
-        self.leases_lost = 0  # rows whose lease another worker took over before we recorded them
+        self.leases_lost = 0  # rows whose lease could not be renewed (see _renew_leases_safely)
 
     # -- composing ------------------------------------------------------------------------------
 
@@ -610,7 +610,8 @@ class DeliveryWorker:
             if lost:
                 self.leases_lost += len(lost)
                 self._leases.forget(lost)
-                log.warning("%d deliveries were reclaimed by the sweeper before this worker finished them", len(lost))
+                log.warning("%d deliveries could not be renewed: recorded meanwhile or reclaimed by the sweeper",
+                            len(lost))
 
     async def _sweep_safely(self) -> None:
         try:

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from push.ratelimit import Rate, TelegramLimits, WeChatLimits
+from push.ratelimit import Rate, TelegramLimits, WeChatLimits, WeComRobotLimits
 from push.shared_limits import SharedLimiter, SharedLimits, Throttled
 from tests.push.tcp_proxy import CuttableProxy
 
@@ -113,6 +113,33 @@ async def test_the_day_quota_is_counted_once_for_all(redis_url: str, redis_prefi
         assert caught.value.everyone
         assert caught.value.retry_after >= 1.0
     finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_wecom_robots_minute_budget_is_shared_and_its_url_stays_out_of_redis(
+    redis_url: str, redis_prefix: str
+) -> None:
+    from redis.asyncio import Redis
+
+    first, second = SharedLimits.from_url(redis_url, redis_prefix), SharedLimits.from_url(redis_url, redis_prefix)
+    limits = WeComRobotLimits(per_webhook_per_minute=3)
+    a, b = first.wecom_robot(limits), second.wecom_robot(limits)
+    hook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-ROBOT-KEY"
+    client = Redis.from_url(redis_url)
+    try:
+        for limiter in (a, b, a):
+            async with limiter.slot(hook):
+                pass
+        with pytest.raises(Throttled) as caught:
+            await b.acquire(hook)
+        assert not caught.value.everyone and caught.value.retry_after > 50
+        async with a.slot(hook.replace("SECRET", "OTHER")):  # another robot has its own budget
+            pass
+        keys = [key.decode() async for key in client.scan_iter(match=f"{redis_prefix}:*")]
+        assert keys and not any("SECRET" in key or "qyapi" in key for key in keys)
+    finally:
+        await client.aclose()
         await first.close()
         await second.close()
 
