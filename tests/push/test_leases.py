@@ -66,9 +66,9 @@ async def _run_until_sent(db: Database, worker: DeliveryWorker, count: int, with
 
 async def test_sends_slower_than_the_lease_keep_their_leases(db: Database) -> None:
     await _queue(db, 10)
-    channel = SlowChannel(seconds=2.5)  # each send outlasts the 1 s lease twice over
+    channel = SlowChannel(seconds=7.0)  # each send outlasts the 3 s lease twice over
     worker = DeliveryWorker(db, {"telegram": channel}, base_url="http://pd.test", secret="s",  # type: ignore[dict-item]
-                            lease_seconds=1.0, concurrency=5, batch_size=5, poll_interval=0.05)
+                            lease_seconds=3.0, concurrency=10, batch_size=10, poll_interval=0.05)
     await _run_until_sent(db, worker, 10)
     assert sorted(Counter(channel.sent).values()) == [1] * 10  # nobody twice
     async with db.reader() as session:

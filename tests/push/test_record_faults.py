@@ -27,7 +27,7 @@ from push.service import Pipeline
 from tests.conftest import PG_ADMIN_URL
 from tests.factories import make_published_policy
 from tests.fakes.telegram_api import FakeTelegram
-from tests.push.helpers import StaticAudience, deliveries, make_recipients
+from tests.push.helpers import StaticAudience, deliveries, make_recipients, settled_count
 from web.app import create_app
 
 RECIPIENTS = 300
@@ -70,8 +70,7 @@ async def _publish_through_outage(
         await fake.wait_for(lambda: len(fake.sent_messages()) >= 60, timeout=60)
         await break_writes()
         await _until(worker.recording_blocked.is_set, 60, "the worker did not notice it cannot record")
-        await asyncio.sleep(0.5)  # sends already under way finish
-        during = len(fake.sent_messages())
+        during = await settled_count(lambda: len(fake.sent_messages()))  # sends already under way finish
         assert during < RECIPIENTS
         assert await _health(db, tmp_path) == 503
         await asyncio.sleep(3.0)  # longer than the lease
