@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     scheduler_poll_seconds: float = Field(default=5.0, gt=0)
     data_dir: Path = REPO_ROOT / "data"
 
+    # Platform limits, shared by every sending process through Redis when REDIS_URL is set.
+    redis_url: str = ""
+    redis_key_prefix: str = "pd"
+    telegram_per_second: int = Field(default=30, ge=0)
+    telegram_per_chat_per_second: int = Field(default=1, ge=0)
+    telegram_per_group_per_minute: int = Field(default=20, ge=0)
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

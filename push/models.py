@@ -48,6 +48,7 @@ class AttemptOutcome:
     DEAD = "dead"
     NEW_ADDRESS = "new_address"
     LEASE_EXPIRED = "lease_expired"
+    DEFERRED = "deferred"  # a shared limit was full: back to the queue, no attempt spent, no attempt row
 
 
 class Delivery(Base):
@@ -147,3 +148,13 @@ class WebInboxMessage(Base):
     url: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WriteProbe(Base):
+    """One row that /healthz rewrites: a database that answers reads but takes no writes (disk
+    full, read-only, a standby) cannot record outcomes, so it is not healthy."""
+
+    __tablename__ = "write_probe"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)

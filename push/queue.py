@@ -58,6 +58,12 @@ def decide(
 ) -> Outcome:
     """The row's next state after one send (no side effects; see `DeliveryWorker._after`)."""
     status = result.status
+    if status == SendStatus.DEFERRED:
+        # A shared limit had no token: back to the queue after the wait (with a little jitter so
+        # a held backlog does not return in one instant); the attempt is given back on record.
+        wait = (result.retry_after or 1.0) * (1 + rng.uniform(0, 0.1))
+        return Outcome(item.id, DeliveryStatus.PENDING, AttemptOutcome.DEFERRED, now,
+                       error=result.error or "等待发送额度", next_attempt_at=now + timedelta(seconds=wait))
     if status == SendStatus.SENT:
         return Outcome(item.id, DeliveryStatus.SENT, AttemptOutcome.SENT, now,
                        provider_message_id=result.provider_message_id)
@@ -107,8 +113,13 @@ class DeliveryQueue:
     async def record(self, outcomes: Sequence[Outcome]) -> int:
         if not outcomes:
             return 0
+        deferred = [o for o in outcomes if o.attempt == AttemptOutcome.DEFERRED]
+        done = [o for o in outcomes if o.attempt != AttemptOutcome.DEFERRED] if deferred else outcomes
         async with store.writing(self.db) as session:
-            return await store.record_outcomes(session, outcomes)
+            changed = await store.record_outcomes(session, done) if done else 0
+            if deferred:
+                changed += await store.defer(session, deferred)
+            return changed
 
     async def sweep(self) -> int:
         """Return rows with an expired lease to the queue (dead after the last attempt)."""

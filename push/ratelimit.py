@@ -11,8 +11,8 @@ uses of the same token are then at least `window` apart, so at most `count` requ
 Waits for one chat (or webhook) happen before, and outside, the shared global queue, so a busy
 chat never holds up messages for other chats. A limit with `count == 0` is off.
 
-Limits are per process. With several worker processes share the budget by dividing the limits
-(or by running one sending process); Telegram's limits are per bot token, not per process.
+Limits here are per process. Several sending processes share one budget through Redis
+(`push.shared_limits`, REDIS_URL); Telegram's limits are per bot token, not per process.
 """
 
 from __future__ import annotations
@@ -258,6 +258,17 @@ class LimiterConfig:
     telegram: TelegramLimits = field(default_factory=TelegramLimits)
     wechat: WeChatLimits = field(default_factory=WeChatLimits)
     wecom_robot: WeComRobotLimits = field(default_factory=WeComRobotLimits)
+
+    @classmethod
+    def from_settings(cls, settings: object) -> LimiterConfig:
+        """Telegram's limits from TELEGRAM_PER_SECOND, _PER_CHAT_PER_SECOND, _PER_GROUP_PER_MINUTE."""
+        defaults = TelegramLimits()
+        telegram = TelegramLimits(
+            getattr(settings, "telegram_per_second", defaults.per_second),
+            getattr(settings, "telegram_per_chat_per_second", defaults.per_chat_per_second),
+            getattr(settings, "telegram_per_group_per_minute", defaults.per_group_per_minute),
+        )
+        return cls(telegram=telegram)
 
     @classmethod
     def unlimited(cls) -> LimiterConfig:

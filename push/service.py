@@ -28,11 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.db import Database
+from core.scheduler import Leadership, PostgresLeadership
 from push import store
 from push.channels.base import ChannelAdapter, RenderedMessage
 from push.fanout import AudienceFn, FanOut, FanoutReport
+from push.ratelimit import LimiterConfig
 from push.receipts import acknowledge, reach, record_read
 from push.relay import service as relay
+from push.shared_limits import SharedLimits
 from push.waiting import wait_any
 from push.worker import DeliveryWorker
 
@@ -40,6 +43,7 @@ __all__ = [
     "InboxMessage",
     "Pipeline",
     "acknowledge",
+    "can_record",
     "fan_out_now",
     "get_delivery",
     "mark_web_inbox_read",
@@ -54,6 +58,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FANOUT_POLL_INTERVAL = 0.25  # seconds; `wake()` skips the wait after an in-process publish
+SENDER_LOCK_RETRY = 2.0  # seconds between tries for the sole-sender lock (no REDIS_URL, PostgreSQL)
+SENDER_LOCK_KEY = 7_245_016  # advisory lock key of the sole sender
 
 _running: weakref.WeakSet[Pipeline] = weakref.WeakSet()
 
@@ -79,6 +85,7 @@ class Pipeline:
         fanout_poll_interval: float = FANOUT_POLL_INTERVAL,
         run_fanout: bool = True,
         relay_deadline_working_days: int = 3,
+        sender_lock: Leadership | None = None,
         **worker_options: Any,
     ) -> None:
         self.db = db
@@ -90,16 +97,53 @@ class Pipeline:
         self.fanout = FanOut(db, audience=audience, chunk_size=fanout_chunk_size, on_chunk=self.worker.nudge.set)
         self.fanout_poll_interval = fanout_poll_interval
         self.run_fanout = run_fanout
+        self.sender_lock = sender_lock
 
     async def run(self, stop: asyncio.Event) -> None:
         _running.add(self)
         try:
-            tasks = [asyncio.create_task(self.worker.run(stop))]
+            sending = self.worker.run(stop) if self.sender_lock is None else self._send_as_sole_sender(stop)
+            tasks = [asyncio.create_task(sending)]
             if self.run_fanout:
                 tasks.append(asyncio.create_task(self._fanout_loop(stop)))
             await asyncio.gather(*tasks)
         finally:
             _running.discard(self)
+
+    async def _send_as_sole_sender(self, stop: asyncio.Event) -> None:
+        """Send only while holding `sender_lock`: without a shared limit store, one process at a
+        time keeps the platform limits (the others wait and take over if it stops)."""
+        lock = self.sender_lock
+        assert lock is not None
+        announced = False
+        while not stop.is_set():
+            try:
+                leading = await lock.acquire()
+            except Exception:
+                log.exception("sender lock: cannot ask the database")
+                leading = False
+            if not leading:
+                if not announced:
+                    print("另一推送进程正在发送（未配置 REDIS_URL 时只允许一个进程发送），本进程待命", flush=True)
+                    announced = True
+                await wait_any(stop, timeout=SENDER_LOCK_RETRY)
+                continue
+            announced = False
+            lost = asyncio.Event()
+            watch = asyncio.create_task(self._watch_sender_lock(stop, lost))
+            try:
+                await self.worker.run(lost)
+            finally:
+                watch.cancel()
+                await lock.release()
+
+    async def _watch_sender_lock(self, stop: asyncio.Event, lost: asyncio.Event) -> None:
+        while not stop.is_set():
+            await wait_any(stop, timeout=SENDER_LOCK_RETRY)
+            if not stop.is_set() and not await self.sender_lock.still_leading():  # type: ignore[union-attr]
+                log.warning("sender lock lost; sending stops until it is taken again")
+                break
+        lost.set()
 
     async def _fanout_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -120,19 +164,59 @@ class Pipeline:
             await wait_any(stop, self.fanout_wake, timeout=self.fanout_poll_interval)
 
 
+async def can_record(db: Database, timeout: float = 5.0) -> bool:  # noqa: ASYNC109 - a health check's own bound
+    """Whether outcomes can be recorded: no pipeline in this process is stuck recording, and the
+    database takes a write now (not only a read)."""
+    if any(pipeline.worker.recording_blocked.is_set() for pipeline in list(_running)):
+        return False
+    try:
+        async with asyncio.timeout(timeout), store.writing(db) as session:
+            await store.probe_write(session, clock.now())
+    except Exception:  # noqa: BLE001 - any failure means "cannot record"
+        return False
+    return True
+
+
 async def fan_out_now(db: Database, *, audience: AudienceFn | None = None) -> FanoutReport:
     """Fan out every pending outbox event once (CLI, tests, scheduled catch-up)."""
     return await FanOut(db, audience=audience).run_once()
 
 
-async def build_channels(db: Database, settings: Any, limiter_config: Any = None) -> dict[str, ChannelAdapter]:
+async def build_channels(
+    db: Database, settings: Any, limiter_config: Any = None, shared: SharedLimits | None = None
+) -> dict[str, ChannelAdapter]:
     """The channel adapters configured in `settings`, with the web inbox stored in `db`."""
     from push.channels import registry
 
     async def store_web(address: str, message: RenderedMessage) -> str:
         return str(await store_web_message(db, message, inbox_key=address))
 
-    return dict(registry.build_channels(settings, limiter_config, web_store=store_web))
+    return dict(registry.build_channels(settings, limiter_config, web_store=store_web, shared=shared))
+
+
+async def shared_limits_for(db: Database, settings: Any) -> tuple[SharedLimits | None, Leadership | None]:
+    """How this process keeps the platform limits together with the others.
+
+    REDIS_URL: shared buckets in Redis. PostgreSQL without it: per-process limits would multiply
+    by the number of processes, so only the holder of the sole-sender lock sends. SQLite: one
+    process, its own limits."""
+    url = getattr(settings, "redis_url", "")
+    if url:
+        shared = SharedLimits.from_url(url, getattr(settings, "redis_key_prefix", "pd"))
+        try:
+            await shared.check()
+            print("发送频率限制由所有推送进程共享（Redis）", flush=True)
+        except Exception:  # noqa: BLE001 - fail closed: sending waits for Redis, the process stays up
+            print("无法连接 REDIS_URL：发送已暂停，连接恢复后自动继续", flush=True)
+        return shared, None
+    if db.dialect == "postgresql":
+        print(
+            "未配置 REDIS_URL：多个推送进程无法共享发送频率限制，同一时间只由一个进程发送；"
+            "多进程发送请配置 REDIS_URL",
+            flush=True,
+        )
+        return None, PostgresLeadership(db, key=SENDER_LOCK_KEY)
+    return None, None
 
 
 async def run_workers(
@@ -152,11 +236,14 @@ async def run_workers(
     on SQLite run it in one process.
     """
     owned = channels is None
-    adapters = dict(channels) if channels is not None else await build_channels(db, settings, limiter_config)
+    shared, sender_lock = await shared_limits_for(db, settings) if owned else (None, None)
+    limiter_config = limiter_config or LimiterConfig.from_settings(settings)
+    adapters = dict(channels) if channels is not None else await build_channels(db, settings, limiter_config, shared)
     pipeline = Pipeline(
         db, adapters, base_url=settings.effective_public_base_url, secret=settings.secret_key,
         concurrency=concurrency, batch_size=batch_size, lease_seconds=lease_seconds,
         relay_deadline_working_days=getattr(settings, "relay_deadline_working_days", 3),
+        sender_lock=sender_lock,
     )
     try:
         await pipeline.run(stop_event)
@@ -165,6 +252,9 @@ async def run_workers(
             for adapter in adapters.values():
                 with contextlib.suppress(Exception):
                     await adapter.close()
+        if shared is not None:
+            with contextlib.suppress(Exception):
+                await shared.close()
 
 
 # -- deliveries ----------------------------------------------------------------------------

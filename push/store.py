@@ -32,6 +32,7 @@ from push.models import (
     FanoutProgress,
     FanoutState,
     WebInboxMessage,
+    WriteProbe,
 )
 from push.schedule import china_day
 
@@ -560,8 +561,10 @@ class Outcome:
 async def record_outcomes(session: AsyncSession, outcomes: Sequence[Outcome]) -> int:
     """Write a batch of outcomes and their attempt rows; returns rows that were still ours.
 
-    Only rows still `sending` change: a row whose lease expired and that the sweeper handed to
-    another worker keeps that worker's state, which is the at-least-once trade-off.
+    Only rows still `sending` change, except that a sent outcome also lands on a row the sweeper
+    already put back to `pending` (an outcome recorded late, after the database was unavailable
+    for longer than the lease): it was sent, so it must not go out again. A row another worker
+    claimed meanwhile keeps that worker's state, which is the at-least-once trade-off.
     """
     if not outcomes:
         return 0
@@ -597,7 +600,7 @@ async def _record_sqlite(session: AsyncSession, outcomes: Sequence[Outcome]) -> 
     if sent:
         cursor = await driver.executemany(
             "UPDATE delivery SET status = 'sent', sent_at = ?, provider_message_id = ?, lease_until = NULL, "
-            "last_error = '' WHERE id = ? AND status = 'sending'",
+            "last_error = '' WHERE id = ? AND status IN ('sending', 'pending')",
             sent,
         )
         changed += max(0, cursor.rowcount)
@@ -628,7 +631,7 @@ async def _record_postgresql(session: AsyncSession, outcomes: Sequence[Outcome])
             """UPDATE delivery AS d SET status = 'sent', sent_at = t.at, provider_message_id = t.pmid,
                       lease_until = NULL, last_error = ''
                FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS t(id, at, pmid)
-               WHERE d.id = t.id AND d.status = 'sending'""",
+               WHERE d.id = t.id AND d.status IN ('sending', 'pending')""",
             [o.delivery_id for o in sent], [o.at for o in sent], [o.provider_message_id for o in sent],
         )
         changed += int(status.rsplit(" ", 1)[-1])
@@ -660,7 +663,7 @@ async def _record_core(session: AsyncSession, outcomes: Sequence[Outcome]) -> in
     if sent:
         result = await session.execute(
             update(table)
-            .where(ours)
+            .where(table.c.id == bindparam("b_id"), table.c.status.in_(DeliveryStatus.QUEUED))
             .values(
                 status=DeliveryStatus.SENT, sent_at=bindparam("b_at"),
                 provider_message_id=bindparam("b_pmid"), lease_until=None, last_error="",
@@ -699,6 +702,57 @@ async def _record_core(session: AsyncSession, outcomes: Sequence[Outcome]) -> in
         ],
     )
     return changed
+
+
+async def renew_leases(
+    session: AsyncSession, ids: Sequence[int], *, held_until: datetime, lease_until: datetime
+) -> list[int]:
+    """Extend the lease of rows still `sending` under the lease this worker gave them
+    (`held_until`); returns the ids renewed. A row missing from the answer is no longer ours:
+    it was recorded meanwhile, or its lease ran out and the sweeper handed it out again."""
+    renewed: list[int] = []
+    for start in range(0, len(ids), 500):
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids[start : start + 500]), Delivery.status == DeliveryStatus.SENDING,
+                   Delivery.lease_until == held_until)
+            .values(lease_until=lease_until)
+            .returning(Delivery.id),
+            execution_options={"synchronize_session": False},
+        )
+        renewed.extend(result.scalars())
+    return renewed
+
+
+async def probe_write(session: AsyncSession, now: datetime) -> None:
+    """Rewrite the one probe row (created on first use): fails where an outcome could not be
+    recorded either (read-only database, a standby, no space for the journal)."""
+    dialect = (await session.connection()).dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    statement = upsert(WriteProbe).values(id=1, checked_at=now)
+    await session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={"checked_at": now}))
+
+
+async def defer(session: AsyncSession, outcomes: Sequence[Outcome]) -> int:
+    """Put rows a shared limit held back in the queue again, giving back the attempt the claim
+    counted (they were never sent). No attempt row: waiting for a token is not an attempt."""
+    if not outcomes:
+        return 0
+    table = Delivery.__table__
+    result = await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.status == DeliveryStatus.SENDING)
+        .values(
+            status=DeliveryStatus.PENDING, lease_until=None, attempts=table.c.attempts - 1,
+            next_attempt_at=bindparam("b_next", type_=table.c.next_attempt_at.type),
+            last_error=bindparam("b_error"),
+        ),
+        [{"b_id": o.delivery_id, "b_next": o.next_attempt_at or o.at, "b_error": o.error[:2000]} for o in outcomes],
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def reclaim_expired_leases(session: AsyncSession, *, now: datetime, max_attempts: int) -> int:

@@ -29,8 +29,9 @@ import contextlib
 import inspect
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from core.db import Database
@@ -46,6 +47,7 @@ from push.channels.base import (
 )
 from push.models import AttemptOutcome, DeliveryStatus
 from push.queue import Backoff, Clock, DeliveryQueue, decide
+from push.shared_limits import Throttled
 from push.store import ClaimedDelivery, Outcome, message_kind
 from push.waiting import wait_any
 
@@ -64,6 +66,8 @@ DIGEST_CHECK_INTERVAL = 1.0
 # Policies per digest message. The renderer can squeeze 60 into Telegram's 4,096 characters,
 # but only by dropping their text; 20 keep a line of benefits and the deadline each.
 DIGEST_MAX_ITEMS = 20
+CLAIM_RETRY = 1.0  # seconds before claiming again after the database refused a claim
+RECORD_RETRY_MAX = 2.0  # seconds between tries to record outcomes while the database refuses writes
 
 Unit = tuple[ClaimedDelivery, ...]
 """What one message carries: one row, or the digest rows of one address."""
@@ -123,6 +127,34 @@ class _PolicyCache:
         self._items.clear()
 
 
+class _Leases:
+    """Rows this worker holds (claimed, not yet recorded) with the lease each has in the database,
+    and until when (loop clock) each may still be sent: most of its lease, from the last renewal."""
+
+    def __init__(self) -> None:
+        self.until: dict[int, datetime] = {}
+        self.send_by: dict[int, float] = {}
+
+    def hold(self, ids: Iterable[int], lease_until: datetime, send_by: float) -> None:
+        for row_id in ids:
+            self.until[row_id] = lease_until
+            self.send_by[row_id] = send_by
+
+    def forget(self, ids: Iterable[int]) -> None:
+        for row_id in ids:
+            self.until.pop(row_id, None)
+            self.send_by.pop(row_id, None)
+
+    def sendable(self, unit: Unit, now: float) -> bool:
+        return all(self.send_by.get(row.id, -1.0) >= now for row in unit)
+
+    def by_lease(self) -> dict[datetime, list[int]]:
+        groups: dict[datetime, list[int]] = {}
+        for row_id, until in self.until.items():
+            groups.setdefault(until, []).append(row_id)
+        return groups
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -166,6 +198,12 @@ class DeliveryWorker:
         self._address_changes: list[tuple[ClaimedDelivery, SendResult]] = []
         self.sent_count = 0
         self.stale_dropped = 0  # claimed rows left to their lease unsent (see run())
+        self._claims_held_until: dict[str, float] = {}  # channel -> loop time (see hold_claims)
+        self._leases = _Leases()
+        # Set while outcomes cannot be recorded (disk full, database read-only or gone): nothing is
+        # claimed or sent until they can, so no message goes out that could not be recorded.
+        self.recording_blocked = asyncio.Event()
+        self.leases_lost = 0  # rows whose lease could not be renewed (see _renew_leases_safely)
 
     # -- composing ------------------------------------------------------------------------------
 
@@ -241,15 +279,43 @@ class DeliveryWorker:
             log.warning("delivery %s: cannot render: %s", item.id, exc)
             return Outcome(item.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
                            error=f"消息生成失败：{exc}")
-        try:
-            result = await adapter.send(message)
-        except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
-            log.warning("delivery %s: adapter raised %r", item.id, exc)
-            result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+        result = await self._send_through(item.channel, adapter, message, f"delivery {item.id}")
         outcome = decide(item, result, now=self.queue.clock.now(), backoff=self.queue.backoff, rng=self.rng)
         if outcome.attempt in (AttemptOutcome.PERMANENT, AttemptOutcome.NEW_ADDRESS):
             self._address_changes.append((item, result))
         return outcome
+
+    async def _send_through(
+        self, channel: str, adapter: ChannelAdapter, message: RenderedMessage, what: str
+    ) -> SendResult:
+        """The adapter's answer; a full shared limit (Throttled) becomes DEFERRED, and an
+        exception a transient failure."""
+        try:
+            return await adapter.send(message)
+        except Throttled as exc:
+            if exc.everyone:
+                self.hold_claims(channel, exc.retry_after)
+            return SendResult(SendStatus.DEFERRED, retry_after=exc.retry_after, error=exc.reason)
+        except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
+            log.warning("%s: adapter raised %r", what, exc)
+            return SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+
+    def hold_claims(self, channel: str, seconds: float) -> None:
+        """Claim nothing for `channel` for `seconds` (its whole budget is held: a 429 pause, the
+        shared limit store unreachable, the day's quota), instead of claiming rows only to put
+        them back."""
+        until = asyncio.get_running_loop().time() + seconds
+        self._claims_held_until[channel] = max(until, self._claims_held_until.get(channel, 0.0))
+
+    def claimable_channels(self) -> list[str] | None:
+        if not self._claims_held_until:
+            return self.queue.channels
+        now = asyncio.get_running_loop().time()
+        held = {c for c, until in self._claims_held_until.items() if until > now}
+        if not held:
+            self._claims_held_until.clear()
+            return self.queue.channels
+        return [c for c in (self.queue.channels or list(self.channels)) if c not in held]
 
     async def send_unit(self, unit: Unit) -> list[Outcome]:
         if len(unit) == 1:
@@ -280,11 +346,7 @@ class DeliveryWorker:
             log.warning("digest for address %s: cannot render: %s", lead.address_id, exc)
             return outcomes + [Outcome(row.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
                                        error=f"汇总消息生成失败：{exc}") for row in readable]
-        try:
-            result = await adapter.send(message)
-        except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
-            log.warning("digest for address %s: adapter raised %r", lead.address_id, exc)
-            result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+        result = await self._send_through(lead.channel, adapter, message, f"digest for address {lead.address_id}")
         shared = decide(lead, result, now=self.queue.clock.now(), backoff=self.queue.backoff, rng=self.rng)
         if shared.attempt in (AttemptOutcome.PERMANENT, AttemptOutcome.NEW_ADDRESS):
             self._address_changes.append((lead, result))
@@ -294,19 +356,23 @@ class DeliveryWorker:
         """Claim digest groups (unless `digests` is false) and single rows due now: about
         `limit` rows in all."""
         queue = self.queue
+        channels = self.claimable_channels()
+        if channels is not None and not channels:
+            return []
         now = queue.clock.now()
         lease_until = now + queue.lease
         async with store.writing(self.db) as session:
             groups = await store.claim_digest_groups(
                 session, now=now, lease_until=lease_until, max_addresses=max(1, limit // 2),
-                max_items=DIGEST_MAX_ITEMS, channels=queue.channels,
+                max_items=DIGEST_MAX_ITEMS, channels=channels,
             ) if digests else []
             room = max(0, limit - sum(len(g) for g in groups))
             singles = await store.claim_due(
-                session, now=now, lease_until=lease_until, limit=room, channels=queue.channels, digest=False,
+                session, now=now, lease_until=lease_until, limit=room, channels=channels, digest=False,
             ) if room else []
         units: list[Unit] = [tuple(g) for g in groups]
         units.extend((row,) for row in singles)
+        self._leases.hold((row.id for unit in units for row in unit), lease_until, self._send_by())
         if units:
             await self._policies.load([row for unit in units for row in unit])
         return units
@@ -349,16 +415,16 @@ class DeliveryWorker:
 
         outcomes = [o for batch in await asyncio.gather(*(guarded(u) for u in units)) for o in batch]
         await self.queue.record(outcomes)
+        self._leases.forget(o.delivery_id for o in outcomes)
         await self._apply_address_changes()
         self.sent_count += sum(1 for o in outcomes if o.status == DeliveryStatus.SENT)
         return len(outcomes)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; on stop, finish in-flight sends and give back the rest."""
-        # (send-by time on the loop clock, unit): a unit still waiting when most of its lease
-        # is gone is dropped unsent; the sweeper hands it out again once the lease runs out.
-        inbox: asyncio.Queue[tuple[float, Unit]] = asyncio.Queue()
-        send_within = 0.8 * self.queue.lease.total_seconds()
+        # A unit still waiting when most of its lease is gone (its renewal failed) is dropped
+        # unsent; the sweeper hands it out again once the lease runs out.
+        inbox: asyncio.Queue[Unit] = asyncio.Queue()
         results: list[Outcome] = []
         results_ready = asyncio.Event()
         claiming_done = asyncio.Event()
@@ -376,6 +442,9 @@ class DeliveryWorker:
             next_digest_check = loop.time()
             try:
                 while not stop.is_set():
+                    if self.recording_blocked.is_set():
+                        await wait_any(stop, timeout=self.poll_interval)
+                        continue
                     if loop.time() >= next_sweep:
                         await self._sweep_safely()
                         next_sweep = loop.time() + sweep_every
@@ -386,13 +455,18 @@ class DeliveryWorker:
                     want = min(self.batch_size, prefetch - inbox.qsize())
                     self.nudge.clear()
                     check_digests = loop.time() >= next_digest_check
-                    got = await self.claim(want, digests=check_digests)
+                    try:
+                        got = await self.claim(want, digests=check_digests)
+                    except Exception:
+                        # The database is away or refuses writes: claim nothing, try again soon.
+                        log.exception("claiming failed; trying again")
+                        await wait_any(stop, timeout=CLAIM_RETRY)
+                        continue
                     if check_digests:
                         found = any(len(unit) > 1 or unit[0].digest for unit in got)
                         next_digest_check = loop.time() + (0.0 if found else DIGEST_CHECK_INTERVAL)
-                    send_by = loop.time() + send_within
                     for unit in got:
-                        inbox.put_nowait((send_by, unit))
+                        inbox.put_nowait(unit)
                     if sum(len(u) for u in got) < want:
                         # Nothing more is due now: wait for the fan-out's nudge or the poll.
                         await wait_any(stop, self.nudge, timeout=self.poll_interval)
@@ -404,22 +478,25 @@ class DeliveryWorker:
                 if stop.is_set() and claiming_done.is_set():
                     return
                 try:
-                    send_by, item = inbox.get_nowait()
+                    item = inbox.get_nowait()
                 except asyncio.QueueEmpty:
                     low_water.set()
                     try:
-                        send_by, item = await asyncio.wait_for(inbox.get(), timeout=self.poll_interval)
+                        item = await asyncio.wait_for(inbox.get(), timeout=self.poll_interval)
                     except TimeoutError:
                         continue
                 if inbox.qsize() <= refill_at:
                     low_water.set()
+                while self.recording_blocked.is_set() and not stop.is_set():
+                    await wait_any(stop, timeout=self.poll_interval)
                 if stop.is_set():
-                    inbox.put_nowait((send_by, item))  # given back below
+                    inbox.put_nowait(item)  # given back below
                     return
-                if asyncio.get_running_loop().time() > send_by:
-                    # Held too long (e.g. a slow per-chat limit): sending now could overlap
-                    # with the sweeper handing the row out again, so leave it to the lease.
+                if not self._leases.sendable(item, asyncio.get_running_loop().time()):
+                    # Its lease was lost or not renewed in time: sending now could overlap with
+                    # the sweeper handing the row out again, so leave it to the lease.
                     self.stale_dropped += len(item)
+                    self._leases.forget(row.id for row in item)
                     continue
                 while len(results) >= self.batch_size and not stop.is_set():
                     # Back-pressure: unrecorded outcomes are the at-least-once window; bound it.
@@ -437,13 +514,26 @@ class DeliveryWorker:
                 if results:
                     batch = results[:]
                     del results[: len(batch)]
-                    await self._record_safely(batch)
+                    await self._record_safely(batch, stop)
+                    self._leases.forget(o.delivery_id for o in batch)
+                    if self.recording_blocked.is_set() and not results:
+                        # Every outcome held during the outage is recorded: only now may the
+                        # sweeper and the claimer run again, or they could hand out a row whose
+                        # sent outcome is still waiting here.
+                        log.warning("outcomes are recorded again; sending resumes")
+                        self.recording_blocked.clear()
                     if self._address_changes:
                         await self._apply_address_changes()
                 if stop.is_set() and senders_done.is_set() and not results:
                     return
 
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(self.renew_every)
+                await self._renew_leases_safely()
+
         senders_done = asyncio.Event()
+        heartbeat_task = asyncio.create_task(heartbeat())
         recorder_task = asyncio.create_task(recorder())
         claimer_task = asyncio.create_task(claimer())
         sender_tasks = [asyncio.create_task(sender()) for _ in range(self.concurrency)]
@@ -455,21 +545,73 @@ class DeliveryWorker:
             await recorder_task
             leftover: list[ClaimedDelivery] = []
             while not inbox.empty():
-                leftover.extend(inbox.get_nowait()[1])
+                leftover.extend(inbox.get_nowait())
             with contextlib.suppress(Exception):
                 await self.queue.release(leftover)
+            heartbeat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat_task
+            self._leases.forget(list(self._leases.until))
 
-    async def _record_safely(self, batch: list[Outcome]) -> None:
-        # A failed write (e.g. the database restarting) is retried: the outcomes are the
-        # only record that these messages went out.
-        for attempt in range(5):
+    async def _record_safely(self, batch: list[Outcome], stop: asyncio.Event) -> None:
+        """Commit `batch`, retrying until it is committed: the outcomes are the only record that
+        these messages went out. Meanwhile nothing is claimed or sent (`recording_blocked`).
+        Only when stopping with the database still away does it give up, after a few tries."""
+        failures = 0
+        while True:
             try:
                 await self.queue.record(batch)
-                self.sent_count += sum(1 for o in batch if o.status == DeliveryStatus.SENT)
-                return
             except Exception:
-                log.exception("recording %d outcomes failed (attempt %d)", len(batch), attempt + 1)
-                await asyncio.sleep(0.2 * 2**attempt)
+                failures += 1
+                if failures == 1:
+                    log.exception("recording %d outcomes failed; sending stops until they are recorded", len(batch))
+                self.recording_blocked.set()
+                if stop.is_set() and failures >= 5:
+                    log.error("stopping with %d outcomes unrecorded; these deliveries may be sent again: %s",
+                              len(batch), [o.delivery_id for o in batch])
+                    return
+                await asyncio.sleep(min(RECORD_RETRY_MAX, 0.2 * 2 ** (failures - 1)))
+                continue
+            self.sent_count += sum(1 for o in batch if o.status == DeliveryStatus.SENT)
+            return
+
+    @property
+    def renew_every(self) -> float:
+        """Seconds between lease renewals: a third of the lease, so a renewal may be late by
+        two thirds of the lease (a busy machine, a slow commit) before a lease runs out."""
+        return self.queue.lease.total_seconds() / 3
+
+    def _send_by(self) -> float:
+        # A row is sent only while most of its lease is left (see _Leases).
+        return asyncio.get_running_loop().time() + 0.8 * self.queue.lease.total_seconds()
+
+    async def _renew_leases_safely(self) -> None:
+        """The heartbeat: extend the leases of every row still held, so that a slow worker never
+        loses them to the sweeper while it is still working on them."""
+        groups = self._leases.by_lease()
+        if not groups:
+            return
+        now = self.queue.clock.now()
+        lease_until = now + self.queue.lease
+        send_by = self._send_by()
+        try:
+            async with store.writing(self.db) as session:
+                renewed = {old: await store.renew_leases(session, ids, held_until=old, lease_until=lease_until)
+                           for old, ids in groups.items()}
+        except Exception:
+            log.exception("lease renewal failed; rows not renewed in time are left to the sweeper")
+            return
+        for old, ids in groups.items():
+            kept = renewed[old]
+            # Only rows still held: one recorded meanwhile is no longer ours to track.
+            self._leases.hold([i for i in kept if self._leases.until.get(i) == old], lease_until, send_by)
+            lost = set(ids) - set(kept)
+            lost = {i for i in lost if self._leases.until.get(i) == old}
+            if lost:
+                self.leases_lost += len(lost)
+                self._leases.forget(lost)
+                log.warning("%d deliveries could not be renewed: recorded meanwhile or reclaimed by the sweeper",
+                            len(lost))
 
     async def _sweep_safely(self) -> None:
         try:

@@ -45,9 +45,14 @@ def create_app(
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
-        if await db.ping():
-            return JSONResponse({"status": "ok", "database": db.dialect})
-        return JSONResponse({"status": "unavailable", "database": db.dialect}, status_code=503)
+        from push.service import can_record
+
+        # A write, not only a read: a database that answers but takes no writes cannot record
+        # what was sent, and the workers stop sending until it can.
+        writable = await db.ping() and await can_record(db)
+        if writable:
+            return JSONResponse({"status": "ok", "database": db.dialect, "writable": True})
+        return JSONResponse({"status": "unavailable", "database": db.dialect, "writable": False}, status_code=503)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -79,6 +79,9 @@ class SendStatus:
     RETRY = "retry"  # transient: network, 5xx, 429
     PERMANENT = "permanent"  # the address is gone: blocked, unsubscribed, chat not found
     FAILED = "failed"  # this message cannot be sent (bad content); the address is fine
+    # Not sent: a shared platform limit has no token now. The delivery goes back to the queue for
+    # `retry_after` seconds without spending an attempt (push.shared_limits.Throttled).
+    DEFERRED = "deferred"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from push.ratelimit import (
     wechat_limiter,
     wecom_robot_limiter,
 )
+from push.shared_limits import SharedLimits
 
 
 def build_channels(
@@ -25,25 +26,30 @@ def build_channels(
     *,
     web_store: StoreCallback | None = None,
     wecom_webhook_base: str = DEFAULT_WEBHOOK_BASE,
+    shared: SharedLimits | None = None,
 ) -> dict[str, ChannelAdapter]:
     """Telegram when a bot token is set, WeChat when app id and secret are set; WeCom robot and
     web inbox always. `web_store(address, rendered) -> id` persists web messages; without
-    it every web delivery fails with a readable reason."""
+    it every web delivery fails with a readable reason. With `shared` (REDIS_URL) every limit,
+    the WeChat day quota included, is counted in Redis for all processes together."""
     limits = limiter_config or LimiterConfig()
     channels: dict[str, ChannelAdapter] = {}
     if settings.telegram_bot_token:
         bot = make_telegram_bot(settings.telegram_bot_token, settings.telegram_api_base)
-        channels[ChannelName.TELEGRAM] = TelegramChannel(bot, telegram_limiter(limits.telegram))
+        bot_id = settings.telegram_bot_token.split(":", 1)[0]
+        tg_limiter = shared.telegram(bot_id, limits.telegram) if shared else telegram_limiter(limits.telegram)
+        channels[ChannelName.TELEGRAM] = TelegramChannel(bot, tg_limiter)  # type: ignore[arg-type]
     if settings.wechat_app_id and settings.wechat_app_secret:
         channels[ChannelName.WECHAT] = WeChatChannel(
             settings.wechat_app_id,
             settings.wechat_app_secret,
             settings.wechat_api_base,
             settings.wechat_template_id or None,
-            wechat_limiter(limits.wechat),
-            daily_quota=DailyQuota(limits.wechat.per_day),
+            shared.wechat(settings.wechat_app_id, limits.wechat) if shared else wechat_limiter(limits.wechat),  # type: ignore[arg-type]
+            daily_quota=DailyQuota(0 if shared else limits.wechat.per_day),
         )
-    channels[ChannelName.WECOM_ROBOT] = WeComRobotChannel(wecom_webhook_base, wecom_robot_limiter(limits.wecom_robot))
+    robot_limiter = shared.wecom_robot(limits.wecom_robot) if shared else wecom_robot_limiter(limits.wecom_robot)
+    channels[ChannelName.WECOM_ROBOT] = WeComRobotChannel(wecom_webhook_base, robot_limiter)  # type: ignore[arg-type]
     channels[ChannelName.WEB] = WebInboxChannel(web_store or store_not_configured)
     return channels
 

@@ -16,6 +16,9 @@ from subscriptions.views import DeliveryPreference, Recipient
 FIRST_CHAT = 50_000_000
 CONCURRENCY = 20
 BATCH_SIZE = 50
+# Short, so the killed worker's rows come back within seconds; long enough that the heartbeat
+# (every lease/3) keeps the survivor's leases on a machine whose cores are all busy.
+LEASE_SECONDS = 3.0
 
 
 def audience_of(count: int) -> Any:
@@ -35,7 +38,7 @@ async def main(url: str, base: str, count: int) -> None:
     channel = TelegramChannel(make_telegram_bot("123456:CRASHTEST", base), telegram_limiter(TelegramLimits(0, 0, 0)))
     pipeline = Pipeline(
         db, {"telegram": channel}, base_url="http://pd.test", secret="s", audience=audience_of(count),
-        concurrency=CONCURRENCY, batch_size=BATCH_SIZE, lease_seconds=1.0, poll_interval=0.05,
+        concurrency=CONCURRENCY, batch_size=BATCH_SIZE, lease_seconds=LEASE_SECONDS, poll_interval=0.05,
     )
     await pipeline.run(asyncio.Event())
 

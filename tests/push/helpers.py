@@ -3,8 +3,9 @@ recording channel (a fake of the outside world for queue/worker tests)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
@@ -110,3 +111,16 @@ async def attempts(db: Database, delivery_id: int) -> list[DeliveryAttempt]:
             select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id)
         )
         return list(rows.scalars())
+
+
+async def settled_count(count: Callable[[], int], quiet: float = 1.0, within: float = 60.0) -> int:
+    """`count()` once it has not changed for `quiet` seconds (sends already under way finished)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    last, since = count(), loop.time()
+    while loop.time() - since < quiet:
+        assert loop.time() < deadline, "the count never settled"
+        await asyncio.sleep(0.05)
+        if count() != last:
+            last, since = count(), loop.time()
+    return last

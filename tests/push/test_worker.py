@@ -198,12 +198,18 @@ class _SlowChannel(RecordingChannel):
 async def test_prefetched_rows_held_past_most_of_their_lease_are_left_to_the_sweeper(
     db: Database, clock: FixedClock
 ) -> None:
-    # One slow sender and a short lease: rows waiting in the worker's inbox would outlive 80 %
-    # of their lease. They are not sent late (the sweeper could hand them out again meanwhile);
-    # the sweeper returns them once the lease runs out, and each address still gets one message.
+    # One slow sender and a short lease whose renewals do not get through (the heartbeat is
+    # switched off here): rows waiting in the worker's inbox would outlive 80 % of their lease.
+    # They are not sent late (the sweeper could hand them out again meanwhile); the sweeper
+    # returns them once the lease runs out, and each address still gets one message.
     recipients = await _queued(db, 6)
     channel = _SlowChannel()
     worker = _worker(db, channel, batch_size=3, concurrency=1, prefetch=3, lease_seconds=0.25, poll_interval=0.01)
+
+    async def no_renewal() -> None:
+        return None
+
+    worker._renew_leases_safely = no_renewal  # type: ignore[method-assign]
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     for _ in range(300):
