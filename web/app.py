@@ -72,6 +72,13 @@ def create_app(
     app.include_router(relay_console.router)
     app.include_router(faq_console.router)
     app.include_router(public_router)
+    from web import public_posters
+    from web.api import posters as poster_api
+    from web.console import posters as poster_console
+
+    app.include_router(poster_api.router)
+    app.include_router(poster_console.router)
+    app.include_router(public_posters.router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

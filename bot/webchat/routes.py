@@ -51,6 +51,10 @@ class PressIn(BaseModel):
     action: str = Field(max_length=64)
 
 
+class StartIn(BaseModel):
+    payload: str = Field("", max_length=64)  # ?start= of the page (e.g. a poster's signed payload)
+
+
 class AckIn(BaseModel):
     id: int = Field(ge=1)
 
@@ -138,7 +142,11 @@ def webchat_router(services: BotServices, *, rate_limit: ChatRateLimit | None = 
 
     @router.post("/chat/api/start")
     async def chat_start(request: Request) -> Response:
-        return await turn_response(request, lambda t: services.dialogue.start(t, ""))
+        async def work(token: str) -> Response:
+            body = await parsed(request, StartIn)
+            return await run(token, lambda t: services.dialogue.start(t, body.payload))
+
+        return await api(request, work)
 
     @router.post("/chat/api/message")
     async def chat_message(request: Request) -> Response:
