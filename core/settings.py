@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     scheduler_poll_seconds: float = Field(default=5.0, gt=0)
     data_dir: Path = REPO_ROOT / "data"
 
+    # Read-aloud (语音播报): voice messages for chats that chose it; engine "" = espeak-ng
+    voice_enabled: bool = True
+    voice_engine: str = ""
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot import texts
-from bot.dialogue import binding, hubs, library, menus, onboarding, posters, pushed, questions, subscribing
+from bot.dialogue import binding, hubs, library, menus, onboarding, posters, pushed, questions, subscribing, voice
 from bot.dialogue.actions import Action, Kind, decode
 from bot.dialogue.answers import Answerer
 from bot.dialogue.context import Step, Turn
@@ -192,6 +192,10 @@ class Dialogue:
             return await onboarding.begin(turn, welcome=texts.SETUP_AGAIN)
         if intent == Intent.ACK:
             return await pushed.acknowledge_latest(turn)
+        if intent == Intent.VOICE_ON:
+            return await voice.turn_on(turn)
+        if intent == Intent.VOICE_OFF:
+            return await voice.turn_off(turn)
         if intent == Intent.BIND:
             return await (binding.redeem(turn, rest) if rest else binding.offer(turn, self.bind_targets))
         return await questions.ask(turn, rest, self.answerer, self.base_url, self.phone)

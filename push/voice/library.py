@@ -111,25 +111,34 @@ class VoiceLibrary:
         return VoiceClip(policy_id, revision, fmt, self.engine.key, tuple(parts), tuple(seconds))
 
     def forget(self, policy_id: int, keep_revision: int | None = None) -> int:
-        """Remove the policy's clips (all, or all but `keep_revision`'s); returns files removed."""
-        folder = self.cache_dir / f"p{int(policy_id)}"
-        if not folder.is_dir():
-            return 0
-        if keep_revision is None:
-            count = sum(1 for _ in folder.iterdir())
-            shutil.rmtree(folder, ignore_errors=True)
-            return count
-        removed = 0
-        for path in folder.iterdir():
-            if not path.name.startswith(f"r{int(keep_revision)}-"):
-                path.unlink(missing_ok=True)
-                removed += 1
-        return removed
+        return forget_clips(self.cache_dir, policy_id, keep_revision)
 
     def policies_cached(self) -> list[int]:
-        if not self.cache_dir.is_dir():
-            return []
-        return sorted(int(p.name[1:]) for p in self.cache_dir.iterdir() if p.name[1:].isdigit())
+        return cached_policies(self.cache_dir)
+
+
+def forget_clips(cache_dir: Path, policy_id: int, keep_revision: int | None = None) -> int:
+    """Remove a policy's clips (all, or all but `keep_revision`'s); returns files removed."""
+    folder = Path(cache_dir) / f"p{int(policy_id)}"
+    if not folder.is_dir():
+        return 0
+    if keep_revision is None:
+        count = sum(1 for _ in folder.iterdir())
+        shutil.rmtree(folder, ignore_errors=True)
+        return count
+    removed = 0
+    for path in folder.iterdir():
+        if not path.name.startswith(f"r{int(keep_revision)}-"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def cached_policies(cache_dir: Path) -> list[int]:
+    folder = Path(cache_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.name[1:]) for p in folder.iterdir() if p.name[1:].isdigit())
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -18,6 +18,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,10 +32,11 @@ from push.links import read_token_payload
 from push.posters.service import policy_key_points
 from push.voice import store
 from push.voice.engine import SpeechEngine, shared_engine
-from push.voice.library import MP3, OGG, VoiceClip, VoiceLibrary
+from push.voice.library import MP3, OGG, VoiceClip, VoiceLibrary, cached_policies, forget_clips
 from push.voice.reading import reading_script
 
-__all__ = ["MP3", "OGG", "PolicyRef", "VoiceClip", "VoiceService", "prefers_voice", "set_voice_preference"]
+__all__ = ["MP3", "OGG", "PolicyRef", "VoiceClip", "VoiceService", "prefers_voice", "set_voice_preference",
+           "voice_service_for"]
 
 PREFERENCE_REFRESH_SECONDS = 5.0
 # Kinds of push that carry one policy worth listening to (not repeal or expiry notices).
@@ -54,6 +56,21 @@ async def prefers_voice(session: AsyncSession, channel: str, address: str) -> bo
 class PolicyRef:
     policy_id: int
     revision: int
+
+
+_services: dict[tuple[int, str], VoiceService] = {}
+
+
+def voice_service_for(db: Database, settings: Any) -> VoiceService:
+    """The process's voice service for `db` (pushes and the listening page share its clips)."""
+    key = (id(db), str(settings.data_dir))
+    found = _services.get(key)
+    if found is None or found.db is not db:
+        found = _services[key] = VoiceService(
+            db, Path(settings.data_dir) / "voice", base_url=settings.effective_public_base_url,
+            secret=settings.secret_key, phone=settings.consultation_phone,
+            engine_name=getattr(settings, "voice_engine", ""))
+    return found
 
 
 class VoiceService:
@@ -127,14 +144,14 @@ class VoiceService:
         """Remove clips of policies no longer valid or since amended (and what the platforms
         hold of them): the audio always says what the current revision says."""
         removed = 0
-        for policy_id in self.library.policies_cached():
+        for policy_id in cached_policies(self._cache_dir):
             async with self.db.reader() as session:
                 try:
                     policy = await policies.get_policy(session, policy_id)
                 except NotFound:
                     policy = None
             keep = policy.revision if policy is not None and policy.status == PolicyStatus.PUBLISHED else None
-            removed += self.library.forget(policy_id, keep_revision=keep)
+            removed += forget_clips(self._cache_dir, policy_id, keep_revision=keep)
             async with self.db.session() as session:
                 await store.forget_uploads(session, policy_id, keep_revision=keep)
         return removed

@@ -159,3 +159,22 @@ async def test_wechat_voice_is_an_uploaded_mp3_sent_as_a_voice_message(
     voices = [m for m in fake_wechat.sent_custom_messages() if m.get("msgtype") == "voice"]
     assert {m["touser"] for m in voices} == {"o_listener_1", "o_listener_2"}
     assert {m["voice"]["media_id"] for m in voices} == set(fake_wechat.media)
+
+
+async def test_clips_follow_the_current_revision_and_go_when_repealed(db: Database, tmp_path: Path) -> None:
+    from tests.factories import amend_policy, repeal_policy
+
+    policy = await make_published_policy(db)
+    voice = VoiceService(db, tmp_path, base_url=BASE, secret="s", phone="12345")
+    first = await voice.policy_clip(policy.id, OGG)
+    assert first is not None and first.revision == 1
+    await voice.remember_provider_id(voice_service.PolicyRef(policy.id, 1), "telegram", 0, "file-r1")
+    await amend_policy(db, policy.id)
+    assert await voice.prune() > 0  # the first revision's audio says the old amount
+    assert voice.library.cached(policy.id, 1, OGG) is None
+    assert await voice.provider_id(voice_service.PolicyRef(policy.id, 1), "telegram", 0) is None
+    second = await voice.policy_clip(policy.id, OGG)
+    assert second is not None and second.revision == 2
+    await repeal_policy(db, policy.id)
+    assert await voice.prune() > 0
+    assert voice.library.cached(policy.id, 2, OGG) is None and await voice.policy_clip(policy.id, OGG) is None
