@@ -143,3 +143,24 @@ async def test_a_repealed_policys_poster_says_so_and_links_the_successor(
     gone = await site.get("/q/" + poster_code(int(str(made[0]["id"])), settings.secret_key))
     assert gone.status_code == 410
     assert "已废止" in gone.text and f'href="/p/{new.id}"' in gone.text
+
+
+async def test_the_ledger_lists_posters_per_policy_and_place(site: httpx.AsyncClient, db: Database) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    policy = await make_published_policy(db)
+    await _make(site, db, policy.id)
+    token = await make_token(db, HR)
+    table = await site.get("/api/ledger.csv", params={"policy_id": policy.id, "sheet": "posters"},
+                           headers=bearer(token))
+    assert table.status_code == 200, table.text
+    rows = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["序号", "政策标题", "发文机关", "张贴地点"]
+    assert [r[3] for r in rows[1:]] == ["东山坡村村委会", "泾河源镇便民服务中心"]
+    assert all(r[1] == policy.title for r in rows[1:])
+    book = await site.get("/api/ledger.xlsx", params={"policy_id": policy.id}, headers=bearer(token))
+    sheet = load_workbook(io.BytesIO(book.content))["海报台账"]
+    assert sheet.max_row == 3

@@ -39,7 +39,8 @@ QuarterQuery = Annotated[str | None, Query(max_length=10, description="季度，
 PolicyQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="政策编号")]
 StatusQuery = Annotated[Literal["open", "forwarded", "reported", "declined", "withdrawn"] | None,
                         Query(description="只列出此状态的任务")]
-SheetQuery = Annotated[Literal["tasks", "members"], Query(description="tasks 任务台账 / members 会员明细")]
+SheetQuery = Annotated[Literal["tasks", "members", "posters"],
+                       Query(description="tasks 任务台账 / members 会员明细 / posters 海报台账")]
 
 READERS = (Role.ADMIN, Role.VIEWER, Role.REVIEWER)
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -1,0 +1,82 @@
+"""Read-aloud speed: synthesis and encoding of a one-minute reading, and the first voice push
+of a policy to many listeners making the clip once.
+
+Run from the repository root: `.venv/bin/python -m bench.voice_bench [--listeners 10000]`.
+
+Goals: synthesis + encoding < 0.5 s for a 60-second message; the first voice push of a policy
+to 10,000 voice subscribers synthesises once. CPU time is printed next to wall time because
+other processes share this machine; encoding dominates, espeak-ng itself takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from push.posters.content import PolicyKeyPoints
+from push.voice.encode import join, mp3_chunks, ogg_opus
+from push.voice.engine import shared_engine
+from push.voice.library import OGG, VoiceLibrary
+from push.voice.reading import reading_script
+
+POINTS = PolicyKeyPoints(
+    title="泾源县一次性创业补贴实施办法", doc_no="泾人社规发〔2026〕1号", agency="泾源县人力资源和社会保障局",
+    valid_until=date(2028, 2, 29), is_valid=True, validity_label="有效",
+    who_qualifies="在本县首次创办小微企业或从事个体经营、正常经营6个月以上的高校毕业生、返乡农民工、退役军人",
+    benefits="一次性创业补贴每户5000元，同一经营主体只能享受一次", application_closes=date(2026, 12, 31),
+    how_to_apply="申请人持身份证明、营业执照、经营场所证明，到所在乡（镇）便民服务中心或县就业创业服务中心提出申请",
+    phone="0954-5012345", phone_unit="泾源县人力资源和社会保障局",
+)
+
+
+def clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def since(start: tuple[float, float]) -> str:
+    return f"wall {time.perf_counter() - start[0]:.3f} s, cpu {time.process_time() - start[1]:.3f} s"
+
+
+async def many_listeners(count: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        library = VoiceLibrary(Path(folder), shared_engine())
+        script = reading_script(POINTS)
+        start = clock()
+        clips = await asyncio.gather(*(library.clip(1, 1, OGG, script) for _ in range(count)))
+        print(f"first push to {count} voice subscribers at once: {library.syntheses} synthesis, "
+              f"{len({c.parts for c in clips})} distinct file(s), {since(start)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--listeners", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    start = clock()
+    engine = shared_engine()
+    print(f"engine {engine.key}: loaded in {since(start)}")
+    script = reading_script(POINTS)
+    print(f"reading: {len(''.join(script))} characters, {len(script)} sentences")
+    for n in range(args.rounds):
+        start = clock()
+        speech = join([engine.speak(s) for s in script])
+        synth = since(start)
+        start = clock()
+        ogg = ogg_opus(speech)
+        ogg_time = since(start)
+        start = clock()
+        chunks = mp3_chunks([engine.speak(s) for s in script])
+        mp3_time = since(start)
+        print(f"round {n + 1}: {speech.seconds:.1f} s of speech; synthesis {synth}; OGG/Opus {ogg_time} "
+              f"({len(ogg) / 1024:.0f} KiB); synthesis + MP3 chunks {mp3_time} "
+              f"({len(chunks)} chunk(s), longest {max(c.seconds for c in chunks):.1f} s)")
+    asyncio.run(many_listeners(args.listeners))
+
+
+if __name__ == "__main__":
+    main()
