@@ -32,10 +32,16 @@ WINDOW_CLOSED = 45015
 
 
 def with_listen_line(message: RenderedMessage, url: str) -> RenderedMessage:
+    """The message pointing a listener at the listening page: a line under the text, and for
+    a WeChat template message (which shows no free text since 2023) the tracked link that the
+    message opens, told to land on the audio, so that the read receipt is still recorded."""
     changes: dict[str, Any] = {"text": message.text + LISTEN_LINE.format(url=url)}
     template = getattr(message, "template_data", None)
-    if template and "remark" in template:
-        changes["template_data"] = {**template, "remark": {"value": f"{template['remark']['value']} 语音播报：{url}"}}
+    if template is not None and "/r/" in message.url:
+        changes["url"] = message.url.split("#", 1)[0] + "?to=listen"
+        if "remark" in template:
+            changes["template_data"] = {**template,
+                                        "remark": {"value": f"{template['remark']['value']} 语音播报：{url}"}}
     return replace(message, **changes)
 
 

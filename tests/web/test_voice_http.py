@@ -67,3 +67,20 @@ async def test_an_answer_has_a_read_aloud_button_leading_to_audio(site: httpx.As
     await repeal_policy(db, policy.id)
     assert (await site.get(f"/p/{policy.id}/audio.ogg")).status_code == 404
     assert (await site.get(f"/p/{policy.id}/listen")).status_code == 404
+
+
+async def test_a_listeners_tracked_link_records_the_read_and_lands_on_the_audio(
+        site: httpx.AsyncClient, db: Database, settings: Settings) -> None:
+    from push.fanout import FanOut
+    from push.links import tracked_link
+    from tests.push.helpers import StaticAudience, deliveries, make_recipients
+
+    recipients = await make_recipients(db, 1, channel="web", first_chat=501)
+    policy = await make_published_policy(db)
+    await FanOut(db, audience=StaticAudience(recipients)).run_once()
+    (row,) = await deliveries(db)
+    link = tracked_link("http://testserver", row.id, settings.secret_key)
+    answer = await site.get(link.replace("http://testserver", "") + "?to=listen")
+    assert answer.status_code == 303 and answer.headers["location"] == f"/p/{policy.id}/listen"
+    (row,) = await deliveries(db)
+    assert row.read_at is not None

@@ -178,3 +178,46 @@ async def test_clips_follow_the_current_revision_and_go_when_repealed(db: Databa
     await repeal_policy(db, policy.id)
     assert await voice.prune() > 0
     assert voice.library.cached(policy.id, 2, OGG) is None and await voice.policy_clip(policy.id, OGG) is None
+
+
+async def test_outside_wechats_window_the_push_says_where_to_listen(
+        db: Database, fake_wechat: FakeWeChat, tmp_path: Path) -> None:
+    await _subscribe(db, "wechat", ["o_quiet_listener"], voice=["o_quiet_listener"])
+    fake_wechat.close_window("o_quiet_listener")  # no message from this user for over 48 hours
+    voice = VoiceService(db, tmp_path, base_url=BASE, secret="s", phone="12345")
+    wechat = WeChatChannel(fake_wechat.appid, fake_wechat.secret, fake_wechat.api_base, template_id="TPL-1",
+                           limiter=wechat_limiter(WeChatLimits()))
+    async with _pipeline(db, with_voice({"wechat": wechat}, voice)):
+        policy = await make_published_policy(db)
+
+        async def settled() -> bool:
+            rows = await deliveries(db)
+            return bool(rows) and all(r.status == DeliveryStatus.SENT for r in rows) and bool(
+                fake_wechat.calls_to("message/custom/send"))
+
+        await _until(settled)
+    (template,) = fake_wechat.sent_templates("o_quiet_listener")
+    assert f"{BASE}/p/{policy.id}/listen" in template["data"]["remark"]["value"]
+    assert template["url"].startswith(f"{BASE}/r/") and template["url"].endswith("?to=listen")
+    assert [c.errcode for c in fake_wechat.calls_to("message/custom/send")] == [45015]  # the voice could not go
+
+
+async def test_the_web_inbox_of_a_listener_gets_the_listening_link(db: Database, tmp_path: Path) -> None:
+    from core.settings import Settings
+    from push import service as push
+
+    settings = Settings(_env_file=None, secret_key="s", data_dir=tmp_path, public_base_url=BASE)  # type: ignore[call-arg]
+    await _subscribe(db, "web", ["inbox-listener", "inbox-reader"], voice=["inbox-listener"])
+    channels = await push.build_channels(db, settings)  # VOICE_ENABLED is on by default
+    async with _pipeline(db, channels):
+        policy = await make_published_policy(db)
+
+        async def settled() -> bool:
+            rows = await deliveries(db)
+            return len(rows) == 2 and all(r.status == DeliveryStatus.SENT for r in rows)
+
+        await _until(settled)
+    async with db.reader() as session:
+        (heard,) = await push.web_inbox(session, "inbox-listener")
+        (read,) = await push.web_inbox(session, "inbox-reader")
+    assert f"{BASE}/p/{policy.id}/listen" in heard.text and "/listen" not in read.text
