@@ -75,6 +75,21 @@ def main() -> None:
         print(f"round {n + 1}: {speech.seconds:.1f} s of speech; synthesis {synth}; OGG/Opus {ogg_time} "
               f"({len(ogg) / 1024:.0f} KiB); synthesis + MP3 chunks {mp3_time} "
               f"({len(chunks)} chunk(s), longest {max(c.seconds for c in chunks):.1f} s)")
+    minute = join([engine.speak(s) for s in script])
+    samples = int(60 * minute.sample_rate)
+    minute = type(minute)(minute.samples[:samples], minute.sample_rate)
+    start = clock()
+    one = join([engine.speak(s) for s in script])
+    synth_cpu = time.process_time() - start[1]
+    start = clock()
+    ogg_opus(minute)
+    ogg_cpu = time.process_time() - start[1]
+    start = clock()
+    mp3_chunks([minute])
+    mp3_cpu = time.process_time() - start[1]
+    per_minute = synth_cpu * 60 / one.seconds
+    print(f"per 60 s message (cpu): synthesis {per_minute:.3f} s + OGG/Opus {ogg_cpu:.3f} s = "
+          f"{per_minute + ogg_cpu:.3f} s; synthesis + MP3 {per_minute + mp3_cpu:.3f} s  (goal < 0.5 s)")
     asyncio.run(many_listeners(args.listeners))
 
 
