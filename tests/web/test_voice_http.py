@@ -17,6 +17,7 @@ from bot.webchat.routes import webchat_router
 from core.db import Database
 from core.settings import Settings
 from push.voice.service import prefers_voice
+from subscriptions import service as subscriptions
 from tests.factories import make_published_policy, repeal_policy
 from tests.fakes.telegram_api import is_ogg_opus
 from web.app import create_app
@@ -84,3 +85,24 @@ async def test_a_listeners_tracked_link_records_the_read_and_lands_on_the_audio(
     assert answer.status_code == 303 and answer.headers["location"] == f"/p/{policy.id}/listen"
     (row,) = await deliveries(db)
     assert row.read_at is not None
+
+
+async def test_a_listeners_web_inbox_has_an_audio_player(site: httpx.AsyncClient, db: Database,
+                                                         settings: Settings) -> None:
+    from push import service as push
+
+    await site.post("/chat/api/start", json={})
+    await _say(site, "语音播报")
+    address = address_of(str(site.cookies.get("pd_chat")))
+    async with db.session() as session:
+        subscriber = await subscriptions.ensure_subscriber_for_address(session, "web", address)
+        await subscriptions.subscribe_topics(session, subscriber.id, ["employment"])
+    channels = await push.build_channels(db, settings)
+    policy = await make_published_policy(db)
+    await push.fan_out_now(db)
+    from push.worker import DeliveryWorker
+
+    await DeliveryWorker(db, channels, base_url="http://127.0.0.1:8080", secret=settings.secret_key).run_once()
+    inbox = (await site.get("/chat/api/inbox")).json()["messages"]
+    assert [m["audio"] for m in inbox] == [f"/p/{policy.id}/audio.ogg"]
+    assert 'player.src = m.audio' in (await site.get("/chat")).text
