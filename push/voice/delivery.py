@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -77,28 +78,9 @@ class VoiceFollowUp:
         return await self._wechat(address, ref)
 
     async def _telegram(self, address: str, ref: PolicyRef) -> bool:
-        from aiogram.types import BufferedInputFile
-
-        clip = await self.voice.policy_clip(ref.policy_id, OGG)
-        if clip is None:
-            return False
-        current = PolicyRef(clip.policy_id, clip.revision)
-        bot = self.inner.bot  # type: ignore[attr-defined]
-        chat_id = int(address) if address.lstrip("-").isdigit() else address
-        duration = max(1, round(clip.total_seconds))
-        lock = self.voice.upload_locks.setdefault((clip.policy_id, clip.revision, self.name), asyncio.Lock())
-        async with lock:  # the first recipient uploads; the others wait for its file id
-            known = await self.voice.provider_id(current, self.name, 0)
-            if known is None:
-                async with self.inner.limiter.slot(address):  # type: ignore[attr-defined]
-                    sent = await bot.send_voice(chat_id, BufferedInputFile(clip.data(), "政策播报.ogg"),
-                                                duration=duration)
-                if sent.voice is not None:
-                    await self.voice.remember_provider_id(current, self.name, 0, sent.voice.file_id)
-                return True
-        async with self.inner.limiter.slot(address):  # type: ignore[attr-defined]
-            await bot.send_voice(chat_id, known[0], duration=duration)
-        return True
+        limiter = self.inner.limiter  # type: ignore[attr-defined]
+        return await send_telegram_voice(self.inner.bot, self.voice, address, ref.policy_id,  # type: ignore[attr-defined]
+                                         pace=lambda: limiter.slot(address))
 
     async def _wechat(self, address: str, ref: PolicyRef) -> bool:
         from wechatpy.exceptions import WeChatClientException
@@ -135,6 +117,33 @@ class VoiceFollowUp:
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+async def send_telegram_voice(bot: Any, voice: VoiceService, address: str, policy_id: int,
+                              pace: Callable[[], AbstractAsyncContextManager[Any]] | None = None) -> bool:
+    """sendVoice of a policy's reading to one chat: the first chat gets the upload, every later
+    one the file id Telegram gave it (the others wait for it rather than upload again)."""
+    from aiogram.types import BufferedInputFile
+
+    clip = await voice.policy_clip(policy_id, OGG)
+    if clip is None:
+        return False
+    current = PolicyRef(clip.policy_id, clip.revision)
+    chat_id = int(address) if address.lstrip("-").isdigit() else address
+    duration = max(1, round(clip.total_seconds))
+    paced = pace or nullcontext
+    lock = voice.upload_locks.setdefault((clip.policy_id, clip.revision, ChannelName.TELEGRAM), asyncio.Lock())
+    async with lock:
+        known = await voice.provider_id(current, ChannelName.TELEGRAM, 0)
+        if known is None:
+            async with paced():
+                sent = await bot.send_voice(chat_id, BufferedInputFile(clip.data(), "政策播报.ogg"), duration=duration)
+            if sent.voice is not None:
+                await voice.remember_provider_id(current, ChannelName.TELEGRAM, 0, sent.voice.file_id)
+            return True
+    async with paced():
+        await bot.send_voice(chat_id, known[0], duration=duration)
+    return True
 
 
 def with_voice(channels: Mapping[str, ChannelAdapter], voice: VoiceService) -> dict[str, ChannelAdapter]:
