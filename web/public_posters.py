@@ -16,9 +16,21 @@ from fastapi.responses import Response
 from core.secret_key import secret_key
 from policies import service as policies
 from push.posters import service as posters
+from web.api.rate_limit import SlidingWindowLimiter
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)
+
+# Scans counted per network address and minute: a villager is never turned away (many phones
+# share a carrier's address), but a script cannot inflate a poster's figures beyond this.
+SCANS_COUNTED_PER_MINUTE = 30
+
+
+def _scan_counter(request: Request) -> SlidingWindowLimiter:
+    counter = getattr(request.app.state, "poster_scan_counter", None)
+    if counter is None:
+        counter = request.app.state.poster_scan_counter = SlidingWindowLimiter(SCANS_COUNTED_PER_MINUTE, 60.0)
+    return counter  # type: ignore[no-any-return]
 
 
 @router.get("/q/{code}")
@@ -28,7 +40,8 @@ async def poster_scan(request: Request, code: Annotated[str, Path(max_length=40)
     user_agent = request.headers.get("user-agent", "")
     ip = request.client.host if request.client else "-"
     async with request.app.state.db.session() as session:
-        outcome = await posters.open_scan(session, code, secret, ip=ip, user_agent=user_agent)
+        outcome = await posters.open_scan(session, code, secret, ip=ip, user_agent=user_agent,
+                                          record=_scan_counter(request).retry_after(ip) == 0)
     if outcome.poster is None:
         return templates.TemplateResponse(request, "public/poster_refused.html", {}, status_code=404)
     async with request.app.state.db.reader() as session:

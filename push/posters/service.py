@@ -211,12 +211,15 @@ class ScanOutcome:
 
 
 async def open_scan(session: AsyncSession, code: str, secret: str, *, ip: str, user_agent: str,
-                    now: datetime | None = None) -> ScanOutcome:
-    """Verify the signed code and record a "poster scan" hop, once per visitor and day."""
+                    now: datetime | None = None, record: bool = True) -> ScanOutcome:
+    """Verify the signed code and record a "poster scan" hop, once per visitor and day
+    (`record=False`: verify only, e.g. for an address over its scan rate)."""
     poster_id = poster_id_of(code, secret)
     found = await store.poster(session, poster_id) if poster_id else None
     if found is None:
         return ScanOutcome(None)
+    if not record:
+        return ScanOutcome(_view(found))
     at = now or clock_now()
     day = today_in_china(at)
     row = PosterScan(poster_id=found.id, policy_id=found.policy_id, day=day,

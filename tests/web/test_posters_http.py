@@ -164,3 +164,18 @@ async def test_the_ledger_lists_posters_per_policy_and_place(site: httpx.AsyncCl
     book = await site.get("/api/ledger.xlsx", params={"policy_id": policy.id}, headers=bearer(token))
     sheet = load_workbook(io.BytesIO(book.content))["海报台账"]
     assert sheet.max_row == 3
+
+
+async def test_scans_beyond_the_rate_of_one_address_show_the_page_but_are_not_counted(
+        site: httpx.AsyncClient, db: Database, settings: Settings) -> None:
+    from web.public_posters import SCANS_COUNTED_PER_MINUTE
+
+    policy = await make_published_policy(db)
+    made = await _make(site, db, policy.id)
+    path = "/q/" + poster_code(int(str(made[0]["id"])), settings.secret_key)
+    for n in range(SCANS_COUNTED_PER_MINUTE + 5):  # a script varying its browser name
+        page = await site.get(path, headers={"user-agent": f"{PHONE_UA} script/{n}"})
+        assert page.status_code == 200 and "订阅此类" in page.text
+    token = await make_token(db, HR)
+    listed = (await site.get(f"/api/policies/{policy.id}/posters", headers=bearer(token))).json()
+    assert {row["id"]: row["scans"] for row in listed}[made[0]["id"]] == SCANS_COUNTED_PER_MINUTE
