@@ -106,3 +106,16 @@ async def test_a_listeners_web_inbox_has_an_audio_player(site: httpx.AsyncClient
     inbox = (await site.get("/chat/api/inbox")).json()["messages"]
     assert [m["audio"] for m in inbox] == [f"/p/{policy.id}/audio.ogg"]
     assert 'player.src = m.audio' in (await site.get("/chat")).text
+
+
+async def test_the_elder_mode_switch_turns_voice_on_without_a_chat_message(
+        site: httpx.AsyncClient, db: Database) -> None:
+    on = await site.post("/chat/api/voice", json={"on": True})
+    assert on.status_code == 200 and "已开启语音播报" in on.json()["replies"][0]["text"]
+    address = address_of(str(site.cookies.get("pd_chat")))
+    async with db.reader() as session:
+        assert await prefers_voice(session, "web", address)
+    assert (await site.post("/chat/api/voice", json={"on": "maybe"})).status_code == 422
+    await site.post("/chat/api/voice", json={"on": False})
+    async with db.reader() as session:
+        assert not await prefers_voice(session, "web", address)
