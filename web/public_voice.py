@@ -50,7 +50,11 @@ async def listen_page(request: Request, policy_id: PublicId) -> Response:
         points = await posters.policy_key_points(session, policy, request.app.state.settings.consultation_phone)
     mp3 = await _clip(request, policy_id, MP3)
     return templates.TemplateResponse(request, "public/listen.html", {
-        "policy": policy, "script": reading_script(points), "mp3_parts": range(1, len(mp3.parts) + 1),
+        "title": policy.title, "script": reading_script(points),
+        "intro": "点击播放，收听这份政策的要点（谁可以申请、可以享受什么、截止时间、怎么申请、咨询电话）。",
+        "ogg_url": f"/p/{policy.id}/audio.ogg",
+        "mp3_urls": [f"/p/{policy.id}/audio-{n}.mp3" for n in range(1, len(mp3.parts) + 1)],
+        "back_url": f"/p/{policy.id}", "back_label": "查看政策全文",
     })
 
 
@@ -63,6 +67,38 @@ async def audio_ogg(request: Request, policy_id: PublicId) -> Response:
 @router.get("/p/{policy_id}/audio-{part}.mp3")
 async def audio_mp3(request: Request, policy_id: PublicId, part: Annotated[int, Path(ge=1, le=20)]) -> Response:
     clip = await _clip(request, policy_id, MP3)
+    if part > len(clip.parts):
+        raise HTTPException(404, "没有这一段语音")
+    return FileResponse(clip.parts[part - 1], media_type="audio/mpeg", headers={"Cache-Control": AUDIO_CACHE})
+
+
+async def _faq(request: Request, faq_id: int, fmt: str) -> tuple[str, list[str], VoiceClip]:
+    found = await _voice(request).faq_clip(faq_id, fmt)
+    if found is None:
+        raise HTTPException(404, "没有找到这条常见问题")
+    return found
+
+
+@router.get("/faq/{faq_id}/listen")
+async def faq_listen_page(request: Request, faq_id: PublicId) -> Response:
+    question, script, mp3 = await _faq(request, faq_id, MP3)
+    return templates.TemplateResponse(request, "public/listen.html", {
+        "title": question, "script": script, "intro": "点击播放，收听这条常见问题的解答。",
+        "ogg_url": f"/faq/{faq_id}/audio.ogg",
+        "mp3_urls": [f"/faq/{faq_id}/audio-{n}.mp3" for n in range(1, len(mp3.parts) + 1)],
+        "back_url": "/library", "back_label": "政策文件库",
+    })
+
+
+@router.get("/faq/{faq_id}/audio.ogg")
+async def faq_audio_ogg(request: Request, faq_id: PublicId) -> Response:
+    _question, _script, clip = await _faq(request, faq_id, OGG)
+    return FileResponse(clip.parts[0], media_type="audio/ogg", headers={"Cache-Control": AUDIO_CACHE})
+
+
+@router.get("/faq/{faq_id}/audio-{part}.mp3")
+async def faq_audio_mp3(request: Request, faq_id: PublicId, part: Annotated[int, Path(ge=1, le=20)]) -> Response:
+    _question, _script, clip = await _faq(request, faq_id, MP3)
     if part > len(clip.parts):
         raise HTTPException(404, "没有这一段语音")
     return FileResponse(clip.parts[part - 1], media_type="audio/mpeg", headers={"Cache-Control": AUDIO_CACHE})

@@ -24,6 +24,10 @@ def listen_url(base_url: str, policy_id: int) -> str:
     return f"{base_url.rstrip('/')}/p/{int(policy_id)}/listen"
 
 
+def faq_listen_url(base_url: str, faq_id: int) -> str:
+    return f"{base_url.rstrip('/')}/faq/{int(faq_id)}/listen"
+
+
 async def turn_on(turn: Turn) -> list[Reply]:
     await set_voice_preference(turn.session, turn.channel, turn.address, True)
     extra = {ChannelName.WECHAT: VOICE_ON_WECHAT, ChannelName.WEB: VOICE_ON_WEB}.get(turn.channel, "")

@@ -45,7 +45,8 @@ def split_text(text: str, limit: int = MAX_UTF16) -> list[str]:
 
 # The 🔊 朗读 button's listening page: in Telegram the voice comes into the chat instead
 # (bot/telegram/handlers/read_aloud.py).
-_LISTEN_PAGE = re.compile(r"/p/(\d{1,10})/listen$")
+_LISTEN_PAGE = re.compile(r"/(p|faq)/(\d{1,10})/listen$")
+_SAY_PREFIX = {"p": "say", "faq": "sayf"}
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -55,7 +56,8 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         for b in row:
             listen = _LISTEN_PAGE.search(b.url) if not b.action else None
             if listen:
-                buttons.append(InlineKeyboardButton(text=b.label, callback_data=f"say:{listen.group(1)}"))
+                data = f"{_SAY_PREFIX[listen.group(1)]}:{listen.group(2)}"
+                buttons.append(InlineKeyboardButton(text=b.label, callback_data=data))
             elif b.action:
                 buttons.append(InlineKeyboardButton(text=b.label, callback_data=to_callback_data(b.action)))
             elif b.url.startswith("https://"):

@@ -55,7 +55,9 @@ class VoiceLibrary:
         return self.cache_dir / f"p{int(policy_id)}" / f"r{int(revision)}-{self._voice}"
 
     def cached(self, policy_id: int, revision: int, fmt: str) -> VoiceClip | None:
-        stem = self._stem(policy_id, revision)
+        return self._cached_at(self._stem(policy_id, revision), fmt, policy_id, revision)
+
+    def _cached_at(self, stem: Path, fmt: str, policy_id: int, revision: int) -> VoiceClip | None:
         meta = stem.with_name(f"{stem.name}.{fmt}.json")
         try:
             seconds = json.loads(meta.read_text(encoding="utf-8"))["seconds"]
@@ -73,23 +75,36 @@ class VoiceLibrary:
 
     async def clip(self, policy_id: int, revision: int, fmt: str, sentences: Sequence[str]) -> VoiceClip:
         """The clip of `sentences` (the policy's reading script), made on first request."""
-        if fmt not in FORMATS:
-            raise ValueError(f"unknown voice format {fmt}")
-        found = self.cached(policy_id, revision, fmt)
-        if found is not None:
-            return found
-        lock = self._locks.setdefault((policy_id, revision, fmt), asyncio.Lock())
-        async with lock:
-            found = self.cached(policy_id, revision, fmt)
-            if found is not None:
-                return found
-            clip = await asyncio.to_thread(self._make, policy_id, revision, fmt, list(sentences))
-            self.syntheses += 1
-        self._locks.pop((policy_id, revision, fmt), None)
+        clip = await self._clip_at(self._stem(policy_id, revision), (policy_id, revision, fmt), fmt, sentences,
+                                   policy_id, revision)
         self.forget(policy_id, keep_revision=revision)
         return clip
 
-    def _make(self, policy_id: int, revision: int, fmt: str, sentences: list[str]) -> VoiceClip:
+    async def text_clip(self, folder: str, fmt: str, sentences: Sequence[str]) -> VoiceClip:
+        """The clip of any other text (an FAQ answer), cached under `folder` by its content, so an
+        edited text gets new audio."""
+        digest = hashlib.sha256("\n".join([self.engine.key, *sentences]).encode()).hexdigest()[:16]
+        stem = self.cache_dir / folder / f"t{digest}"
+        return await self._clip_at(stem, (folder, digest, fmt), fmt, sentences, 0, 0)
+
+    async def _clip_at(self, stem: Path, key: tuple[object, ...], fmt: str, sentences: Sequence[str],
+                       policy_id: int, revision: int) -> VoiceClip:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown voice format {fmt}")
+        found = self._cached_at(stem, fmt, policy_id, revision)
+        if found is not None:
+            return found
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            found = self._cached_at(stem, fmt, policy_id, revision)
+            if found is not None:
+                return found
+            clip = await asyncio.to_thread(self._make, stem, policy_id, revision, fmt, list(sentences))
+            self.syntheses += 1
+        self._locks.pop(key, None)
+        return clip
+
+    def _make(self, stem: Path, policy_id: int, revision: int, fmt: str, sentences: list[str]) -> VoiceClip:
         speech = [self.engine.speak(s) for s in sentences if s.strip()]
         if not speech:
             raise ValueError("nothing to read")
@@ -98,7 +113,6 @@ class VoiceLibrary:
             chunks = [Chunk(ogg_opus(whole), whole.seconds)]
         else:
             chunks = mp3_chunks(speech)
-        stem = self._stem(policy_id, revision)
         stem.parent.mkdir(parents=True, exist_ok=True)
         parts = []
         for n, chunk in enumerate(chunks):

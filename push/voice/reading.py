@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from policies.pii import mask_pii
 from push.posters.content import PolicyKeyPoints, cn_date
 
 DIGITS = "零一二三四五六七八九"
@@ -142,3 +143,14 @@ def reading_script(points: PolicyKeyPoints) -> list[str]:
 
 def reading_text(points: PolicyKeyPoints) -> str:
     return "".join(reading_script(points))
+
+
+_ANSWER_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+
+
+def faq_script(question: str, answer: str, phone: str) -> list[str]:
+    """The sentences the voice reads for a knowledge-base answer (personal data masked first)."""
+    sentences = [f"常见问题：{mask_pii(question).rstrip('？?')}。"]
+    sentences += [s.strip() for s in _ANSWER_SENTENCE.findall(mask_pii(answer)) if s.strip()]
+    sentences.append(f"如有疑问，请拨打咨询电话：{phone}。")
+    return [speakable(s) for s in sentences]

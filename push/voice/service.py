@@ -33,7 +33,7 @@ from push.posters.service import policy_key_points
 from push.voice import store
 from push.voice.engine import SpeechEngine, shared_engine
 from push.voice.library import MP3, OGG, VoiceClip, VoiceLibrary, cached_policies, forget_clips
-from push.voice.reading import reading_script
+from push.voice.reading import faq_script, reading_script
 
 __all__ = ["MP3", "OGG", "PolicyRef", "VoiceClip", "VoiceService", "prefers_voice", "set_voice_preference",
            "voice_service_for"]
@@ -139,6 +139,18 @@ class VoiceService:
                 return None
             points = await policy_key_points(session, policy, self.phone)
         return await self.library.clip(policy.id, policy.revision, fmt, reading_script(points))
+
+    async def faq_clip(self, faq_id: int, fmt: str) -> tuple[str, list[str], VoiceClip] | None:
+        """(question, reading, clip) of a knowledge-base answer, or None when there is no such entry."""
+        from policies.qa import faq
+
+        async with self.db.reader() as session:
+            try:
+                entry = await faq.get_faq(session, faq_id)
+            except NotFound:
+                return None
+        script = faq_script(entry.question, entry.answer, self.phone)
+        return entry.question, script, await self.library.text_clip("faq", fmt, script)
 
     async def prune(self) -> int:
         """Remove clips of policies no longer valid or since amended (and what the platforms

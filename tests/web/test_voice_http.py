@@ -119,3 +119,21 @@ async def test_the_elder_mode_switch_turns_voice_on_without_a_chat_message(
     await site.post("/chat/api/voice", json={"on": False})
     async with db.reader() as session:
         assert not await prefers_voice(session, "web", address)
+
+
+async def test_a_knowledge_base_answer_is_read_aloud(site: httpx.AsyncClient, db: Database) -> None:
+    from bot.dialogue.questions import answer_buttons
+    from policies.qa import faq
+    from policies.qa.views import Answer
+
+    async with db.session() as session:
+        entry = await faq.create_faq(session, faq.FaqInput(
+            question="创业补贴多久能到账？", answer="审核通过后15个工作日内拨付到社会保障卡。"))
+    answer = Answer(kind="faq", question="补贴多久到账", text=entry.answer, faq_id=entry.id, answer_id=3)
+    urls = [b.url for row in answer_buttons(answer, "http://pd.test") for b in row if b.label == "🔊 朗读"]
+    assert urls == [f"http://pd.test/faq/{entry.id}/listen"]
+    page = await site.get(f"/faq/{entry.id}/listen")
+    assert page.status_code == 200 and "十五个工作日内" in page.text
+    ogg = await site.get(f"/faq/{entry.id}/audio.ogg")
+    assert ogg.status_code == 200 and is_ogg_opus(ogg.content)
+    assert (await site.get("/faq/999999/listen")).status_code == 404

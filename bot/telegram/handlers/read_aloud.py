@@ -18,7 +18,8 @@ from bot.services import BotServices
 
 log = logging.getLogger(__name__)
 
-PREFIX = "say:"  # bot/telegram/render.py turns listening-page buttons into this callback
+PREFIX = "say:"  # a policy's listening page; bot/telegram/render.py turns the buttons into these
+FAQ_PREFIX = "sayf:"  # a knowledge-base answer's listening page
 _sending: set[asyncio.Task[None]] = set()
 
 
@@ -35,10 +36,33 @@ async def _send(bot: Bot, query: CallbackQuery, services: BotServices, policy_id
         log.exception("read-aloud to chat %s failed", chat_id)
 
 
+async def _send_faq(bot: Bot, query: CallbackQuery, services: BotServices, faq_id: int) -> None:
+    from aiogram.types import BufferedInputFile
+
+    from push.voice.library import OGG
+    from push.voice.service import voice_service_for
+
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    try:
+        # Answers are pressed rarely and edited often: uploaded each time, no file id kept.
+        found = await voice_service_for(services.db, services.settings).faq_clip(faq_id, OGG)
+        if found is None:
+            await bot.send_message(chat_id, "这条常见问题已不存在。")
+            return
+        clip = found[2]
+        await bot.send_voice(chat_id, BufferedInputFile(clip.data(), "常见问题.ogg"),
+                             duration=max(1, round(clip.total_seconds)))
+    except Exception:
+        log.exception("read-aloud of FAQ %s to chat %s failed", faq_id, chat_id)
+
+
 async def on_read_aloud(query: CallbackQuery, bot: Bot, services: BotServices) -> list[Reply]:
-    arg = (query.data or "")[len(PREFIX):]
+    data = query.data or ""
+    faq = data.startswith(FAQ_PREFIX)
+    arg = data[len(FAQ_PREFIX if faq else PREFIX):]
     if arg.isdigit() and len(arg) < 12:
-        task = asyncio.create_task(_send(bot, query, services, int(arg)))
+        work = _send_faq(bot, query, services, int(arg)) if faq else _send(bot, query, services, int(arg))
+        task = asyncio.create_task(work)
         _sending.add(task)
         task.add_done_callback(_sending.discard)
     return []
@@ -47,5 +71,5 @@ async def on_read_aloud(query: CallbackQuery, bot: Bot, services: BotServices) -
 def build_router() -> Router:
     """A fresh router (a router can belong to one dispatcher only)."""
     router = Router(name="read_aloud")
-    router.callback_query.register(on_read_aloud, F.data.startswith(PREFIX))
+    router.callback_query.register(on_read_aloud, F.data.startswith(PREFIX) | F.data.startswith(FAQ_PREFIX))
     return router
