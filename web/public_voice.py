@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, Response
 from core.errors import NotFound
 from policies import service as policies
 from push.posters import service as posters
+from push.voice.engine import EngineUnavailable
 from push.voice.library import MP3, OGG, VoiceClip
 from push.voice.reading import reading_script
 from push.voice.service import VoiceService, voice_service_for
@@ -32,7 +33,10 @@ def _voice(request: Request) -> VoiceService:
 
 
 async def _clip(request: Request, policy_id: int, fmt: str) -> VoiceClip:
-    clip = await _voice(request).policy_clip(policy_id, fmt)
+    try:
+        clip = await _voice(request).policy_clip(policy_id, fmt)
+    except EngineUnavailable as exc:
+        raise HTTPException(503, "语音播报暂不可用（服务器未安装语音引擎），请查看政策全文") from exc
     if clip is None:
         raise HTTPException(404, "这份政策没有语音播报（未发布、已失效或已废止）")
     return clip
@@ -73,7 +77,10 @@ async def audio_mp3(request: Request, policy_id: PublicId, part: Annotated[int, 
 
 
 async def _faq(request: Request, faq_id: int, fmt: str) -> tuple[str, list[str], VoiceClip]:
-    found = await _voice(request).faq_clip(faq_id, fmt)
+    try:
+        found = await _voice(request).faq_clip(faq_id, fmt)
+    except EngineUnavailable as exc:
+        raise HTTPException(503, "语音播报暂不可用（服务器未安装语音引擎）") from exc
     if found is None:
         raise HTTPException(404, "没有找到这条常见问题")
     return found

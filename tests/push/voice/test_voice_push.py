@@ -221,3 +221,12 @@ async def test_the_web_inbox_of_a_listener_gets_the_listening_link(db: Database,
         (heard,) = await push.web_inbox(session, "inbox-listener")
         (read,) = await push.web_inbox(session, "inbox-reader")
     assert f"{BASE}/p/{policy.id}/listen" in heard.text and "/listen" not in read.text
+
+
+def test_debians_espeak_ng_is_the_fallback_voice() -> None:
+    from push.voice.engine import EspeakCommandEngine, load_engine
+
+    engine = load_engine("espeak-command")
+    assert isinstance(engine, EspeakCommandEngine) and "cmn-latn-pinyin" in engine.key
+    speech = engine.speak("政策播报，补贴五千元。")
+    assert speech.sample_rate == 22_050 and 1.0 < speech.seconds < 10.0
