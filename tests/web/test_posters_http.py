@@ -73,6 +73,10 @@ async def test_api_posters_print_and_scan_once_per_visitor(site: httpx.AsyncClie
     by_id = {row["id"]: row for row in listed}
     assert by_id[first["id"]]["scans"] == 2 and by_id[made[1]["id"]]["scans"] == 0
     assert by_id[first["id"]]["printed_at"] is not None
+    funnel = (await site.get(f"/api/policies/{policy.id}/relay", headers=bearer(token))).json()
+    hops = {hop["poster_id"]: hop for hop in funnel["posters"]}
+    assert hops[first["id"]]["scans"] == 2 and hops[first["id"]]["printed"]
+    assert hops[made[1]["id"]]["place"] == "泾河源镇 泾河源镇便民服务中心（便民服务大厅）"
 
 
 async def test_subscription_and_question_in_the_web_chat_are_credited_to_the_poster(
