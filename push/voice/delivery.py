@@ -85,7 +85,7 @@ class VoiceFollowUp:
     async def _wechat(self, address: str, ref: PolicyRef) -> bool:
         from wechatpy.exceptions import WeChatClientException
 
-        clip = await self.voice.policy_clip(ref.policy_id, MP3)
+        clip = await self.voice.policy_clip(ref.policy_id, MP3, recent_ok=True)
         if clip is None:
             return False
         current = PolicyRef(clip.policy_id, clip.revision)
@@ -125,13 +125,18 @@ async def send_telegram_voice(bot: Any, voice: VoiceService, address: str, polic
     one the file id Telegram gave it (the others wait for it rather than upload again)."""
     from aiogram.types import BufferedInputFile
 
-    clip = await voice.policy_clip(policy_id, OGG)
+    clip = await voice.policy_clip(policy_id, OGG, recent_ok=True)
     if clip is None:
         return False
     current = PolicyRef(clip.policy_id, clip.revision)
     chat_id = int(address) if address.lstrip("-").isdigit() else address
     duration = max(1, round(clip.total_seconds))
     paced = pace or nullcontext
+    known = await voice.provider_id(current, ChannelName.TELEGRAM, 0)
+    if known is not None:
+        async with paced():
+            await bot.send_voice(chat_id, known[0], duration=duration)
+        return True
     lock = voice.upload_locks.setdefault((clip.policy_id, clip.revision, ChannelName.TELEGRAM), asyncio.Lock())
     async with lock:
         known = await voice.provider_id(current, ChannelName.TELEGRAM, 0)

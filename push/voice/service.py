@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = ["MP3", "OGG", "PolicyRef", "VoiceClip", "VoiceService", "prefers_voic
            "voice_service_for"]
 
 PREFERENCE_REFRESH_SECONDS = 5.0
+RECENT_CLIP_SECONDS = 5.0
 # Kinds of push that carry one policy worth listening to (not repeal or expiry notices).
 VOICE_KINDS = frozenset({"published", "amended", "relay", "reminder"})
 
@@ -88,6 +90,8 @@ class VoiceService:
         self._listeners_at = float("-inf")
         self._listeners_lock = asyncio.Lock()
         self.upload_locks: dict[tuple[int, int, str], asyncio.Lock] = {}
+        self._provider_ids: dict[tuple[int, int, str, int], tuple[str, datetime]] = {}
+        self._recent_clips: dict[tuple[int, str], tuple[VoiceClip, float]] = {}
 
     @property
     def library(self) -> VoiceLibrary:
@@ -128,8 +132,20 @@ class VoiceService:
             return None
         return PolicyRef(delivery.policy_id, delivery.revision)
 
-    async def policy_clip(self, policy_id: int, fmt: str) -> VoiceClip | None:
-        """The clip of a valid policy's current revision (made on first request)."""
+    async def policy_clip(self, policy_id: int, fmt: str, *, recent_ok: bool = False) -> VoiceClip | None:
+        """The clip of a valid policy's current revision (made on first request). With
+        `recent_ok` (the push to many listeners) a clip handed out in the last few seconds is
+        handed out again without asking the database: one policy read per push, not one each."""
+        recent = self._recent_clips.get((policy_id, fmt)) if recent_ok else None
+        if recent is not None and time.monotonic() - recent[1] < RECENT_CLIP_SECONDS \
+                and all(part.exists() for part in recent[0].parts):
+            return recent[0]
+        clip = await self._policy_clip(policy_id, fmt)
+        if clip is not None:
+            self._recent_clips[(policy_id, fmt)] = (clip, time.monotonic())
+        return clip
+
+    async def _policy_clip(self, policy_id: int, fmt: str) -> VoiceClip | None:
         async with self.db.reader() as session:
             try:
                 policy = await policies.get_policy(session, policy_id)
@@ -166,17 +182,29 @@ class VoiceService:
             removed += forget_clips(self._cache_dir, policy_id, keep_revision=keep)
             async with self.db.session() as session:
                 await store.forget_uploads(session, policy_id, keep_revision=keep)
+            for key in [k for k in self._provider_ids if k[0] == policy_id and k[1] != keep]:
+                del self._provider_ids[key]
+            for recent in [k for k in self._recent_clips if k[0] == policy_id]:
+                del self._recent_clips[recent]
         return removed
 
     async def provider_id(self, ref: PolicyRef, channel: str, part: int) -> tuple[str, float] | None:
-        """(id, age in seconds) of a clip part the platform already holds."""
-        async with self.db.reader() as session:
-            row = await store.upload(session, ref.policy_id, ref.revision, channel, part, self.library.engine.key)
-        if row is None:
-            return None
-        return row.provider_id, (clock_now() - row.uploaded_at).total_seconds()
+        """(id, age in seconds) of a clip part the platform already holds (kept in memory once
+        seen, so a push to thousands of listeners reads it once)."""
+        key = (ref.policy_id, ref.revision, channel, part)
+        known = self._provider_ids.get(key)
+        if known is None:
+            async with self.db.reader() as session:
+                row = await store.upload(session, ref.policy_id, ref.revision, channel, part,
+                                         self.library.engine.key)
+            if row is None:
+                return None
+            known = self._provider_ids[key] = (row.provider_id, row.uploaded_at)
+        return known[0], (clock_now() - known[1]).total_seconds()
 
     async def remember_provider_id(self, ref: PolicyRef, channel: str, part: int, provider_id: str) -> None:
+        at = clock_now()
         async with self.db.session() as session:
             await store.save_upload(session, ref.policy_id, ref.revision, channel, part, self.library.engine.key,
-                                    provider_id, clock_now())
+                                    provider_id, at)
+        self._provider_ids[(ref.policy_id, ref.revision, channel, part)] = (provider_id, at)
