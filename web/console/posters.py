@@ -14,7 +14,7 @@ from policies import service as policies
 from push.posters import service as posters
 from push.posters.models import PlaceKind
 from web.api.fields import MAX_ID
-from web.auth import ConsolePrincipal, CsrfChecked
+from web.auth import ConsolePrincipal, CsrfChecked, require_visible
 from web.console.common import render, see_other
 from web.posters import make_posters, may_make_posters, pdf_disposition, poster_png, posters_pdf
 
@@ -34,6 +34,7 @@ async def _page(request: Request, principal: ConsolePrincipal, policy_id: int, *
                 message: str = "", status_code: int = 200) -> Response:
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
+        require_visible(principal, policy)  # a draft's page says nothing to those who may not see it
         rows = await posters.posters_with_counts(session, policy_id)
     settings = request.app.state.settings
     links = {r.poster.id: posters.poster_link(settings.effective_public_base_url, r.poster.id, secret_key(settings))
