@@ -30,5 +30,6 @@ def build_services(db: Database, settings: Settings, *, answerer: Answerer | Non
         phone=settings.consultation_phone,
         # The Telegram username is filled in by bot.telegram.app when the bot starts (getMe).
         bind_targets=BindTargets(telegram=settings.telegram_enabled, wechat=settings.wechat_enabled),
+        link_secret=settings.secret_key,
     )
     return BotServices(db, settings, dialogue)

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     telegram_per_chat_per_second: int = Field(default=1, ge=0)
     telegram_per_group_per_minute: int = Field(default=20, ge=0)
 
+    # Read-aloud (语音播报): voice messages for chats that chose it; engine "" = espeak-ng
+    voice_enabled: bool = True
+    voice_engine: str = ""
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

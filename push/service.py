@@ -191,7 +191,14 @@ async def build_channels(
     async def store_web(address: str, message: RenderedMessage) -> str:
         return str(await store_web_message(db, message, inbox_key=address))
 
-    return dict(registry.build_channels(settings, limiter_config, web_store=store_web, shared=shared))
+    channels = dict(registry.build_channels(settings, limiter_config, web_store=store_web, shared=shared))
+    if getattr(settings, "voice_enabled", False):
+        # Chats that chose 语音播报 also get the policy as a voice message (push/voice/delivery.py).
+        from push.voice.delivery import with_voice
+        from push.voice.service import voice_service_for
+
+        channels = with_voice(channels, voice_service_for(db, settings))
+    return channels
 
 
 async def shared_limits_for(db: Database, settings: Any) -> tuple[SharedLimits | None, Leadership | None]:

@@ -79,6 +79,14 @@ def create_app(
     app.include_router(faq_console.router)
     app.include_router(qa_words_console.router)
     app.include_router(public_router)
+    from web import public_posters, public_voice
+    from web.api import posters as poster_api
+    from web.console import posters as poster_console
+
+    app.include_router(poster_api.router)
+    app.include_router(poster_console.router)
+    app.include_router(public_posters.router)
+    app.include_router(public_voice.router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

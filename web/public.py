@@ -4,6 +4,7 @@ and the tracked-link redirect `/r/{token}` used in pushes."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Annotated
 
@@ -160,7 +161,10 @@ def _year(policy: PolicyView) -> int | None:
 
 
 @router.get("/r/{token}")
-async def tracked_link(request: Request, token: Annotated[str, Path(max_length=500)]) -> Response:
+async def tracked_link(request: Request, token: Annotated[str, Path(max_length=500)],
+                       to: Annotated[str, Query(max_length=10)] = "") -> Response:
     async with request.app.state.db.session() as session:
         target = await push.record_read(session, token, secret=request.app.state.settings.secret_key or None)
+    if to == "listen" and re.fullmatch(r"/p/\d+", target):  # a listener's push: straight to the audio
+        target += "/listen"
     return RedirectResponse(target, status_code=303)

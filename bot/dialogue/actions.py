@@ -30,6 +30,8 @@ class Kind:
     SKIP_ENTERPRISE = "noent"
     OPEN = "p"  # arg: policy id
     FEEDBACK = "fb"  # arg: "<answer_id>.<1|0>"
+    POSTER_SUBSCRIBE = "pst"  # arg: poster id; 订阅此类 in a chat opened from a poster
+    POSTER_ASK = "psq"  # arg: poster id; 我要咨询 in a chat opened from a poster
     MENU = "m"  # arg: my | latest | sub | help | setup | pause | resume | unsuball | freq | bind
 
 

@@ -11,13 +11,14 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot import texts
-from bot.dialogue import binding, hubs, library, menus, onboarding, pushed, questions, subscribing
+from bot.dialogue import binding, hubs, library, menus, onboarding, posters, pushed, questions, subscribing, voice
 from bot.dialogue.actions import Action, Kind, decode
 from bot.dialogue.answers import Answerer
 from bot.dialogue.context import Step, Turn
 from bot.dialogue.intents import COMMANDS, Intent, parse
 from bot.dialogue.replies import Reply
 from core.errors import DomainError
+from push.posters.service import poster_of_payload
 from subscriptions.views import SubscriberView
 
 MAX_TEXT_CHARS = 1000  # longer messages are not questions; the Q&A engine reads at most 200 anyway
@@ -33,11 +34,12 @@ def is_new(sub: SubscriberView) -> bool:
 
 class Dialogue:
     def __init__(self, answerer: Answerer, *, base_url: str, phone: str,
-                 bind_targets: binding.BindTargets | None = None) -> None:
+                 bind_targets: binding.BindTargets | None = None, link_secret: str = "") -> None:
         self.answerer = answerer
         self.bind_targets = bind_targets or binding.BindTargets()
         self.base_url = base_url.rstrip("/")
         self.phone = phone
+        self.link_secret = link_secret  # verifies the signed poster payload of /start
         self._press: dict[str, Handler] = {
             Kind.ACK: lambda t, a: pushed.acknowledge(t, a.number),
             Kind.UNSUB: lambda t, a: pushed.unsubscribe_like_this(t, a.number),
@@ -54,6 +56,8 @@ class Dialogue:
             Kind.FREQUENCY: lambda t, a: onboarding.choose_frequency(t, a.arg),
             Kind.SKIP_ENTERPRISE: lambda t, a: onboarding.skip_enterprise(t),
             Kind.MENU: self._menu,
+            Kind.POSTER_SUBSCRIBE: lambda t, a: posters.subscribe_like_this(t, a.number, self.base_url),
+            Kind.POSTER_ASK: lambda t, a: posters.ask_from_poster(t, a.number, self.base_url, self.phone),
         }
 
     # --- entry points ---------------------------------------------------------------------
@@ -99,6 +103,9 @@ class Dialogue:
             return await binding.redeem(turn, payload[len(binding.PAYLOAD_PREFIX):])
         if payload.startswith("hub-"):
             return await hubs.follow_invite(turn, payload)
+        poster_id = poster_of_payload(payload, self.link_secret)
+        if poster_id is not None:
+            return await posters.start_from_poster(turn, poster_id, self.base_url)
         policy = _POLICY_PAYLOAD.match(payload)
         if policy:
             return await library.open_policy(turn, int(policy.group(1)), self.base_url)
@@ -185,6 +192,10 @@ class Dialogue:
             return await onboarding.begin(turn, welcome=texts.SETUP_AGAIN)
         if intent == Intent.ACK:
             return await pushed.acknowledge_latest(turn)
+        if intent == Intent.VOICE_ON:
+            return await voice.turn_on(turn)
+        if intent == Intent.VOICE_OFF:
+            return await voice.turn_off(turn)
         if intent == Intent.BIND:
             return await (binding.redeem(turn, rest) if rest else binding.offer(turn, self.bind_targets))
         return await questions.ask(turn, rest, self.answerer, self.base_url, self.phone)

@@ -83,9 +83,12 @@ def card_text(policy: PolicyView, base_url: str) -> str:
 
 
 def card_buttons(policy: PolicyView, base_url: str) -> tuple[tuple[Button, ...], ...]:
+    from bot.dialogue.voice import BTN_READ_ALOUD, listen_url
+
+    read_aloud = (Button(BTN_READ_ALOUD, url=listen_url(base_url, policy.id)),) if policy.is_valid else ()
     return (
         (Button(texts.BTN_OPEN_PAGE, url=policy_link(base_url, policy.id)),
-         Button(texts.BTN_ASK, encode(Kind.ASK, policy.id))),
+         Button(texts.BTN_ASK, encode(Kind.ASK, policy.id)), *read_aloud),
         (Button(texts.BTN_LATEST, encode(Kind.MENU, "latest")), Button(texts.BTN_MY, encode(Kind.MENU, "my"))),
     )
 

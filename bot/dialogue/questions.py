@@ -9,6 +9,7 @@ from bot.dialogue.answers import Answerer
 from bot.dialogue.context import Turn
 from bot.dialogue.library import card_buttons, card_text, find_policy, policy_link
 from bot.dialogue.replies import Button, Reply
+from bot.dialogue.voice import BTN_READ_ALOUD, faq_listen_url, listen_url
 from policies.qa.views import Answer, PolicyRef
 
 QUESTION_SHOWN_CHARS = 30
@@ -65,8 +66,18 @@ def answer_buttons(answer: Answer, base_url: str) -> tuple[tuple[Button, ...], .
     out: list[tuple[Button, ...]] = []
     if answer.answered and answer.answer_id is not None:
         out.append(menus.feedback_buttons(answer.answer_id))
+    # 朗读: a knowledge-base answer is read as written; otherwise the cited valid policy's key points.
+    read_aloud: tuple[Button, ...] = ()
+    if answer.kind == "choices":
+        pass
+    elif answer.faq_id is not None:
+        read_aloud = (Button(BTN_READ_ALOUD, url=faq_listen_url(base_url, answer.faq_id)),)
+    elif answer.policy is not None and answer.policy.status == "published":
+        read_aloud = (Button(BTN_READ_ALOUD, url=listen_url(base_url, answer.policy.policy_id)),)
     if answer.policy is not None and answer.kind != "choices":
-        out.append((Button(texts.BTN_OPEN_PAGE, url=policy_link(base_url, answer.policy.policy_id)),))
+        out.append((Button(texts.BTN_OPEN_PAGE, url=policy_link(base_url, answer.policy.policy_id)), *read_aloud))
+    elif read_aloud:
+        out.append(read_aloud)
     choices = ((answer.policy, *answer.alternatives) if answer.kind == "choices" and answer.policy is not None
                else answer.alternatives)
     for n, ref in enumerate(choices, 1):

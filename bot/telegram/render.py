@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -42,12 +43,22 @@ def split_text(text: str, limit: int = MAX_UTF16) -> list[str]:
     return pieces or [text[:1] or "…"]
 
 
+# The 🔊 朗读 button's listening page: in Telegram the voice comes into the chat instead
+# (bot/telegram/handlers/read_aloud.py).
+_LISTEN_PAGE = re.compile(r"/(p|faq)/(\d{1,10})/listen$")
+_SAY_PREFIX = {"p": "say", "faq": "sayf"}
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     for row in reply.buttons:
         buttons = []
         for b in row:
-            if b.action:
+            listen = _LISTEN_PAGE.search(b.url) if not b.action else None
+            if listen:
+                data = f"{_SAY_PREFIX[listen.group(1)]}:{listen.group(2)}"
+                buttons.append(InlineKeyboardButton(text=b.label, callback_data=data))
+            elif b.action:
                 buttons.append(InlineKeyboardButton(text=b.label, callback_data=to_callback_data(b.action)))
             elif b.url.startswith("https://"):
                 # Telegram refuses http:// and local URLs in buttons; the link is in the text anyway.

@@ -8,6 +8,7 @@ relay function as the chat buttons, which checks again that the delivery went to
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot import texts
@@ -28,11 +29,21 @@ def delivery_id_of(url: str, secret: str) -> int | None:
     return read_token_payload(token, secret)
 
 
+_LISTEN_LINK = re.compile(r"/p/(\d{1,10})/listen\b")
+
+
+def audio_of(text: str) -> str:
+    """The audio of a push to a listener (语音播报 on: its text names the listening page)."""
+    found = _LISTEN_LINK.search(text or "")
+    return f"/p/{found.group(1)}/audio.ogg" if found else ""
+
+
 def message_json(message: push.InboxMessage, secret: str) -> dict[str, Any]:
     return {
         "id": message.id, "title": message.title, "text": message.text, "url": message.url,
         "created_at": message.created_at.isoformat(), "read": message.read,
         "can_ack": delivery_id_of(message.url, secret) is not None,
+        "audio": audio_of(message.text),
     }
 
 

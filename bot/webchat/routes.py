@@ -5,6 +5,7 @@
     POST /chat/api/press {action}   → {"replies": [...]}   a button of an earlier reply
     GET  /chat/api/inbox            → {"messages": [...]}  pushes to this visitor
     POST /chat/api/inbox/ack {id}   → {"replies": [...]}   确认收到 under inbox message `id`
+    POST /chat/api/voice {on}       → {"replies": [...]}   语音播报 on/off (the 长辈模式 switch)
 
 A reply is {"text", "buttons": [[{"label", "action", "url"}]], "replace"}; `replace` means
 "put this in place of the message whose button was pressed".
@@ -49,6 +50,14 @@ class MessageIn(BaseModel):
 
 class PressIn(BaseModel):
     action: str = Field(max_length=64)
+
+
+class StartIn(BaseModel):
+    payload: str = Field("", max_length=64)  # ?start= of the page (e.g. a poster's signed payload)
+
+
+class VoiceIn(BaseModel):
+    on: bool  # 语音播报 on or off for this visitor (the 长辈模式 switch calls this)
 
 
 class AckIn(BaseModel):
@@ -138,7 +147,11 @@ def webchat_router(services: BotServices, *, rate_limit: ChatRateLimit | None = 
 
     @router.post("/chat/api/start")
     async def chat_start(request: Request) -> Response:
-        return await turn_response(request, lambda t: services.dialogue.start(t, ""))
+        async def work(token: str) -> Response:
+            body = await parsed(request, StartIn)
+            return await run(token, lambda t: services.dialogue.start(t, body.payload))
+
+        return await api(request, work)
 
     @router.post("/chat/api/message")
     async def chat_message(request: Request) -> Response:
@@ -162,6 +175,17 @@ def webchat_router(services: BotServices, *, rate_limit: ChatRateLimit | None = 
             async with services.db.reader() as session:
                 messages = await push.web_inbox(session, address_of(token), limit=INBOX_LIMIT)
             return JSONResponse({"messages": [inbox.message_json(m, secret) for m in messages]})
+
+        return await api(request, work)
+
+    @router.post("/chat/api/voice")
+    async def chat_voice(request: Request) -> Response:
+        """语音播报 on or off without a chat message (what a 长辈模式 switch calls)."""
+        from bot.dialogue import voice
+
+        async def work(token: str) -> Response:
+            body = await parsed(request, VoiceIn)
+            return await run(token, voice.turn_on if body.on else voice.turn_off)
 
         return await api(request, work)
 

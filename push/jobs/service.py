@@ -104,7 +104,13 @@ async def _housekeeping(db: Database, settings: Any, today: date, now: datetime)
     reclaimed = await housekeeping.reclaim_leases(db, now)
     retention = int(_setting(settings, RETENTION_SETTING, housekeeping.DEFAULT_ATTEMPT_RETENTION_DAYS))
     pruned = await housekeeping.prune_attempts(db, now, retention)
-    return f"reclaimed {reclaimed} leases, pruned {pruned} attempts older than {retention} days"
+    voice_files = 0
+    if getattr(settings, "voice_enabled", False):  # audio of amended, repealed or expired policies
+        from push.voice.service import voice_service_for
+
+        voice_files = await voice_service_for(db, settings).prune()
+    return (f"reclaimed {reclaimed} leases, pruned {pruned} attempts older than {retention} days, "
+            f"removed {voice_files} stale voice files")
 
 
 @dataclass(frozen=True)

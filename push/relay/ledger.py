@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from openpyxl import Workbook
@@ -44,7 +44,11 @@ MEMBER_HEADERS = (
     "序号", "政策标题", "文号", "园区/协会", "会员企业", "统一社会信用代码", "联系人", "渠道", "接收地址",
     "转达结果", "送达时间", "阅读时间", "确认时间",
 )
-SHEETS = {"tasks": "转达台账", "members": "会员明细"}
+POSTER_HEADERS = (
+    "序号", "政策标题", "发文机关", "张贴地点", "场所类型", "所属乡镇", "批次", "制作时间", "制作人", "首次打印时间",
+    "打印次数", "扫码人次", "其中微信内扫码", "扫码后订阅", "扫码后咨询",
+)
+SHEETS = {"tasks": "转达台账", "members": "会员明细", "posters": "海报台账"}
 
 
 # -- masking -------------------------------------------------------------------------------
@@ -109,6 +113,7 @@ def _day(day: date | None) -> str:
 class Ledger:
     tasks: list[list[object]]
     members: list[list[object]]
+    posters: list[list[object]] = field(default_factory=list)  # QR posters per policy and place
 
 
 async def build_ledger(
@@ -142,7 +147,34 @@ async def build_ledger(
         for member in await store.members_of(session, task.id):
             member_rows.append(_member_row(len(member_rows) + 1, task.policy_title, task.doc_no, task.hub_name,
                                            member, tracked.get(member.id)))
-    return Ledger(task_rows, member_rows)
+    poster_rows = await _poster_rows(session, policy_id=policy_id, agency=(agency or "").strip() or None,
+                                     released=released)
+    return Ledger(task_rows, member_rows, poster_rows)
+
+
+async def _poster_rows(session: AsyncSession, *, policy_id: int | None, agency: str | None,
+                       released: tuple[date, date] | None) -> list[list[object]]:
+    """One row per poster (a place a policy was posted at), with its scans and what followed."""
+    from policies import service as policies
+    from push.posters import service as posters
+    from push.posters.models import PlaceKind
+
+    rows: list[list[object]] = []
+    agencies: dict[int, str] = {}
+    for row in await posters.posters_with_counts(session, policy_id):
+        p, counts = row.poster, row.counts
+        if p.policy_id not in agencies:
+            agencies[p.policy_id] = (await policies.get_policy(session, p.policy_id)).agency
+        made_on = p.created_at.astimezone(CHINA_TZ).date()
+        if (agency and agencies[p.policy_id] != agency) or (released and not released[0] <= made_on <= released[1]):
+            continue
+        rows.append([
+            len(rows) + 1, p.policy_title, agencies[p.policy_id], mask_pii(p.place_name),
+            PlaceKind.LABELS.get(p.place_kind, p.place_kind), p.township, p.batch, _time(p.created_at),
+            mask_identifier(p.created_by), _time(p.printed_at), p.print_count, counts.scans, counts.scans_in_wechat,
+            counts.subscriptions, counts.questions,
+        ])
+    return rows
 
 
 def _member_row(n: int, title: str, doc_no: str, hub: str, m: RelayMember, t: MemberTrack | None) -> list[object]:
@@ -189,6 +221,7 @@ def ledger_xlsx(ledger: Ledger) -> bytes:
     wb = Workbook()
     _sheet(wb, SHEETS["tasks"], TASK_HEADERS, ledger.tasks, first=True)
     _sheet(wb, SHEETS["members"], MEMBER_HEADERS, ledger.members, first=False)
+    _sheet(wb, SHEETS["posters"], POSTER_HEADERS, ledger.posters, first=False)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -196,8 +229,10 @@ def ledger_xlsx(ledger: Ledger) -> bytes:
 
 def ledger_csv(ledger: Ledger, sheet: str = "tasks") -> bytes:
     if sheet not in SHEETS:
-        raise ValidationFailed("sheet 只能是 tasks（转达台账）或 members（会员明细）。", field="sheet")
-    headers, rows = (TASK_HEADERS, ledger.tasks) if sheet == "tasks" else (MEMBER_HEADERS, ledger.members)
+        raise ValidationFailed("sheet 只能是 tasks（转达台账）、members（会员明细）或 posters（海报台账）。",
+                               field="sheet")
+    headers, rows = {"tasks": (TASK_HEADERS, ledger.tasks), "members": (MEMBER_HEADERS, ledger.members),
+                     "posters": (POSTER_HEADERS, ledger.posters)}[sheet]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers)

@@ -154,6 +154,11 @@ def decode_param(name: str, value: Any) -> Any:
     return value
 
 
+def is_ogg_opus(data: bytes) -> bool:
+    """An Ogg stream whose first packet is an Opus identification header (RFC 7845)."""
+    return data[:4] == b"OggS" and b"OpusHead" in data[:64]
+
+
 def utf16_len(text: str) -> int:
     """Telegram counts text length and entity offsets in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
@@ -318,6 +323,9 @@ class FakeTelegram(FakeServer):
         self._allowed_updates: list[str] = []
         self._next_update_id = 100_000
         self._message_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self.voice_files: dict[str, bytes] = {}  # file_id -> bytes of voices uploaded through sendVoice
+        self.voice_uploads: list[str] = []  # file ids in upload order
         self._callback_ids = itertools.count(1)
         self._poll_waiter: asyncio.Future[str] | None = None
         self._bot_id = 42  # updated from the first token seen; used for "from" of bot messages
@@ -356,8 +364,9 @@ class FakeTelegram(FakeServer):
             for key, value in form.items():
                 if isinstance(value, str):
                     params[key] = decode_param(key, value)
-                else:  # an uploaded file: keep its name and size, not the bytes
-                    params[key] = {"filename": value.filename, "size": len(value.file.read())}
+                else:  # an uploaded file: its name and size; the bytes too, for tests to inspect
+                    data = value.file.read()
+                    params[key] = {"filename": value.filename, "size": len(data), "data": data}
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -541,6 +550,7 @@ class FakeTelegram(FakeServer):
             "getme": self._get_me,
             "getupdates": self._get_updates,
             "sendmessage": self._send_message,
+            "sendvoice": self._send_voice,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_reply_markup,
             "setmycommands": self._set_my_commands,
@@ -615,6 +625,36 @@ class FakeTelegram(FakeServer):
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             message["reply_markup"] = markup
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    async def _send_voice(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """sendVoice: an uploaded OGG/Opus (or MP3) file, or the file_id of an earlier upload."""
+        chat_id = self._chat_id(params)
+        voice = params.get("voice")
+        if isinstance(voice, str) and voice.startswith("attach://"):  # aiogram names the file part
+            voice = params.get(voice[len("attach://"):])
+        if isinstance(voice, dict):  # an upload
+            data = voice.get("data", b"")
+            if not (is_ogg_opus(data) or data[:3] == b"ID3" or data[:2] in (b"\xff\xf3", b"\xff\xfb")):
+                raise TelegramError(400, "Bad Request: wrong type of the web page content")
+            if len(data) > 50 * 1024 * 1024:
+                raise TelegramError(413, "Request Entity Too Large")
+            file_id = f"AwACAgIAAxkBAAI{next(self._file_ids)}_voice"
+            self.voice_files[file_id] = data
+            self.voice_uploads.append(file_id)
+        elif isinstance(voice, str) and voice in self.voice_files:
+            file_id, data = voice, self.voice_files[voice]
+        else:
+            raise TelegramError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "from": self.bot_user(token),
+            "chat": self.chat(chat_id),
+            "date": int(time.time()),
+            "voice": {"file_id": file_id, "file_unique_id": file_id[-16:], "duration": int(params.get("duration") or 0),
+                      "mime_type": "audio/ogg", "file_size": len(data)},
+        }
         self.messages[(chat_id, message["message_id"])] = message
         return message
 

@@ -37,6 +37,9 @@ ERRMSG: dict[int, str] = {
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
     40003: "invalid openid",
+    40004: "invalid media type",
+    40006: "invalid meida size",
+    40007: "invalid media_id",
     40013: "invalid appid",
     40014: "invalid access_token",
     40125: "invalid appsecret",
@@ -64,6 +67,57 @@ class WeChatCall:
     body: Any  # decoded JSON (dict) or None
     at: float
     errcode: int | None = None  # what the fake answered (None while in flight / for non-JSON answers)
+
+
+@dataclass
+class UploadedMedia:
+    """A temporary material uploaded through media/upload (kept whole, for the test to inspect)."""
+
+    media_type: str
+    filename: str
+    data: bytes
+
+
+# Temporary material limits of voice (新增临时素材): 2 MB, at most 60 s, AMR or MP3.
+VOICE_MAX_BYTES = 2 * 1024 * 1024
+VOICE_MAX_SECONDS = 60.0
+_QR_ACTIONS = frozenset({"QR_SCENE", "QR_STR_SCENE", "QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE"})
+
+
+def _multipart_file(raw: bytes, content_type: str) -> tuple[str, bytes] | None:
+    """(filename, bytes) of the form field "media" in a multipart/form-data body."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    if not message.is_multipart():
+        return None
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "media":
+            payload = part.get_payload(decode=True)
+            return str(part.get_filename() or ""), payload if isinstance(payload, bytes) else b""
+    return None
+
+
+def _voice_problem(data: bytes) -> int | None:
+    """The errcode WeChat gives a voice upload that breaks its limits, else None."""
+    if len(data) > VOICE_MAX_BYTES:
+        return 40006
+    is_mp3 = data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+    if not (is_mp3 or data.startswith(b"#!AMR")):
+        return 40004
+    if is_mp3:
+        import io
+
+        import soundfile
+
+        try:
+            info = soundfile.info(io.BytesIO(data))
+        except RuntimeError:
+            return 40004
+        if info.duration > VOICE_MAX_SECONDS:
+            return 40006
+    return None
 
 
 @dataclass
@@ -112,6 +166,8 @@ class FakeWeChat(FakeServer):
         self._closed_windows: set[str] = set()
         self._faults: list[WeChatFault] = []
         self._msgids = itertools.count(2_000_000_001)
+        self.media: dict[str, UploadedMedia] = {}  # temporary material (media/upload) by media_id
+        self.qrcodes: dict[str, dict[str, Any]] = {}  # parametric QR content url -> qrcode/create body
 
     @property
     def api_base(self) -> str:
@@ -215,7 +271,10 @@ class FakeWeChat(FakeServer):
         path = request.match_info["path"].strip("/")
         raw = await request.read()
         body: Any = None
-        if raw:
+        if raw and request.content_type == "multipart/form-data":
+            found = _multipart_file(raw, request.headers.get("Content-Type", ""))
+            body = {"filename": found[0], "data": found[1]} if found else None
+        elif raw:
             try:
                 body = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
@@ -289,6 +348,10 @@ class FakeWeChat(FakeServer):
                 msgtype = body.get("msgtype")
                 if not isinstance(msgtype, str) or msgtype not in body:
                     raise _Answer(47001)
+                if msgtype == "voice":
+                    media = self.media.get(str((body.get("voice") or {}).get("media_id", "")))
+                    if media is None or media.media_type != "voice":
+                        raise _Answer(40007)
                 return {"errcode": 0, "errmsg": "ok"}
             if not body.get("template_id"):
                 raise _Answer(40037, "invalid template_id")
@@ -307,8 +370,54 @@ class FakeWeChat(FakeServer):
             return {"errcode": 0, "errmsg": "ok"}
         if path == "user/info":
             return self._user_info(call.query)
+        if path == "media/upload":
+            return self._upload(call)
+        if path == "qrcode/create":
+            return self._create_qrcode(body)
         self.unknown_paths.append(path)
         return {"errcode": 0, "errmsg": "ok"}
+
+    def _upload(self, call: WeChatCall) -> dict[str, Any]:
+        media_type = call.query.get("type", "")
+        if media_type not in ("image", "voice", "video", "thumb"):
+            raise _Answer(40004)
+        if not isinstance(call.body, dict) or not call.body.get("data"):
+            raise _Answer(41005, "media data missing")
+        data: bytes = call.body["data"]
+        if media_type == "voice":
+            problem = _voice_problem(data)
+            if problem is not None:
+                raise _Answer(problem)
+        media_id = f"MEDIA_{secrets.token_urlsafe(24)}"
+        self.media[media_id] = UploadedMedia(media_type, str(call.body.get("filename", "")), data)
+        call.body = {"filename": call.body.get("filename"), "size": len(data)}  # keep the log small
+        return {"type": media_type, "media_id": media_id, "created_at": int(time.time())}
+
+    def _create_qrcode(self, body: dict[str, Any]) -> dict[str, Any]:
+        action = body.get("action_name")
+        scene = (body.get("action_info") or {}).get("scene") or {}
+        if action not in _QR_ACTIONS or not isinstance(scene, dict):
+            raise _Answer(40053, "invalid action info")
+        if "STR" in str(action):
+            value = scene.get("scene_str")
+            if not isinstance(value, str) or not 1 <= len(value) <= 64:
+                raise _Answer(40053, "invalid action info")
+        elif not isinstance(scene.get("scene_id"), int):
+            raise _Answer(40053, "invalid action info")
+        url = f"http://weixin.qq.com/q/{secrets.token_urlsafe(18)}"
+        self.qrcodes[url] = body
+        answer: dict[str, Any] = {"ticket": secrets.token_urlsafe(40), "url": url}
+        if "LIMIT" not in str(action):
+            answer["expire_seconds"] = int(body.get("expire_seconds") or 60)
+        return answer
+
+    def scene_of(self, url: str) -> str | None:
+        """The scene a parametric code made by this fake carries (what a scan event reports)."""
+        body = self.qrcodes.get(url)
+        if body is None:
+            return None
+        scene = body["action_info"]["scene"]
+        return str(scene.get("scene_str", scene.get("scene_id")))
 
     def _token(self, query: dict[str, str]) -> dict[str, Any]:
         if query.get("grant_type") != "client_credential":

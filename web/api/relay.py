@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from core.errors import Forbidden
 from policies import service as policies
+from push.posters import service as posters
 from push.relay import service as relay
 from push.relay.views import MemberCounts, RelayTaskView
 from web.accounts import Principal
@@ -39,7 +40,8 @@ QuarterQuery = Annotated[str | None, Query(max_length=10, description="季度，
 PolicyQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="政策编号")]
 StatusQuery = Annotated[Literal["open", "forwarded", "reported", "declined", "withdrawn"] | None,
                         Query(description="只列出此状态的任务")]
-SheetQuery = Annotated[Literal["tasks", "members"], Query(description="tasks 任务台账 / members 会员明细")]
+SheetQuery = Annotated[Literal["tasks", "members", "posters"],
+                       Query(description="tasks 任务台账 / members 会员明细 / posters 海报台账")]
 
 READERS = (Role.ADMIN, Role.VIEWER, Role.REVIEWER)
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -179,6 +181,18 @@ class HubRowOut(BaseModel):
     members: MemberCountsOut
 
 
+class PosterHopOut(BaseModel):
+    """A printed poster as a hop of the last mile: its place and what its scans led to."""
+
+    poster_id: int
+    place: str
+    township: str
+    printed: bool
+    scans: int
+    subscriptions: int
+    questions: int
+
+
 class FunnelOut(BaseModel):
     policy_id: int
     hubs_assigned: int
@@ -192,6 +206,7 @@ class FunnelOut(BaseModel):
     members: MemberCountsOut
     external_reported: int
     hubs: list[HubRowOut]
+    posters: list[PosterHopOut] = Field(default_factory=list, description="线下张贴海报（按地点）")
 
 
 class HubRelayOut(BaseModel):
@@ -296,12 +311,17 @@ async def funnel(request: Request, principal: ApiPrincipal, policy_id: PolicyId)
     async with request.app.state.db.reader() as session:
         require_figures(principal, (await policies.get_policy(session, policy_id)).agency)
         f = await relay.relay_funnel(session, policy_id)
+        poster_rows = await posters.posters_with_counts(session, policy_id)
     return FunnelOut(
         policy_id=f.policy_id, hubs_assigned=f.hubs_assigned, hubs_relayed=f.hubs_relayed,
         hubs_forwarded=f.hubs_forwarded, hubs_reported=f.hubs_reported, hubs_declined=f.hubs_declined,
         hubs_open=f.hubs_open, hubs_overdue=f.hubs_overdue, hubs_withdrawn=f.hubs_withdrawn,
         members=MemberCountsOut.of(f.members), external_reported=f.external_reported,
         hubs=[HubRowOut(task=RelayTaskOut.of(r.task), members=MemberCountsOut.of(r.members)) for r in f.hubs],
+        posters=[PosterHopOut(poster_id=r.poster.id, place=r.poster.place_label, township=r.poster.township,
+                              printed=r.poster.print_count > 0, scans=r.counts.scans,
+                              subscriptions=r.counts.subscriptions, questions=r.counts.questions)
+                 for r in poster_rows],
     )
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from policies import service as policies
 from push import reports
 from push import service as push
+from push.posters import service as posters
 from web import charts
 from web.auth import ConsolePrincipal, require_figures
 from web.console.common import render
@@ -50,7 +51,9 @@ async def reach_dashboard(request: Request, principal: ConsolePrincipal, policy_
         policy = await policies.get_policy(session, policy_id)
     require_figures(principal, policy.agency)
     figures = await reach_figures(request, policy_id)
+    async with request.app.state.db.reader() as session:
+        poster_rows = await posters.posters_with_counts(session, policy_id)
     return render(request, "console/reach.html", principal, policy=policy, figures=figures,
                   funnel=charts.funnel(figures.totals), timeline=charts.per_day(figures.per_day),
                   channel_funnels={ch: charts.funnel(c) for ch, c in figures.by_channel.items()},
-                  channel_labels=CHANNEL_LABELS)
+                  channel_labels=CHANNEL_LABELS, poster_rows=poster_rows)

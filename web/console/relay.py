@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from core.errors import DomainError, Forbidden, ValidationFailed
 from policies import service as policies
+from push.posters import service as posters
 from push.relay import service as relay
 from web.accounts import Principal
 from web.api.relay import (
@@ -107,7 +108,8 @@ async def policy_relay(request: Request, principal: ConsolePrincipal, policy_id:
         policy = await policies.get_policy(session, policy_id)
         require_figures(principal, policy.agency)
         funnel = await relay.relay_funnel(session, policy_id)
-    return render(request, "relay/policy.html", principal, policy=policy, funnel=funnel)
+        poster_rows = await posters.posters_with_counts(session, policy_id)
+    return render(request, "relay/policy.html", principal, policy=policy, funnel=funnel, poster_rows=poster_rows)
 
 
 @router.get("/ledger.{fmt}")
