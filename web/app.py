@@ -72,6 +72,8 @@ def create_app(
     app.include_router(relay_console.router)
     app.include_router(faq_console.router)
     app.include_router(public_router)
+    from web.api import claims as claims_api
+    app.include_router(claims_api.router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
