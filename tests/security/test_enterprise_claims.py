@@ -297,3 +297,27 @@ async def test_a_one_time_invite_code(db: Database, client: httpx.AsyncClient, c
     async with db.session() as s:
         with pytest.raises(NotFound):
             await subscriptions.redeem_enterprise_invite(s, second.id, late)
+
+
+async def test_profile_matching_says_an_unverified_profile_is_unverified(db: Database, clock: FixedClock) -> None:
+    from tests.subscriptions.helpers import policy
+
+    async with db.session() as s:
+        known = await subscriptions.save_enterprise(s, name="已核实企业", credit_code=credit_code("91640424MA76AAAA1"),
+                                                    industry="C", qualifications=["高新技术企业"])
+        known_contact = await subscriptions.add_enterprise_contact(s, known.id, channel="telegram", address="9101")
+        await subscriptions.set_recommend_by_profile(s, known_contact.id, True)
+        typed = await subscriptions.create_resident(s, channel="telegram", address="9102")
+        made = await subscriptions.register_from_chat(s, typed.id, name="自报企业", credit_code=credit_code())
+        assert made.outcome == "created" and made.enterprise is not None and not made.enterprise.verified
+        await subscriptions.update_profile_as_contact(s, typed.id, industry="C", qualifications=["高新技术企业"])
+        await subscriptions.set_recommend_by_profile(s, typed.id, True)
+    high_tech = policy(industries=("C",), eligibility=("high_tech",), audience="enterprise")
+    async with db.reader() as s:
+        got = {r.subscriber_id: r.reasons for r in await subscriptions.audience(s, high_tech)}
+    assert "根据您登记的企业信息推荐" in got[known_contact.id] and "贵企业为高新技术企业" in got[known_contact.id]
+    assert not any("未经核实" in line for line in got[known_contact.id])
+    unverified = got[typed.id]
+    assert "根据您登记的企业信息推荐（未经核实，请自行核对）" in unverified
+    assert "贵企业自报为高新技术企业（未经核实，请自行核对）" in unverified
+    assert any(line.startswith("贵企业自报属于") and "未经核实" in line for line in unverified)
