@@ -74,6 +74,8 @@ def create_app(
     app.include_router(public_router)
     from web.api import claims as claims_api
     app.include_router(claims_api.router)
+    from web.console import claims as claims_console
+    app.include_router(claims_console.router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -321,3 +321,31 @@ async def test_profile_matching_says_an_unverified_profile_is_unverified(db: Dat
     assert "根据您登记的企业信息推荐（未经核实，请自行核对）" in unverified
     assert "贵企业自报为高新技术企业（未经核实，请自行核对）" in unverified
     assert any(line.startswith("贵企业自报属于") and "未经核实" in line for line in unverified)
+
+
+async def test_console_claims_page_approves_and_issues_codes(db: Database, client: httpx.AsyncClient) -> None:
+    from tests.web.conftest import console_csrf, login, make_user
+
+    county = await registered(db)
+    claimant, claim_id = await _claim(db, "8807")
+    await make_user(db, "viewer1", "viewer", HR)
+    await login(client, "viewer1")
+    assert (await client.get("/console/claims")).status_code == 403
+    await client.post("/console/logout", data={"csrf_token": await console_csrf(client)})
+    client.cookies.clear()
+    await make_user(db, "editor1", "editor", HR)
+    await login(client, "editor1")
+    page = await client.get("/console/claims")
+    assert page.status_code == 200 and "六盘山农产品" in page.text
+    assert f"/console/claims/{claim_id}/approve" in page.text
+    token = await console_csrf(client, "/console/claims")
+    assert (await client.post(f"/console/claims/{claim_id}/approve")).status_code == 403  # no CSRF token
+    done = await client.post(f"/console/claims/{claim_id}/approve", data={"csrf_token": token})
+    assert done.status_code == 303
+    assert await _contact_of(db, claimant) == (county.enterprise.id, True)
+    issued = await client.post("/console/claims/invites",
+                               data={"csrf_token": token, "enterprise_id": str(county.enterprise.id), "days": "5"})
+    assert issued.status_code == 201 and "只显示这一次" in issued.text
+    shown = issued.text.split('class="code">', 1)[1].split("<", 1)[0]
+    assert subscriptions.looks_like_invite(shown)
+    assert shown not in (await client.get("/console/claims")).text
