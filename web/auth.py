@@ -42,8 +42,10 @@ def may_review(principal: Principal, agency: str) -> bool:
 
 
 def may_see_unreleased(principal: Principal, agency: str) -> bool:
-    """Drafts are internal: their agency, reviewers and admins see them; others do not."""
-    return principal.role in (Role.ADMIN, Role.VIEWER) or may_edit(principal, agency) or may_review(principal, agency)
+    """The one rule for drafts (every status before publication): the drafting department's
+    editors, the reviewers who may review them, and admins see them; viewers, hub operators
+    and other departments do not. Every page and route that shows a draft asks this."""
+    return principal.role == Role.ADMIN or may_edit(principal, agency) or may_review(principal, agency)
 
 
 def may_see_figures(principal: Principal, agency: str) -> bool:

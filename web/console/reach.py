@@ -14,7 +14,7 @@ from policies import service as policies
 from push import reports
 from push import service as push
 from web import charts
-from web.auth import ConsolePrincipal, require_figures
+from web.auth import ConsolePrincipal, require_figures, require_visible
 from web.console.common import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -48,6 +48,7 @@ async def reach_figures(request: Request, policy_id: int) -> ReachFigures:
 async def reach_dashboard(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
+    require_visible(principal, policy)
     require_figures(principal, policy.agency)
     figures = await reach_figures(request, policy_id)
     return render(request, "console/reach.html", principal, policy=policy, figures=figures,
