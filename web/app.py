@@ -15,6 +15,7 @@ from core.secret_key import secret_key
 from core.settings import Settings
 from policies.qa.engine import QaEngine
 from web import errors, integrations
+from web.security_headers import SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "pd_session"
@@ -42,6 +43,7 @@ def create_app(
                        max_age=SESSION_MAX_AGE, same_site="lax",
                        https_only=settings.effective_public_base_url.startswith("https://"))
     errors.install(app)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
