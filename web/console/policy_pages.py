@@ -29,7 +29,7 @@ from web.auth import (
     require_visible,
 )
 from web.console import audience_preview
-from web.console.common import field_errors, render, see_other
+from web.console.common import PathId, field_errors, render, see_other
 from web.console.forms import DraftForm, amendment_from_form, require_text
 from web.models import Role
 
@@ -58,7 +58,7 @@ def _agency_for(principal: Principal, typed: str) -> str:
     return typed.strip()
 
 
-async def _load(request: Request, policy_id: int) -> dict[str, Any]:
+async def _load(request: Request, policy_id: PathId) -> dict[str, Any]:
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
         revisions = await policies.list_revisions(session, policy_id)
@@ -145,7 +145,7 @@ async def create_draft(request: Request, principal: ConsolePrincipal) -> Respons
 
 
 @router.get("/policies/{policy_id}")
-async def policy_detail(request: Request, principal: ConsolePrincipal, policy_id: int, saved: str = "") -> Response:
+async def policy_detail(request: Request, principal: ConsolePrincipal, policy_id: PathId, saved: str = "") -> Response:
     loaded = await _load(request, policy_id)
     policy = loaded["policy"]
     require_visible(principal, policy)
@@ -159,7 +159,7 @@ async def policy_detail(request: Request, principal: ConsolePrincipal, policy_id
 
 
 @router.get("/policies/{policy_id}/edit")
-async def edit_draft(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def edit_draft(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
     form = DraftForm.of_policy(loaded["policy"], loaded["current"].body, loaded["interpretation"])
@@ -167,12 +167,12 @@ async def edit_draft(request: Request, principal: ConsolePrincipal, policy_id: i
 
 
 @router.post("/policies/{policy_id}/edit", dependencies=[CsrfChecked])
-async def save_draft(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def save_draft(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     return await _save_draft(request, principal, policy_id)
 
 
 @router.post("/policies/{policy_id}/submit", dependencies=[CsrfChecked])
-async def submit(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def submit(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     async with request.app.state.db.session() as session:
         require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
         await policies.submit(session, policy_id, principal.actor)
@@ -180,7 +180,7 @@ async def submit(request: Request, principal: ConsolePrincipal, policy_id: int) 
 
 
 @router.get("/policies/{policy_id}/publish")
-async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
     texts = {"title": loaded["policy"].title, "body": loaded["current"].body}
@@ -192,7 +192,7 @@ async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_
 
 
 @router.post("/policies/{policy_id}/publish", dependencies=[CsrfChecked])
-async def publish(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def publish(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     async with request.app.state.db.session() as session:
         require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
         await policies.publish(session, policy_id, principal.actor)
@@ -201,7 +201,7 @@ async def publish(request: Request, principal: ConsolePrincipal, policy_id: int)
 
 
 @router.get("/policies/{policy_id}/amend")
-async def amend_form(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def amend_form(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
     values = {"title": loaded["policy"].title, "body": loaded["current"].body, "change_summary": "",
@@ -212,7 +212,7 @@ async def amend_form(request: Request, principal: ConsolePrincipal, policy_id: i
 
 
 @router.post("/policies/{policy_id}/amend", dependencies=[CsrfChecked])
-async def amend(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def amend(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     raw = await request.form()
     values = {k: str(raw.get(k) or "") for k in ("title", "body", "change_summary", "expiry_date",
                                                    "application_closes")}
@@ -233,14 +233,14 @@ async def amend(request: Request, principal: ConsolePrincipal, policy_id: int) -
 
 
 @router.get("/policies/{policy_id}/repeal")
-async def repeal_form(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def repeal_form(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
     return render(request, "console/repeal.html", principal, **loaded, reason="", errors={}, message="")
 
 
 @router.post("/policies/{policy_id}/repeal", dependencies=[CsrfChecked])
-async def repeal(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def repeal(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     raw = await request.form()
     reason = str(raw.get("reason") or "")
     try:

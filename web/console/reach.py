@@ -15,7 +15,7 @@ from push import reports
 from push import service as push
 from web import charts
 from web.auth import ConsolePrincipal, require_figures, require_visible
-from web.console.common import render
+from web.console.common import PathId, render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -31,7 +31,7 @@ class ReachFigures:
     hubs: list[Any] = field(default_factory=list)
 
 
-async def reach_figures(request: Request, policy_id: int) -> ReachFigures:
+async def reach_figures(request: Request, policy_id: PathId) -> ReachFigures:
     async with request.app.state.db.reader() as session:
         counts = await push.reach(session, policy_id)
         per_day = await reports.sent_per_day(session, policy_id)
@@ -45,7 +45,7 @@ async def reach_figures(request: Request, policy_id: int) -> ReachFigures:
 
 
 @router.get("/policies/{policy_id}/reach")
-async def reach_dashboard(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def reach_dashboard(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
     require_visible(principal, policy)

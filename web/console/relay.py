@@ -24,7 +24,7 @@ from web.api.relay import (
     visible_tasks,
 )
 from web.auth import ConsolePrincipal, CsrfChecked, require_figures
-from web.console.common import render, see_other
+from web.console.common import PathId, render, see_other
 from web.models import Role
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -45,7 +45,7 @@ async def relay_home(request: Request, principal: ConsolePrincipal) -> Response:
     return render(request, "relay/index.html", principal, escalations=rows, agency=agency or "")
 
 
-async def _hub_page(request: Request, principal: Principal, hub_id: int, *, message: str = "",
+async def _hub_page(request: Request, principal: Principal, hub_id: PathId, *, message: str = "",
                     error: str = "", status_code: int = 200) -> Response:
     require_hub_reader(principal, hub_id)
     if principal.role == Role.EDITOR:
@@ -61,11 +61,11 @@ async def _hub_page(request: Request, principal: Principal, hub_id: int, *, mess
 
 
 @router.get("/hubs/{hub_id}/relay")
-async def hub_page(request: Request, principal: ConsolePrincipal, hub_id: int) -> Response:
+async def hub_page(request: Request, principal: ConsolePrincipal, hub_id: PathId) -> Response:
     return await _hub_page(request, principal, hub_id)
 
 
-async def _act(request: Request, principal: Principal, task_id: int, action: str) -> Response:
+async def _act(request: Request, principal: Principal, task_id: PathId, action: str) -> Response:
     async with request.app.state.db.reader() as session:
         task = await relay.get_task(session, task_id)
     require_hub_actor(principal, task.hub_id)
@@ -87,22 +87,22 @@ async def _act(request: Request, principal: Principal, task_id: int, action: str
 
 
 @router.post("/relay-tasks/{task_id}/forward", dependencies=[CsrfChecked])
-async def forward(request: Request, principal: ConsolePrincipal, task_id: int) -> Response:
+async def forward(request: Request, principal: ConsolePrincipal, task_id: PathId) -> Response:
     return await _act(request, principal, task_id, "forward")
 
 
 @router.post("/relay-tasks/{task_id}/report", dependencies=[CsrfChecked])
-async def report(request: Request, principal: ConsolePrincipal, task_id: int) -> Response:
+async def report(request: Request, principal: ConsolePrincipal, task_id: PathId) -> Response:
     return await _act(request, principal, task_id, "report")
 
 
 @router.post("/relay-tasks/{task_id}/decline", dependencies=[CsrfChecked])
-async def decline(request: Request, principal: ConsolePrincipal, task_id: int) -> Response:
+async def decline(request: Request, principal: ConsolePrincipal, task_id: PathId) -> Response:
     return await _act(request, principal, task_id, "decline")
 
 
 @router.get("/policies/{policy_id}/relay")
-async def policy_relay(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def policy_relay(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
         require_figures(principal, policy.agency)
