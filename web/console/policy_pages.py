@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from policies import service as policies
 from policies.models import PolicyStatus
 from policies.text import taxonomy
@@ -217,10 +217,11 @@ async def amend(request: Request, principal: ConsolePrincipal, policy_id: PathId
     values = {k: str(raw.get(k) or "") for k in ("title", "body", "change_summary", "expiry_date",
                                                    "application_closes")}
     try:
-        if raw.get("confirm") != "yes":
-            require_text("", "confirm", "请勾选“确认发布修订”：修订会立即生效并推送给订阅者")
         async with request.app.state.db.session() as session:
+            # Who may comes before what was sent: a refused caller learns nothing about the form.
             require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
+            if raw.get("confirm") != "yes":
+                require_text("", "confirm", "请勾选“确认发布修订”：修订会立即生效并推送给订阅者")
             await policies.amend(session, policy_id, amendment_from_form(raw), principal.actor)
     except DomainError as exc:
         if exc.status_code == 403:
@@ -244,10 +245,11 @@ async def repeal(request: Request, principal: ConsolePrincipal, policy_id: PathI
     raw = await request.form()
     reason = str(raw.get("reason") or "")
     try:
-        if raw.get("confirm") != "yes":
-            require_text("", "confirm", "请勾选“确认废止”：废止后政策页面将标注为已废止，并通知订阅者")
         async with request.app.state.db.session() as session:
+            # Who may comes before what was sent: a refused caller learns nothing about the form.
             require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
+            if raw.get("confirm") != "yes":
+                require_text("", "confirm", "请勾选“确认废止”：废止后政策页面将标注为已废止，并通知订阅者")
             await policies.repeal(session, policy_id, reason, principal.actor)
     except DomainError as exc:
         if exc.status_code == 403:
@@ -262,7 +264,10 @@ async def repeal(request: Request, principal: ConsolePrincipal, policy_id: PathI
 @router.post("/suggest", dependencies=[CsrfChecked])
 async def live_suggest(request: Request, principal: ConsolePrincipal) -> JSONResponse:
     """Live tag suggestions and PII findings for the draft form's script."""
-    payload = await request.json()
+    try:
+        payload = await request.json()
+    except ValueError as exc:  # not JSON: the caller's mistake, not the server's
+        raise ValidationFailed("请求格式不正确，请刷新页面后重试", field="body") from exc
     title = str(payload.get("title", ""))[:300] if isinstance(payload, dict) else ""
     body = str(payload.get("body", ""))[:200_000] if isinstance(payload, dict) else ""
     analysis = await asyncio.to_thread(drafting.analyse, title, body)
