@@ -58,7 +58,7 @@ def _agency_for(principal: Principal, typed: str) -> str:
     return typed.strip()
 
 
-async def _load(request: Request, policy_id: PathId) -> dict[str, Any]:
+async def _load(request: Request, policy_id: int) -> dict[str, Any]:
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
         revisions = await policies.list_revisions(session, policy_id)

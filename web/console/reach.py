@@ -31,7 +31,7 @@ class ReachFigures:
     hubs: list[Any] = field(default_factory=list)
 
 
-async def reach_figures(request: Request, policy_id: PathId) -> ReachFigures:
+async def reach_figures(request: Request, policy_id: int) -> ReachFigures:
     async with request.app.state.db.reader() as session:
         counts = await push.reach(session, policy_id)
         per_day = await reports.sent_per_day(session, policy_id)

@@ -45,7 +45,7 @@ async def relay_home(request: Request, principal: ConsolePrincipal) -> Response:
     return render(request, "relay/index.html", principal, escalations=rows, agency=agency or "")
 
 
-async def _hub_page(request: Request, principal: Principal, hub_id: PathId, *, message: str = "",
+async def _hub_page(request: Request, principal: Principal, hub_id: int, *, message: str = "",
                     error: str = "", status_code: int = 200) -> Response:
     require_hub_reader(principal, hub_id)
     if principal.role == Role.EDITOR:
@@ -65,7 +65,7 @@ async def hub_page(request: Request, principal: ConsolePrincipal, hub_id: PathId
     return await _hub_page(request, principal, hub_id)
 
 
-async def _act(request: Request, principal: Principal, task_id: PathId, action: str) -> Response:
+async def _act(request: Request, principal: Principal, task_id: int, action: str) -> Response:
     async with request.app.state.db.reader() as session:
         task = await relay.get_task(session, task_id)
     require_hub_actor(principal, task.hub_id)
