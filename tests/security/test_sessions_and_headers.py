@@ -141,6 +141,8 @@ async def test_console_chat_and_library_work_under_the_policy_in_chromium(live_s
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = await browser.new_page(locale="zh-CN")
+        page.set_default_timeout(30_000)  # generous: the machine is shared with other test runs
+        expect.set_options(timeout=20_000)
         violations: list[str] = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
         try:
@@ -154,7 +156,7 @@ async def test_console_chat_and_library_work_under_the_policy_in_chromium(live_s
             await page.goto(f"{live_site}/console/policies/new")
             await page.fill("textarea[name=body]", "为支持高校毕业生就业创业，对首次创业的给予一次性创业补贴。")
             # draft.js (a same-origin script) still fetches tag suggestions under the policy
-            await expect(page.locator("body")).to_contain_text("就业创业", timeout=15_000)
+            await expect(page.locator("body")).to_contain_text("就业创业", timeout=30_000)
             await page.goto(f"{live_site}/chat")
             log = page.locator("#log")
             await expect(log).to_contain_text("欢迎")  # the inline script ran
