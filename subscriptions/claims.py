@@ -230,6 +230,27 @@ async def update_profile_as_contact(
     return _view(ent)
 
 
+async def detach_unverified_contacts(session: AsyncSession, enterprise_id: int) -> int:
+    """The enterprise has just become verified (staff or the registry vouched for it): contacts
+    linked only on their own word (whoever first typed its code in a chat) stop acting for it
+    and get a pending claim instead. Returns how many were detached."""
+    ent = await _enterprise(session, enterprise_id)
+    stmt = select(Subscriber).where(Subscriber.enterprise_id == enterprise_id,
+                                    Subscriber.contact_verified.is_(False), Subscriber.merged_into.is_(None))
+    contacts = list((await session.execute(stmt)).scalars())
+    for sub in contacts:
+        async with store.keeping_index(session, [sub.id]):
+            sub.kind = SubscriberKind.RESIDENT
+            sub.enterprise_id = None
+            sub.contact_verified = True  # nothing left to vouch for: the flag only qualifies a link
+            sub.updated_at = now()
+        if await _pending_claim(session, enterprise_id, sub.id) is None:
+            session.add(EnterpriseClaim(enterprise_id=enterprise_id, subscriber_id=sub.id, claimed_name=ent.name,
+                                        status=ClaimStatus.PENDING, decided_by="", created_at=now()))
+    await session.flush()
+    return len(contacts)
+
+
 # --- deciding claims --------------------------------------------------------------------
 
 

@@ -339,7 +339,11 @@ async def save_enterprise(
         session.add(ent)
         await session.flush()
         return _enterprise_view(ent)
-    return await _update_enterprise(session, ent, fields)
+    first_named_in_a_chat = not ent.verified
+    view = await _update_enterprise(session, ent, fields)
+    if first_named_in_a_chat:
+        await claims.detach_unverified_contacts(session, ent.id)
+    return view
 
 
 async def update_enterprise(

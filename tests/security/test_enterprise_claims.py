@@ -349,3 +349,25 @@ async def test_console_claims_page_approves_and_issues_codes(db: Database, clien
     shown = issued.text.split('class="code">', 1)[1].split("<", 1)[0]
     assert subscriptions.looks_like_invite(shown)
     assert shown not in (await client.get("/console/claims")).text
+
+
+async def test_whoever_named_an_enterprise_first_in_a_chat_must_claim_it_once_the_county_verifies_it(
+        db: Database) -> None:
+    """A squatter who types a real enterprise's code before the county registers it does not
+    keep acting for it once staff register it: it becomes a claimant like everybody else."""
+    code = credit_code("91640424MA76QQQQ1")
+    async with db.session() as s:
+        squatter = await subscriptions.create_resident(s, channel="telegram", address="8810")
+        made = await subscriptions.register_from_chat(s, squatter.id, name="抢先登记的名字", credit_code=code)
+        assert made.outcome == "created" and made.enterprise is not None
+        assert (await subscriptions.get_subscriber(s, squatter.id)).enterprise_id == made.enterprise.id
+    async with db.session() as s:
+        real = await subscriptions.save_enterprise(s, name="泾源县真实企业有限公司", credit_code=code, industry="C")
+    assert real.id == made.enterprise.id and real.verified and real.name == "泾源县真实企业有限公司"
+    assert await _contact_of(db, squatter.id) == (None, False)
+    async with db.reader() as s:
+        (claim,) = await subscriptions.claims_for(s, subscriptions.Approver.department_staff("test"))
+    assert claim.subscriber_id == squatter.id and claim.enterprise_id == real.id
+    async with db.session() as s:  # saving it again changes nothing more
+        await subscriptions.save_enterprise(s, name="泾源县真实企业有限公司", credit_code=code, industry="C")
+        assert len(await subscriptions.claims_for(s, subscriptions.Approver.department_staff("test"))) == 1
