@@ -58,6 +58,7 @@ async def serve(settings: Settings) -> int:
     engine, follower = await start_engine(db, settings.consultation_phone)
     # The audience index is built from the database once; later changes arrive through its log.
     await warm_up_match_index(db)
+    await warn_about_demo_accounts(db)
     services = build_services(db, settings, answerer=LibraryAnswerer(settings.consultation_phone, engine=engine))
     telegram = build_telegram(services)
     app = create_app(
@@ -99,6 +100,14 @@ async def serve(settings: Settings) -> int:
             await telegram.bot.session.close()
         await db.dispose()
     return 0
+
+
+async def warn_about_demo_accounts(db: Database) -> None:
+    from web.demo import demo_accounts_left
+
+    left = await demo_accounts_left(db)
+    if left:
+        log.warning("仍有演示账号可以登录控制台：%s。正式使用前请停用这些账号或修改其密码。", "、".join(left))
 
 
 async def work(settings: Settings) -> int:
@@ -192,7 +201,6 @@ async def create_wechat_menu(settings: Settings) -> int:
 
 
 async def load_demo(settings: Settings) -> int:
-    from web.demo import DEMO_PASSWORD
     from web.demo import load_demo as run_demo
 
     db = await open_database(settings)
@@ -206,8 +214,10 @@ async def load_demo(settings: Settings) -> int:
     for title in report.policies:
         print(f"已发布：{title}")
     print(f"订阅用户 {report.subscribers} 个；枢纽：{'；'.join(report.hubs) or '已存在'}；问答库条目 {report.faqs} 条")
-    if report.accounts:
-        print(f"控制台账号：{'、'.join(report.accounts)}，演示密码 {DEMO_PASSWORD}（仅供演示，正式使用前请删除）")
+    if report.passwords:
+        print("控制台演示账号（密码只显示这一次，仅供演示；正式使用前请停用这些账号或修改密码）：")
+        for username, password in report.passwords.items():
+            print(f"  {username}  密码 {password}")
     print(f"运行 python run.py 后打开 {base}/console 、{base}/chat 、{base}/library")
     return 0
 

@@ -237,3 +237,23 @@ WEB_INBOX_NOT_ACKNOWLEDGEABLE = "这条消息不是政策推送，无需确认�
 WEB_RATE_LIMITED = "您发送得太快了，请{seconds}秒后再试。如有急事，请拨打政策咨询电话 {phone}。"
 WEB_TOO_LARGE = "消息太长了，请用一两句话描述您的问题。"
 WEB_BAD_REQUEST = "请求格式不正确，请刷新页面后再试。"
+
+# --- enterprise claims (who may act for an enterprise) ---------------------------------------
+
+ENTERPRISE_SAVED_UNVERIFIED = (
+    "已登记企业：{name}（待部门核实）。核实前，按企业信息推荐的政策会注明“未经核实”，请自行核对条件。"
+)
+ENTERPRISE_CLAIM_PENDING = (
+    "这个统一社会信用代码对应的企业已经登记。为保护企业信息，已为您提交认领申请："
+    "部门、企业已认证联系人或所在园区审核同意后，您才会成为该企业的联系人。\n"
+    "如已从部门或园区拿到认领码，请直接发送“认领 认领码”。在此之前，您按所选主题正常接收政策。"
+)
+ENTERPRISE_ALREADY_CONTACT = "您已是“{name}”的联系人，企业信息没有变化。"
+HUB_JOIN_AFTER_CLAIM = "认领审核通过后，请再次打开园区或协会的邀请链接加入。"
+CLAIM_INVITE_REDEEMED = "认领成功：您已成为“{name}”的已认证联系人，符合贵企业条件的政策也会推荐给您。"
+CLAIMS_NONE = "目前没有待您审核的企业认领申请。"
+CLAIMS_HEAD = "待您审核的企业认领申请（回复“同意认领 编号”或“拒绝认领 编号”）："
+CLAIMS_ITEM = "编号 {id}：{who}申请成为“{enterprise}”的联系人（自报企业名称：{claimed}）"
+CLAIM_APPROVED = "已同意认领申请 {id}：对方已成为贵企业的联系人。"
+CLAIM_REFUSED = "已拒绝认领申请 {id}。"
+CLAIMANT_UNNAMED = "一位用户"

@@ -38,6 +38,7 @@ from policies.validation import (
     check_doc_no,
     check_interpretation_complete,
     check_text,
+    clean_title,
     normalise_codes,
 )
 
@@ -106,7 +107,7 @@ def _emit(session: AsyncSession, policy: Policy, kind: str) -> None:
 
 
 def _validated_fields(data: DraftInput, problems: Problems) -> dict[str, object]:
-    check_text(data.title, data.body, data.agency, problems)
+    check_text(clean_title(data.title), data.body, data.agency, problems)
     check_choice(data.kind, KINDS, "kind", "文件类型", problems)
     check_choice(data.audience, AUDIENCES, "audience", "面向对象", problems)
     check_dates(
@@ -118,7 +119,7 @@ def _validated_fields(data: DraftInput, problems: Problems) -> dict[str, object]
     )
     doc_no = check_doc_no(data.doc_no, problems)
     return {
-        "title": data.title.strip(),
+        "title": clean_title(data.title),
         "agency": data.agency.strip(),
         "doc_no": doc_no.normalized if doc_no else None,
         "doc_issuer": doc_no.issuer if doc_no else None,
@@ -361,7 +362,7 @@ async def amend(session: AsyncSession, policy_id: int, data: AmendmentInput, act
     problems = Problems()
     if not data.change_summary.strip():
         problems.add("change_summary", "请说明本次修订改了什么")
-    title = (data.title or policy.title).strip()
+    title = clean_title(data.title or policy.title)
     check_text(title, data.body, policy.agency, problems)
     check_dates(
         effective=policy.effective_date,

@@ -75,6 +75,16 @@ def check_dates(
         problems.add("application_closes", "申报截止日期不能早于申报开始日期")
 
 
+# Bidirectional-text controls (LRE…RLO, LRI…PDI, LRM, RLM, ALM) reorder what a reader sees:
+# a title could display as something other than what was reviewed and published.
+_BIDI_CONTROLS = dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def clean_title(title: str) -> str:
+    """The title without bidi control characters and outer whitespace."""
+    return (title or "").translate(_BIDI_CONTROLS).strip()
+
+
 def check_text(title: str, body: str, agency: str, problems: Problems) -> None:
     if not title.strip():
         problems.add("title", "标题不能为空")

@@ -140,6 +140,11 @@ class _Seen:
     relayers: set[int] = field(default_factory=set)
 
 
+def _verified(value: Any) -> bool:
+    """The enterprise-verified column as read (bool, SQLite's 0/1, or None without enterprise)."""
+    return value is None or bool(value)
+
+
 class _Recipients:
     """Turns reachable rows into `Recipient`s, sharing reasons and preferences between them."""
 
@@ -156,7 +161,7 @@ class _Recipients:
     def _lines(self, group: int, row: store.ReachableRow) -> tuple[str, ...]:
         kind = row[1]
         if self.profile_matters:
-            key: tuple[Any, ...] = (group, kind, _json_key(row[10]), row[11], _json_key(row[5]), row[12])
+            key: tuple[Any, ...] = (group, kind, _json_key(row[10]), row[11], _json_key(row[5]), row[12], row[17])
         else:
             key = (group, kind)
         lines = self.reasons.get(key)
@@ -164,7 +169,8 @@ class _Recipients:
             tags = matching.profile_tags(kind, _json_list(row[10]), row[11] or "", _json_list(row[5]))
             industry = (row[12] or "") if kind == "enterprise" else ""
             hits = self.plan.matched.hits[group]
-            lines = self.reasons[key] = matching.reasons(hits, kind, tags, industry, self.plan.policy)
+            lines = self.reasons[key] = matching.reasons(hits, kind, tags, industry, self.plan.policy,
+                                                         verified=_verified(row[17]))
         return lines
 
     def _time(self, value: Any) -> datetime.time | None:
@@ -287,7 +293,8 @@ async def members_in_scope(session: AsyncSession, hub_id: int, policy: PolicyVie
     for part in store.chunks(members):
         for row in await store.reachable_addresses(session, Subscriber.enterprise_id.in_(part)):
             tags, industry = _profile(row)
-            lines = (f"经{hub.name}转达", *matching.eligibility_reasons(row.kind, tags, industry, policy))
+            lines = (f"经{hub.name}转达", *matching.eligibility_reasons(row.kind, tags, industry, policy,
+                                                                    verified=_verified(row.enterprise_verified)))
             recipients.append(
                 Recipient(
                     row.subscriber_id,

@@ -357,11 +357,12 @@ class _Batch:
         created = ent is None
         changed = False
         if ent is None:
-            ent = Enterprise(credit_code=row.credit_code, created_at=now(), updated_at=now(), **profile)
+            ent = Enterprise(credit_code=row.credit_code, created_at=now(), updated_at=now(), verified=True, **profile)
             self.new_enterprises.append(ent)  # inserted in bulk by _write
             self.enterprises[row.credit_code] = ent
         else:
-            diff = {k: v for k, v in profile.items() if getattr(ent, k) != v}
+            # The county's registry vouches for the enterprise (one first named in a chat included).
+            diff = {k: v for k, v in {**profile, "verified": True}.items() if getattr(ent, k) != v}
             for key, value in diff.items():
                 setattr(ent, key, value)
             if diff:
@@ -471,6 +472,7 @@ def _defaults() -> dict[str, object]:
         "recommend_by_profile": False,
         "frequency": Frequency.IMMEDIATE,
         "paused": False,
+        "contact_verified": True,
         "created_at": at,
         "updated_at": at,
     }

@@ -257,40 +257,54 @@ def _industry_name(code: str) -> str:
     return industry.name if industry else code
 
 
-def eligibility_reasons(kind: str, tags: frozenset[str], industry: str, policy: PolicyView) -> list[str]:
-    """What the profile says about P's conditions: met ones, and ones to check."""
+def eligibility_reasons(
+    kind: str, tags: frozenset[str], industry: str, policy: PolicyView, *, verified: bool = True
+) -> list[str]:
+    """What the profile says about P's conditions: met ones, and ones to check. An unverified
+    enterprise's profile is only what its contact typed in a chat: its "met" conditions say so."""
     if kind == "hub":
         return []
     reasons: list[str] = []
     own_audience = "enterprise" if kind == "enterprise" else "resident"
-    subject = "贵企业为" if kind == "enterprise" else "您属于"
+    unverified = kind == "enterprise" and not verified
+    subject = ("贵企业自报为" if unverified else "贵企业为") if kind == "enterprise" else "您属于"
+    unconfirmed = UNVERIFIED_NOTE if unverified else ""
     for code in policy.eligibility:
         if _tag_audience(code) not in (own_audience, None):
             continue
         if code in tags:
-            reasons.append(f"{subject}{_tag_name(code)}")
+            reasons.append(f"{subject}{_tag_name(code)}{unconfirmed}")
         else:
             reasons.append(f"请核对是否符合条件：{_tag_name(code)}")
     if kind == "enterprise" and policy.industries:
         if industry in policy.industries:
-            reasons.append(f"贵企业属于{_industry_name(industry)}")
+            reasons.append(f"贵企业{'自报' if unverified else ''}属于{_industry_name(industry)}{unconfirmed}")
         elif not industry:
             names = "、".join(_industry_name(c) for c in policy.industries)
             reasons.append(f"请核对是否符合条件：属于{names}")
     return reasons
 
 
-def reasons(hits: Hits, kind: str, tags: frozenset[str], industry: str, policy: PolicyView) -> tuple[str, ...]:
-    """Why a contact gets P, in plain Chinese, in a stable order."""
+def reasons(
+    hits: Hits, kind: str, tags: frozenset[str], industry: str, policy: PolicyView, *, verified: bool = True
+) -> tuple[str, ...]:
+    """Why a contact gets P, in plain Chinese, in a stable order. `verified`: whether the
+    enterprise's profile is confirmed by the county (see `claims.is_known_to_county`)."""
     lines: list[str] = []
     if hits.all_topics:
         lines.append("您订阅了全部政策")
     lines += [f"您订阅了“{_topic_name(t)}”" for t in policy.topics if t in hits.topics]
     lines += [f"您关注的关键词“{kw}”" for kw in sorted(hits.keywords)]
     if hits.profile:
-        lines.append("根据您登记的企业信息推荐" if kind == "enterprise" else "根据您登记的身份信息推荐")
-    lines += eligibility_reasons(kind, tags, industry, policy)
+        if kind == "enterprise":
+            lines.append("根据您登记的企业信息推荐" + ("" if verified else UNVERIFIED_NOTE))
+        else:
+            lines.append("根据您登记的身份信息推荐")
+    lines += eligibility_reasons(kind, tags, industry, policy, verified=verified)
     return tuple(lines)
+
+
+UNVERIFIED_NOTE = "（未经核实，请自行核对）"
 
 
 REASON_KIND_LABELS = {

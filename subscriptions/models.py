@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Time, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime
@@ -68,6 +68,9 @@ class Enterprise(Base):
     size: Mapped[str] = mapped_column(String(10), default="")  # EnterpriseSize, "" = undeclared
     qualifications: Mapped[list[str]] = mapped_column(JSON, default=list)  # eligibility tag codes
     township: Mapped[str] = mapped_column(String(16), default="")
+    # Known to the county: registered from the console, the API or a registry import. An
+    # enterprise first named in a chat is False: its profile is only what someone typed.
+    verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -125,6 +128,10 @@ class Subscriber(Base):
     # Set when this contact was merged into another (`service.merge_subscribers`): it keeps
     # its id for the history that names it, but has no criteria and no addresses any more.
     merged_into: Mapped[int | None] = mapped_column(Integer)  # no FK: SQLite adds the column without a rebuild
+    # False when the link to `enterprise_id` rests only on the contact's own word in a chat
+    # (it created that unverified enterprise); True when staff, an import, an approved claim
+    # or an invite code made it. Only verified contacts act for a verified enterprise.
+    contact_verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -191,3 +198,44 @@ class MatchKey(Base):
     audience: Mapped[str] = mapped_column(String(1))  # "r", "e" or "b" (both)
     industry: Mapped[str] = mapped_column(String(2))  # declared industry of an enterprise, else ""
     rest: Mapped[str] = mapped_column(String(200))  # further keyword tokens, space-joined
+
+
+class ClaimStatus:
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    ALL = (PENDING, APPROVED, REFUSED)
+
+
+class EnterpriseClaim(Base):
+    """A chat contact's request to act for an enterprise that is already registered.
+
+    Until someone entitled approves it (see `subscriptions.claims`), the contact is an
+    ordinary subscriber and sees nothing of the enterprise."""
+
+    __tablename__ = "enterprise_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id", ondelete="CASCADE"), index=True)
+    claimed_name: Mapped[str] = mapped_column(String(200), default="")  # the name as the contact typed it
+    status: Mapped[str] = mapped_column(String(10), default=ClaimStatus.PENDING)
+    decided_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EnterpriseInvite(Base):
+    """A one-time code that makes whoever redeems it in a chat a verified contact of the
+    enterprise. Only the sha256 of the code is kept; it expires and works once."""
+
+    __tablename__ = "enterprise_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(Integer)  # subscriber id

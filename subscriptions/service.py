@@ -20,11 +20,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
 from core.db import Database
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from policies.text import taxonomy
-from subscriptions import store
+from subscriptions import claims, store
 from subscriptions import validation as valid
 from subscriptions.audience import audience, audience_chunks, dry_run, match_subscriber_ids, members_in_scope
+from subscriptions.claims import (
+    Approver,
+    ChatRegistration,
+    ClaimView,
+    IssuedInvite,
+    claims_for,
+    decide_claim,
+    get_claim,
+    is_known_to_county,
+    looks_like_invite,
+    register_from_chat,
+    update_profile_as_contact,
+)
+from subscriptions.claims import issue_invite as issue_enterprise_invite
+from subscriptions.claims import redeem_invite as redeem_enterprise_invite
 from subscriptions.match_index import live as match_index
 from subscriptions.models import (
     ChannelAddress,
@@ -56,13 +71,17 @@ from subscriptions.wording import describe
 
 __all__ = [
     "AddressView",
+    "Approver",
     "ChannelName",
+    "ChatRegistration",
+    "ClaimView",
     "DeliveryPreference",
     "DryRun",
     "EnterpriseView",
     "HubView",
     "ImportReport",
     "InactiveReason",
+    "IssuedInvite",
     "MySubscriptions",
     "Recipient",
     "RecipientRole",
@@ -75,21 +94,28 @@ __all__ = [
     "attach_to_enterprise",
     "audience",
     "audience_chunks",
+    "claims_for",
     "create_hub",
     "create_resident",
     "deactivate_address",
+    "decide_claim",
     "dry_run",
     "ensure_subscriber_for_address",
+    "enterprise_is_verified",
     "find_address",
     "find_hub_by_invite",
     "get_address",
+    "get_claim",
     "get_enterprise",
     "get_hub",
     "get_subscriber",
     "hub_members",
     "hubs_of_enterprise",
     "import_subscribers",
+    "is_known_to_county",
+    "issue_enterprise_invite",
     "join_hub",
+    "looks_like_invite",
     "match_subscriber_ids",
     "members_in_scope",
     "merge_subscribers",
@@ -98,6 +124,8 @@ __all__ = [
     "pause",
     "reactivate_address",
     "rebuild_match_index",
+    "redeem_enterprise_invite",
+    "register_from_chat",
     "remove_hub_member",
     "remove_keyword",
     "replace_address",
@@ -113,6 +141,7 @@ __all__ = [
     "unsubscribe_all",
     "unsubscribe_topic",
     "update_enterprise",
+    "update_profile_as_contact",
     "warm_up_match_index",
 ]
 
@@ -130,7 +159,9 @@ def _address_view(a: ChannelAddress) -> AddressView:
 
 
 def _enterprise_view(e: Enterprise) -> EnterpriseView:
-    return EnterpriseView(e.id, e.name, e.credit_code, e.industry, e.size, tuple(e.qualifications or ()), e.township)
+    return EnterpriseView(
+        e.id, e.name, e.credit_code, e.industry, e.size, tuple(e.qualifications or ()), e.township, e.verified
+    )
 
 
 def _hub_view(h: Hub) -> HubView:
@@ -185,6 +216,11 @@ async def _hub(session: AsyncSession, hub_id: int) -> Hub:
 
 async def get_enterprise(session: AsyncSession, enterprise_id: int) -> EnterpriseView:
     return _enterprise_view(await _enterprise(session, enterprise_id))
+
+
+async def enterprise_is_verified(session: AsyncSession, enterprise_id: int) -> bool:
+    """Whether the enterprise is known to the county (see `is_known_to_county`)."""
+    return is_known_to_county(await get_enterprise(session, enterprise_id))
 
 
 async def get_hub(session: AsyncSession, hub_id: int) -> HubView:
@@ -280,7 +316,10 @@ async def save_enterprise(
     qualifications: Iterable[str] = (),
     township: str = "",
 ) -> EnterpriseView:
-    """Create an enterprise, or update the one with this credit code (idempotent)."""
+    """Create an enterprise, or update the one with this credit code (idempotent).
+
+    For staff and registries (console, API, import, demo): the enterprise is verified. Chats
+    use `register_from_chat`, which never changes an existing enterprise."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("企业名称不能为空。", field="name")
@@ -291,6 +330,7 @@ async def save_enterprise(
         "size": valid.size(size),
         "qualifications": valid.eligibility(qualifications, "enterprise", field="qualifications"),
         "township": valid.township(township),
+        "verified": True,
     }
     ent = await store.enterprise_by_credit_code(session, code) if code else None
     if ent is None:
@@ -299,7 +339,11 @@ async def save_enterprise(
         session.add(ent)
         await session.flush()
         return _enterprise_view(ent)
-    return await _update_enterprise(session, ent, fields)
+    first_named_in_a_chat = not ent.verified
+    view = await _update_enterprise(session, ent, fields)
+    if first_named_in_a_chat:
+        await claims.detach_unverified_contacts(session, ent.id)
+    return view
 
 
 async def update_enterprise(
@@ -358,18 +402,15 @@ async def add_enterprise_contact(
     return await get_subscriber(session, sub.id)
 
 
-async def attach_to_enterprise(session: AsyncSession, subscriber_id: int, enterprise_id: int) -> SubscriberView:
-    """Make a (resident) contact a contact of an enterprise, e.g. after it gave the credit code."""
+async def attach_to_enterprise(
+    session: AsyncSession, subscriber_id: int, enterprise_id: int, *, contact_verified: bool = True
+) -> SubscriberView:
+    """Make a (resident) contact a contact of an enterprise on staff's authority (console, API).
+
+    Chats never call this for an existing enterprise: see `register_from_chat` and claims."""
     sub = await _subscriber(session, subscriber_id)
     await _enterprise(session, enterprise_id)
-    if sub.kind == SubscriberKind.HUB:
-        raise ValidationFailed("园区或协会的联系人不能同时登记为企业联系人。", field="subscriber_id")
-    async with store.keeping_index(session, [sub.id]):
-        sub.kind = SubscriberKind.ENTERPRISE
-        sub.enterprise_id = enterprise_id
-        if sub.audience == "resident":
-            sub.audience = "enterprise"
-        sub.updated_at = now()
+    await claims.link_contact(session, sub, enterprise_id, verified=contact_verified)
     return await get_subscriber(session, sub.id)
 
 
@@ -670,6 +711,7 @@ async def merge_subscribers(session: AsyncSession, source_id: int, into_id: int)
         target_audience = target.audience
         if source.enterprise_id and not target.enterprise_id:
             target.kind, target.enterprise_id = SubscriberKind.ENTERPRISE, source.enterprise_id
+            target.contact_verified = source.contact_verified
             if target_audience == "resident":  # as attach_to_enterprise does
                 target_audience = "enterprise"
         elif source.kind == target.kind == SubscriberKind.RESIDENT:
@@ -790,6 +832,9 @@ async def join_hub(session: AsyncSession, payload_or_code: str, subscriber_id: i
         raise ValidationFailed(
             "请先登记企业信息（企业名称和统一社会信用代码），再加入园区或协会。", field="enterprise_id"
         )
+    ent = await _enterprise(session, sub.enterprise_id)
+    if ent.verified and not sub.contact_verified:
+        raise Forbidden("只有企业已认证联系人可以代表企业加入园区或协会。", field="subscriber_id")
     await add_hub_member(session, hub.id, sub.enterprise_id, via="invite")
     return hub
 

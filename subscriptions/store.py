@@ -217,6 +217,7 @@ RECIPIENT_COLUMNS = (
     ChannelAddress.id.label("address_id"),
     ChannelAddress.channel.label("channel"),
     ChannelAddress.address.label("address"),
+    Enterprise.verified.label("enterprise_verified"),
 )
 
 
@@ -402,7 +403,8 @@ _ADDRESSES = (
     "{join} channel_address a ON a.subscriber_id = j.value WHERE a.active = {true}"
 )
 _ENTERPRISES = (
-    "SELECT e.id, e.qualifications, e.size, e.industry, e.township FROM {ids} {join} enterprise e ON e.id = j.value"
+    "SELECT e.id, e.qualifications, e.size, e.industry, e.township, e.verified "
+    "FROM {ids} {join} enterprise e ON e.id = j.value"
 )
 _SQL = {
     dialect: {
@@ -412,16 +414,17 @@ _SQL = {
     # SQLite: CROSS JOIN keeps the id list as the outer loop (PostgreSQL plans that itself).
     for dialect, join, true, false in (("sqlite", "CROSS JOIN", "1", "0"), ("postgresql", "JOIN", "true", "false"))
 }
-_NO_ENTERPRISE = (None, None, None, None)
+_NO_ENTERPRISE = (None, None, None, None, None)
 
 ReachableRow = tuple[
     int, str, int | None, int | None, str, Any, str, Any, Any, int | None, Any, str | None, str | None, str | None,
-    int, str, str,
+    int, str, str, Any,
 ]  # fmt: skip
 """(subscriber_id, kind, hub_id, enterprise_id, own township, groups JSON, frequency,
 quiet_start, quiet_end, daily_cap, qualifications JSON, size, industry, enterprise township,
-address_id, channel, address). JSON columns come as text; times as `datetime.time` on
-PostgreSQL and as ISO text on SQLite; the four enterprise columns are None unless asked for."""
+address_id, channel, address, enterprise verified). JSON columns come as text; times as `datetime.time` on
+PostgreSQL and as ISO text on SQLite; the five enterprise columns are None unless asked for
+(verified comes last so that the older positions stay where they were)."""
 
 
 async def _driver(session: AsyncSession) -> tuple[str, Any]:
@@ -466,7 +469,7 @@ async def reachable_rows(
         contact = contacts.get(sid)
         if contact is not None:
             company = enterprises.get(contact[3], _NO_ENTERPRISE) if contact[3] is not None else _NO_ENTERPRISE
-            rows.append((*contact, *company, address_id, channel, address))  # type: ignore[arg-type]
+            rows.append((*contact, *company[:4], address_id, channel, address, company[4]))  # type: ignore[arg-type]
     return rows
 
 

@@ -64,6 +64,8 @@ class EnterpriseView:
     size: str
     qualifications: tuple[str, ...]
     township: str
+    # False: first named in a chat, profile unconfirmed (see `service.is_known_to_county`).
+    verified: bool = True
 
 
 @dataclass(frozen=True)

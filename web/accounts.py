@@ -68,6 +68,7 @@ class UserView:
     active: bool
     created_at: datetime
     last_login_at: datetime | None
+    session_generation: int = 0
 
     @property
     def role_label(self) -> str:
@@ -105,7 +106,8 @@ class AuditView:
 def _user_view(user: User) -> UserView:
     return UserView(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
                     agency=user.agency, hub_id=user.hub_id, review_level=user.review_level, active=user.active,
-                    created_at=user.created_at, last_login_at=user.last_login_at)
+                    created_at=user.created_at, last_login_at=user.last_login_at,
+                    session_generation=user.session_generation or 0)
 
 
 def _token_view(token: ApiToken) -> TokenView:
@@ -191,7 +193,16 @@ async def set_password(session: AsyncSession, user_id: int, password: str, actor
     if user is None:
         raise NotFound(f"用户 {user_id} 不存在", field="user_id")
     user.password_hash = _hasher.hash(password)
+    user.session_generation = (user.session_generation or 0) + 1  # a new password ends every session
     audit(session, actor, "user.password", user.username)
+
+
+async def end_sessions(session: AsyncSession, user_id: int, actor: str) -> None:
+    """Ends every console session of the account (on every device); idempotent."""
+    user = await session.get(User, user_id)
+    if user is not None:
+        user.session_generation = (user.session_generation or 0) + 1
+        audit(session, actor, "user.logout", user.username)
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> UserView | None:

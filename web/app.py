@@ -15,6 +15,7 @@ from core.secret_key import secret_key
 from core.settings import Settings
 from policies.qa.engine import QaEngine
 from web import errors, integrations
+from web.security_headers import SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "pd_session"
@@ -42,6 +43,7 @@ def create_app(
                        max_age=SESSION_MAX_AGE, same_site="lax",
                        https_only=settings.effective_public_base_url.startswith("https://"))
     errors.install(app)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -87,6 +89,10 @@ def create_app(
     app.include_router(poster_console.router)
     app.include_router(public_posters.router)
     app.include_router(public_voice.router)
+    from web.api import claims as claims_api
+    app.include_router(claims_api.router)
+    from web.console import claims as claims_console
+    app.include_router(claims_console.router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

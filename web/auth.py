@@ -42,8 +42,10 @@ def may_review(principal: Principal, agency: str) -> bool:
 
 
 def may_see_unreleased(principal: Principal, agency: str) -> bool:
-    """Drafts are internal: their agency, reviewers and admins see them; others do not."""
-    return principal.role in (Role.ADMIN, Role.VIEWER) or may_edit(principal, agency) or may_review(principal, agency)
+    """The one rule for drafts (every status before publication): the drafting department's
+    editors, the reviewers who may review them, and admins see them; viewers, hub operators
+    and other departments do not. Every page and route that shows a draft asks this."""
+    return principal.role == Role.ADMIN or may_edit(principal, agency) or may_review(principal, agency)
 
 
 def may_see_figures(principal: Principal, agency: str) -> bool:
@@ -124,10 +126,11 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def start_session(request: Request, user_id: int) -> None:
+def start_session(request: Request, user_id: int, generation: int = 0) -> None:
     # A fresh session (and CSRF token) at login, so a token planted before login is useless.
     request.session.clear()
     request.session["uid"] = user_id
+    request.session["gen"] = generation  # see User.session_generation
     csrf_token(request)
 
 
@@ -136,7 +139,8 @@ async def console_principal(request: Request) -> Principal:
     if isinstance(user_id, int):
         async with request.app.state.db.reader() as session:
             user = await accounts.get_user(session, user_id)
-        if user is not None and user.active:
+        # A session from before the account's last logout or password change is over.
+        if user is not None and user.active and request.session.get("gen") == user.session_generation:
             principal = accounts.user_principal(user)
             request.state.principal = principal
             return principal

@@ -3,7 +3,8 @@
 Loads the project's own demo policies (with interpretations) through the real lifecycle
 (draft → review → publish), residents and enterprises who subscribed through the web inbox,
 two hubs (an industrial park and an association) with members, FAQ entries and console
-accounts with a demo password. Idempotent: running it again adds nothing it already added.
+accounts with random passwords (returned once, for the command to print). Idempotent:
+running it again adds nothing it already added.
 Publishing writes outbox events, so `python run.py` then pushes the policies to the demo
 subscribers' web inboxes.
 """
@@ -11,10 +12,12 @@ subscribers' web inboxes.
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from stdnum.cn import uscc
 
 from core.db import Database
@@ -24,9 +27,10 @@ from policies.importer import draft_from_mapping
 from policies.qa import faq
 from subscriptions import service as subscriptions
 from web import accounts
+from web.models import AuditEntry, User
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
-DEMO_PASSWORD = "Demo-2026-zcztd"
+DEMO_ACTOR = "demo"  # the audit log's actor for what the demo created
 EDITOR, REVIEWER = "demo-editor", "demo-reviewer"
 
 
@@ -37,6 +41,7 @@ class DemoReport:
     hubs: list[str] = field(default_factory=list)
     faqs: int = 0
     accounts: list[str] = field(default_factory=list)
+    passwords: dict[str, str] = field(default_factory=dict)  # username → password, shown once
     already_loaded: bool = False
 
 
@@ -131,14 +136,31 @@ async def _faqs(db: Database, people: dict[str, Any], policy_ids: dict[str, int]
 
 
 async def _accounts(db: Database, people: dict[str, Any], report: DemoReport) -> None:
+    # A fixed demo password would be a known password on every server that ever ran the demo.
     for account in people["accounts"]:
+        password = secrets.token_urlsafe(12)
         try:
             async with db.session() as session:
-                await accounts.create_user(session, account["username"], DEMO_PASSWORD, account["role"],
-                                           account["agency"], actor="demo")
+                await accounts.create_user(session, account["username"], password, account["role"],
+                                           account["agency"], actor=DEMO_ACTOR)
         except Conflict:
             continue
         report.accounts.append(f"{account['username']}（{account['role']}）")
+        report.passwords[account["username"]] = password
+
+
+async def demo_accounts_left(db: Database) -> list[str]:
+    """Active accounts the demo created whose password nobody has changed since."""
+    async with db.reader() as session:
+        created = set((await session.execute(select(AuditEntry.target).where(
+            AuditEntry.actor == DEMO_ACTOR, AuditEntry.action == "user.create"))).scalars())
+        if not created:
+            return []
+        changed = set((await session.execute(select(AuditEntry.target).where(
+            AuditEntry.action == "user.password", AuditEntry.target.in_(created)))).scalars())
+        active = (await session.execute(select(User.username).where(
+            User.username.in_(created - changed), User.active.is_(True)))).scalars()
+        return sorted(active)
 
 
 async def load_demo(db: Database) -> DemoReport:

@@ -4,6 +4,7 @@ elsewhere, never a stack trace."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -60,9 +61,29 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
 
-def _page(request: Request, status: int, message: str) -> Response:
+def _page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return templates.TemplateResponse(request, "error.html", {"status": status, "message": message},
-                                      status_code=status)
+                                      status_code=status, headers=headers)
+
+
+def _routes(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(prefix, route) of every route, into included routers (kept lazily by FastAPI)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _routes(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
+        else:
+            yield prefix, route
+
+
+def _allowed_methods(app: Any, path: str) -> str:
+    methods: set[str] = set()
+    for prefix, route in _routes(app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and path.startswith(prefix) and regex.match(path[len(prefix):]):
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:
@@ -89,9 +110,12 @@ def install(app: FastAPI) -> None:
             message = "页面或资源不存在"
         elif exc.status_code == 405:
             message = "不支持此请求方法"
+            # Starlette names only the first matching route's methods; name every route's.
+            headers = {**(exc.headers or {}), "Allow": _allowed_methods(request.app, request.url.path)}
+            exc = StarletteHTTPException(405, message, headers=headers)
         if _wants_json(request):
             return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
-        return _page(request, exc.status_code, message)
+        return _page(request, exc.status_code, message, exc.headers)  # e.g. Allow on a 405
 
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, exc: LoginRequired) -> Response:

@@ -11,7 +11,19 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot import texts
-from bot.dialogue import binding, hubs, library, menus, onboarding, posters, pushed, questions, subscribing, voice
+from bot.dialogue import (
+    binding,
+    claims,
+    hubs,
+    library,
+    menus,
+    onboarding,
+    posters,
+    pushed,
+    questions,
+    subscribing,
+    voice,
+)
 from bot.dialogue.actions import Action, Kind, decode
 from bot.dialogue.answers import Answerer
 from bot.dialogue.context import Step, Turn
@@ -198,6 +210,8 @@ class Dialogue:
             return await voice.turn_off(turn)
         if intent == Intent.BIND:
             return await (binding.redeem(turn, rest) if rest else binding.offer(turn, self.bind_targets))
+        if intent in claims.INTENTS:
+            return await claims.handle(turn, intent, rest)
         return await questions.ask(turn, rest, self.answerer, self.base_url, self.phone)
 
     async def _menu(self, turn: Turn, action: Action) -> list[Reply]:

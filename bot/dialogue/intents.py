@@ -24,6 +24,10 @@ class Intent:
     BIND = "bind"  # 绑定 (web: get a code) / 绑定 <code> (Telegram, WeChat: use it)
     VOICE_ON = "voice_on"  # 语音播报: pushes also come as a voice message
     VOICE_OFF = "voice_off"  # 关闭语音
+    CLAIM = "claim"  # 认领 <invite code>: become a verified contact of an enterprise
+    CLAIMS = "claims"  # 认领申请: pending claims a verified contact may decide
+    APPROVE_CLAIM = "approve_claim"  # 同意认领 <number>
+    REFUSE_CLAIM = "refuse_claim"  # 拒绝认领 <number>
     QUESTION = "question"
 
 
@@ -41,6 +45,7 @@ EXACT = {
     "语音播报": Intent.VOICE_ON, "开启语音播报": Intent.VOICE_ON, "打开语音播报": Intent.VOICE_ON,
     "开启语音": Intent.VOICE_ON, "关闭语音": Intent.VOICE_OFF, "关闭语音播报": Intent.VOICE_OFF,
     "取消语音播报": Intent.VOICE_OFF,
+    "认领申请": Intent.CLAIMS, "企业认领申请": Intent.CLAIMS,
 }
 EXACT_WITH_ARGUMENT = {"全部订阅": (Intent.SUBSCRIBE, "全部")}
 # Words that start a message and take arguments ("订阅 就业创业", "退订 税费优惠").
@@ -61,6 +66,9 @@ MAX_ARGUMENT_CHARS = 40
 # "绑定 Ab3dE5fG7h", "绑定：Ab3dE5fG7h", "bind-Ab3dE5fG7h" (a pasted deep-link payload)
 _BIND_WITH_CODE = re.compile(r"^(?:绑定[\s:：]*|bind[\s:：-]+)([A-Za-z0-9]{4,40})$", re.IGNORECASE)
 
+_CLAIM_WITH_CODE = re.compile(r"^认领(?:码)?[\s:：]*(QY[A-Za-z0-9-]{8,20})$", re.IGNORECASE)
+_CLAIM_DECISION = re.compile(r"^(同意|拒绝)认领[\s:：]*(\d{1,9})$")
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -78,6 +86,12 @@ def parse(text: str) -> Parsed:
     bind = _BIND_WITH_CODE.match(words)
     if bind:
         return Parsed(Intent.BIND, bind.group(1))
+    claim = _CLAIM_WITH_CODE.match(words)
+    if claim:
+        return Parsed(Intent.CLAIM, claim.group(1))
+    decision = _CLAIM_DECISION.match(words)
+    if decision:
+        return Parsed(Intent.APPROVE_CLAIM if decision.group(1) == "同意" else Intent.REFUSE_CLAIM, decision.group(2))
     if words in EXACT_WITH_ARGUMENT:
         return Parsed(*EXACT_WITH_ARGUMENT[words])
     for prefix, intent in PREFIXES:

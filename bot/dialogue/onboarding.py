@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from bot import texts
-from bot.dialogue import hubs, menus, subscribing
+from bot.dialogue import claims, hubs, menus, subscribing
 from bot.dialogue.context import Step, Turn
 from bot.dialogue.replies import Reply
 from core.errors import DomainError
@@ -104,23 +104,33 @@ def parse_enterprise(text: str) -> tuple[str | None, str]:
 
 
 async def register_enterprise(turn: Turn, text: str) -> list[Reply]:
-    """Text received while waiting for "credit code + name": register, recommend by profile,
-    then join the hub whose invite brought the user here, if any."""
+    """Text received while waiting for "credit code + name". A new enterprise is registered
+    (unverified) with this contact; an existing one is never changed or joined on the user's
+    word: a pending claim is filed instead (see `subscriptions.claims`)."""
+    if subscriptions.looks_like_invite(text):
+        return await claims.redeem(turn, text)
     code, name = parse_enterprise(text)
     if code is None:
         return [Reply(texts.CREDIT_CODE_BAD.format(problem="没有找到18位统一社会信用代码。"), menus.enterprise_menu())]
     if not name:
         return [Reply(texts.CREDIT_CODE_NEEDS_NAME, menus.enterprise_menu())]
     try:
-        enterprise = await subscriptions.save_enterprise(turn.session, name=name, credit_code=code)
-        turn.subscriber = await subscriptions.attach_to_enterprise(turn.session, turn.subscriber.id, enterprise.id)
+        outcome = await subscriptions.register_from_chat(turn.session, turn.subscriber.id, name=name, credit_code=code)
     except DomainError as exc:
         return [Reply(texts.CREDIT_CODE_BAD.format(problem=exc.message), menus.enterprise_menu())]
-    turn.subscriber = await subscriptions.set_recommend_by_profile(turn.session, turn.subscriber.id, True)
-    replies = [Reply(texts.ENTERPRISE_SAVED.format(name=enterprise.name))]
+    turn.subscriber = await subscriptions.get_subscriber(turn.session, turn.subscriber.id)
     invite = turn.conversation.data.pop("invite", None)
-    if invite:
-        replies += await hubs.join(turn, str(invite))
+    if outcome.outcome == "claimed":
+        said = texts.ENTERPRISE_CLAIM_PENDING + ("\n" + texts.HUB_JOIN_AFTER_CLAIM if invite else "")
+        replies = [Reply(said)]
+    else:
+        assert outcome.enterprise is not None
+        turn.subscriber = await subscriptions.set_recommend_by_profile(turn.session, turn.subscriber.id, True)
+        created = outcome.outcome == "created"
+        template = texts.ENTERPRISE_SAVED_UNVERIFIED if created else texts.ENTERPRISE_ALREADY_CONTACT
+        replies = [Reply(template.format(name=outcome.enterprise.name))]
+        if invite:
+            replies += await hubs.join(turn, str(invite))
     if turn.conversation.data.get("onboarding"):
         return replies + await finish(turn)
     turn.conversation.reset()

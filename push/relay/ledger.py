@@ -81,6 +81,8 @@ def parse_quarter(quarter: str | None) -> tuple[date, date] | None:
     if match is None:
         raise ValidationFailed(texts.QUARTER_INVALID, field="quarter")
     year, q = int(match.group(1)), int(match.group(2))
+    if not 1900 <= year <= 2100:  # date() fails past 9999; no ledger predates the county's records
+        raise ValidationFailed(texts.QUARTER_INVALID, field="quarter")
     start = date(year, 3 * q - 2, 1)
     end = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
     return start, end

@@ -36,9 +36,12 @@ class ErrorBody(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "请求无法解析（如不是有效的 JSON 或表单）"},
     401: {"model": ErrorBody, "description": "缺少或无效的 API 令牌"},
     403: {"model": ErrorBody, "description": "无权进行此操作（未做任何修改）"},
     404: {"model": ErrorBody, "description": "不存在"},
     409: {"model": ErrorBody, "description": "与当前状态冲突"},
-    422: {"model": ErrorBody, "description": "输入有误，field 指明字段"},
+    413: {"model": ErrorBody, "description": "请求体过大"},
+    422: {"model": ErrorBody, "description": "输入有误，field 指明字段（含格式之外的业务规则，如日期先后）"},
+    429: {"model": ErrorBody, "description": "请求过于频繁，请稍后再试"},
 }

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from policies import service as policies
 from push import service as push
 from web.api.common import ERROR_RESPONSES, PolicyId
-from web.auth import ApiPrincipal, require_figures
+from web.auth import ApiPrincipal, require_figures, require_visible
 
 router = APIRouter(prefix="/api/policies", tags=["推送与触达"], responses=ERROR_RESPONSES)
 
@@ -33,6 +33,8 @@ class ReachOut(ReachCounts):
 @router.get("/{policy_id}/reach", summary="政策的推送与触达数据（总体与按渠道）")
 async def reach(request: Request, principal: ApiPrincipal, policy_id: PolicyId) -> ReachOut:
     async with request.app.state.db.reader() as session:
-        require_figures(principal, (await policies.get_policy(session, policy_id)).agency)
+        policy = await policies.get_policy(session, policy_id)
+        require_visible(principal, policy)
+        require_figures(principal, policy.agency)
         figures = await push.reach(session, policy_id)
     return ReachOut.model_validate(figures)

@@ -84,11 +84,12 @@ def run_search(engine: QaEngine, q: str, filters: SearchFilters, offset: int, li
         refs, total = engine.browse(filters, offset=offset, limit=limit)
         return SearchOut(query="", items=[_hit(r, base) for r in refs], total=total, offset=offset, limit=limit,
                          facets=FacetsOut.of(facets))
-    ranked = engine.search(q, limit=min(offset + limit, MAX_DEPTH), filters=filters)
+    # Ranked to the full depth, so that `total` is exactly what paging through can return
+    # (counting the facets instead promised policies the ranking leaves out).
+    ranked = engine.search(q, limit=MAX_DEPTH, filters=filters)
     items = [_hit(r.policy, base, score=round(r.hit.score, 4), matched_terms=list(r.hit.matched_terms),
                   exact=r.hit.exact) for r in ranked[offset : offset + limit]]
-    # Exact (文号/title) matches may rank a policy no query word scores; count it too.
-    total = max(sum(facets.statuses.values()), len(ranked))
+    total = len(ranked)
     return SearchOut(query=query.text, items=items, total=total, offset=offset, limit=limit,
                      facets=FacetsOut.of(facets))
 

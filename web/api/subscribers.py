@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request, UploadFile
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, ValidationFailed
 from subscriptions import service as subscriptions
@@ -31,14 +32,15 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 class AddressOut(BaseModel):
     id: int
     channel: str
-    address: str
+    address: str = Field(description="渠道地址；非管理员（及非本园区联络员）看到的是脱敏值")
     active: bool
 
 
 class SubscriberOut(BaseModel):
     id: int
     kind: str
-    display_name: str
+    display_name: str = Field(description="姓名；非管理员（及非本园区联络员）看到的是脱敏值")
+    contacts_masked: bool = Field(False, description="true 表示姓名和渠道地址已脱敏")
     enterprise_id: int | None
     hub_id: int | None
     township: str
@@ -48,11 +50,14 @@ class SubscriberOut(BaseModel):
     addresses: list[AddressOut]
 
     @classmethod
-    def of(cls, v: SubscriberView) -> SubscriberOut:
-        return cls(id=v.id, kind=v.kind, display_name=v.display_name, enterprise_id=v.enterprise_id,
-                   hub_id=v.hub_id, township=v.township, audience=v.audience, topics=list(v.topics),
-                   keywords=list(v.keywords),
-                   addresses=[AddressOut(id=a.id, channel=a.channel, address=a.address, active=a.active)
+    def of(cls, v: SubscriberView, *, reveal: bool) -> SubscriberOut:
+        """`reveal`: the reader may see names and chat addresses (see `may_see_contacts`)."""
+        name = v.display_name if reveal else mask_name(v.display_name)
+        return cls(id=v.id, kind=v.kind, display_name=name, contacts_masked=not reveal,
+                   enterprise_id=v.enterprise_id, hub_id=v.hub_id, township=v.township, audience=v.audience,
+                   topics=list(v.topics), keywords=list(v.keywords),
+                   addresses=[AddressOut(id=a.id, channel=a.channel, active=a.active,
+                                         address=a.address if reveal else mask_address(a.address))
                               for a in v.addresses])
 
 
@@ -106,11 +111,13 @@ class HubOut(BaseModel):
     name: str
     kind: str
     township: str
-    invite_payload: str = Field(description="Telegram 深链接参数（/start 后的内容），扫码即加入")
+    invite_payload: str | None = Field(
+        description="Telegram 深链接参数（/start 后的内容），扫码即加入；只有管理员和本园区/协会联络员可见")
 
     @classmethod
-    def of(cls, v: HubView) -> HubOut:
-        return cls(id=v.id, name=v.name, kind=v.kind, township=v.township, invite_payload=v.invite_payload)
+    def of(cls, v: HubView, principal: Principal) -> HubOut:
+        return cls(id=v.id, name=v.name, kind=v.kind, township=v.township,
+                   invite_payload=v.invite_payload if may_see_invite(principal, v.id) else None)
 
 
 class MembershipOut(BaseModel):
@@ -131,6 +138,36 @@ class ImportOut(BaseModel):
     updated: int
     unchanged: int
     errors: list[ImportErrorOut]
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧**: enough for a clerk to recognise a record, not to identify."""
+    name = (name or "").strip()
+    return name[:1] + "*" * min(max(len(name) - 1, 1), 2) if name else ""
+
+
+def mask_address(address: str) -> str:
+    """A chat id or openid with its middle hidden: o_ab****yz, 50****01."""
+    return address[:3] + "****" + address[-2:] if len(address) > 6 else "****"
+
+
+def may_see_invite(principal: Principal, hub_id: int) -> bool:
+    """Park and association invite codes: admins and that hub's own operators only."""
+    return principal.role == Role.ADMIN or (principal.role == Role.HUB_OPERATOR and principal.hub_id == hub_id)
+
+
+async def may_see_contacts(session: AsyncSession, principal: Principal, view: SubscriberView) -> bool:
+    """Names and chat addresses: admins, and a hub operator for its own hub's operators and
+    the contacts of its member enterprises. Everyone else sees them masked."""
+    if principal.role == Role.ADMIN:
+        return True
+    if principal.role != Role.HUB_OPERATOR or principal.hub_id is None:
+        return False
+    if view.hub_id == principal.hub_id:
+        return True
+    if view.enterprise_id is None:
+        return False
+    return principal.hub_id in {h.id for h in await subscriptions.hubs_of_enterprise(session, view.enterprise_id)}
 
 
 def _require_registrar(principal: Principal) -> None:
@@ -154,14 +191,18 @@ async def create_resident(request: Request, principal: ApiPrincipal, resident: R
                                                    channel=resident.channel, address=resident.address)
         if resident.topics:
             view = await subscriptions.subscribe_topics(session, view.id, resident.topics)
-    return SubscriberOut.of(view)
+        return SubscriberOut.of(view, reveal=await may_see_contacts(session, principal, view))
 
 
 @router.get("/subscribers/{subscriber_id}", summary="订阅者详情")
 async def get_subscriber(request: Request, principal: ApiPrincipal, subscriber_id: IdPath) -> SubscriberOut:
-    require_role(principal, Role.EDITOR, Role.VIEWER)
+    require_role(principal, Role.EDITOR, Role.VIEWER, Role.HUB_OPERATOR)
     async with request.app.state.db.reader() as session:
-        return SubscriberOut.of(await subscriptions.get_subscriber(session, subscriber_id))
+        view = await subscriptions.get_subscriber(session, subscriber_id)
+        reveal = await may_see_contacts(session, principal, view)
+    if principal.role == Role.HUB_OPERATOR and not reveal:
+        raise Forbidden("园区/协会联络员只能查看本园区/协会的联系人和会员企业的联系人", field="subscriber_id")
+    return SubscriberOut.of(view, reveal=reveal)
 
 
 @router.post("/subscribers/import", summary="批量导入订阅者（.csv 或 .xlsx）")
@@ -198,14 +239,14 @@ async def add_enterprise_contact(request: Request, principal: ApiPrincipal, ente
     _require_registrar(principal)
     async with request.app.state.db.session() as session:
         view = await subscriptions.add_enterprise_contact(session, enterprise_id, **contact.model_dump())
-    return SubscriberOut.of(view)
+        return SubscriberOut.of(view, reveal=await may_see_contacts(session, principal, view))
 
 
 @router.post("/hubs", status_code=201, summary="登记园区或协会（管理员）")
 async def create_hub(request: Request, principal: ApiPrincipal, hub: HubIn) -> HubOut:
     require_role(principal)
     async with request.app.state.db.session() as session:
-        return HubOut.of(await subscriptions.create_hub(session, **hub.model_dump()))
+        return HubOut.of(await subscriptions.create_hub(session, **hub.model_dump()), principal)
 
 
 @router.get("/hubs/{hub_id}", summary="园区或协会详情")
@@ -213,7 +254,7 @@ async def get_hub(request: Request, principal: ApiPrincipal, hub_id: IdPath) -> 
     if principal.role == Role.HUB_OPERATOR:
         _require_hub(principal, hub_id)
     async with request.app.state.db.reader() as session:
-        return HubOut.of(await subscriptions.get_hub(session, hub_id))
+        return HubOut.of(await subscriptions.get_hub(session, hub_id), principal)
 
 
 @router.post("/hubs/{hub_id}/contacts", status_code=201, summary="添加园区/协会联络人（接收待转达的政策）")
@@ -221,7 +262,8 @@ async def add_hub_contact(request: Request, principal: ApiPrincipal, hub_id: IdP
                           contact: ContactIn) -> SubscriberOut:
     _require_hub(principal, hub_id)
     async with request.app.state.db.session() as session:
-        return SubscriberOut.of(await subscriptions.add_hub_contact(session, hub_id, **contact.model_dump()))
+        view = await subscriptions.add_hub_contact(session, hub_id, **contact.model_dump())
+        return SubscriberOut.of(view, reveal=await may_see_contacts(session, principal, view))
 
 
 @router.get("/hubs/{hub_id}/members", summary="会员企业列表")

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from core.errors import DomainError
 from web import accounts
 from web.auth import ConsolePrincipal, CsrfChecked, require_admin
-from web.console.common import field_errors, render, see_other
+from web.console.common import PathId, field_errors, render, see_other
 from web.models import Role
 
 router = APIRouter(prefix="/console/admin", include_in_schema=False)
@@ -57,7 +57,7 @@ async def create_user(request: Request, principal: ConsolePrincipal) -> Response
 
 
 @router.post("/users/{user_id}/active", dependencies=[CsrfChecked])
-async def set_active(request: Request, principal: ConsolePrincipal, user_id: int) -> Response:
+async def set_active(request: Request, principal: ConsolePrincipal, user_id: PathId) -> Response:
     require_admin(principal)
     form = await request.form()
     async with request.app.state.db.session() as session:
@@ -83,7 +83,7 @@ async def create_token(request: Request, principal: ConsolePrincipal) -> Respons
 
 
 @router.post("/tokens/{token_id}/revoke", dependencies=[CsrfChecked])
-async def revoke_token(request: Request, principal: ConsolePrincipal, token_id: int) -> Response:
+async def revoke_token(request: Request, principal: ConsolePrincipal, token_id: PathId) -> Response:
     require_admin(principal)
     async with request.app.state.db.session() as session:
         await accounts.revoke_token(session, token_id, principal.actor)

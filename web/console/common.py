@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from web.accounts import Principal
+from web.api.fields import MAX_ID
 from web.templating import templates
+
+# An id in a console path: out of range is a 422, never a database overflow (500).
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def render(request: Request, name: str, principal: Principal | None, status_code: int = 200,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from core.errors import DomainError, NotFound, ValidationFailed
+from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from policies import service as policies
 from policies.qa import faq as faqs
 from policies.qa import service as qa
@@ -113,7 +113,7 @@ async def create_faq(request: Request, principal: ConsolePrincipal) -> Response:
     return _back("已保存")
 
 
-@router.get("/{faq_id}")
+@router.get("/{faq_id:int}")  # ":int" keeps /import from matching here
 async def edit_faq(request: Request, principal: ConsolePrincipal, faq_id: FaqId) -> Response:
     async with request.app.state.db.reader() as session:
         view = await faqs.get_faq(session, faq_id)
@@ -124,7 +124,7 @@ async def edit_faq(request: Request, principal: ConsolePrincipal, faq_id: FaqId)
                   feedback=summary, department_locked=principal.role != Role.ADMIN)
 
 
-@router.post("/{faq_id}", dependencies=[CsrfChecked])
+@router.post("/{faq_id:int}", dependencies=[CsrfChecked])
 async def update_faq(request: Request, principal: ConsolePrincipal, faq_id: FaqId) -> Response:
     values = _values_of(await request.form(), principal)
     try:
@@ -141,7 +141,7 @@ async def update_faq(request: Request, principal: ConsolePrincipal, faq_id: FaqI
     return _back("已保存")
 
 
-@router.post("/{faq_id}/delete", dependencies=[CsrfChecked])
+@router.post("/{faq_id:int}/delete", dependencies=[CsrfChecked])
 async def delete_faq(request: Request, principal: ConsolePrincipal, faq_id: FaqId) -> Response:
     async with request.app.state.db.session() as session:
         require_owner(principal, await faqs.get_faq(session, faq_id))
@@ -154,6 +154,8 @@ async def delete_faq(request: Request, principal: ConsolePrincipal, faq_id: FaqI
 
 @router.post("/import", dependencies=[CsrfChecked])
 async def import_faqs(request: Request, principal: ConsolePrincipal) -> Response:
+    if not _may_write(principal):
+        raise Forbidden("只有管理员或部门编辑可以导入问答", field="role")
     own = None if principal.role == Role.ADMIN else department_for(principal, "")
     upload = (await request.form()).get("file")
     content = await upload.read(MAX_UPLOAD_BYTES + 1) if isinstance(upload, UploadFile) else b""

@@ -54,11 +54,15 @@ async def login(request: Request, username: Annotated[str, Form(max_length=80)] 
     if user is None:
         return render(request, "console/login.html", None, status_code=401, next=_safe_next(next),
                       username=username, error="用户名或密码错误")
-    start_session(request, user.id)
+    start_session(request, user.id, user.session_generation)
     return see_other(_safe_next(next))
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
 async def logout(request: Request) -> Response:
+    user_id = request.session.get("uid")
+    if isinstance(user_id, int):  # logging out ends the account's sessions on every device
+        async with request.app.state.db.session() as session:
+            await accounts.end_sessions(session, user_id, actor=f"user#{user_id}")
     request.session.clear()
     return see_other("/console/login")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from policies import service as policies
 from policies.models import PolicyStatus
 from policies.text import taxonomy
@@ -29,7 +29,7 @@ from web.auth import (
     require_visible,
 )
 from web.console import audience_preview
-from web.console.common import field_errors, render, see_other
+from web.console.common import PathId, field_errors, render, see_other
 from web.console.forms import DraftForm, amendment_from_form, require_text
 from web.models import Role
 
@@ -145,7 +145,7 @@ async def create_draft(request: Request, principal: ConsolePrincipal) -> Respons
 
 
 @router.get("/policies/{policy_id}")
-async def policy_detail(request: Request, principal: ConsolePrincipal, policy_id: int, saved: str = "") -> Response:
+async def policy_detail(request: Request, principal: ConsolePrincipal, policy_id: PathId, saved: str = "") -> Response:
     loaded = await _load(request, policy_id)
     policy = loaded["policy"]
     require_visible(principal, policy)
@@ -159,7 +159,7 @@ async def policy_detail(request: Request, principal: ConsolePrincipal, policy_id
 
 
 @router.get("/policies/{policy_id}/edit")
-async def edit_draft(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def edit_draft(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
     form = DraftForm.of_policy(loaded["policy"], loaded["current"].body, loaded["interpretation"])
@@ -167,12 +167,12 @@ async def edit_draft(request: Request, principal: ConsolePrincipal, policy_id: i
 
 
 @router.post("/policies/{policy_id}/edit", dependencies=[CsrfChecked])
-async def save_draft(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def save_draft(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     return await _save_draft(request, principal, policy_id)
 
 
 @router.post("/policies/{policy_id}/submit", dependencies=[CsrfChecked])
-async def submit(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def submit(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     async with request.app.state.db.session() as session:
         require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
         await policies.submit(session, policy_id, principal.actor)
@@ -180,7 +180,7 @@ async def submit(request: Request, principal: ConsolePrincipal, policy_id: int) 
 
 
 @router.get("/policies/{policy_id}/publish")
-async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
     texts = {"title": loaded["policy"].title, "body": loaded["current"].body}
@@ -192,7 +192,7 @@ async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_
 
 
 @router.post("/policies/{policy_id}/publish", dependencies=[CsrfChecked])
-async def publish(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def publish(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     async with request.app.state.db.session() as session:
         require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
         await policies.publish(session, policy_id, principal.actor)
@@ -201,7 +201,7 @@ async def publish(request: Request, principal: ConsolePrincipal, policy_id: int)
 
 
 @router.get("/policies/{policy_id}/amend")
-async def amend_form(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def amend_form(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
     values = {"title": loaded["policy"].title, "body": loaded["current"].body, "change_summary": "",
@@ -212,15 +212,16 @@ async def amend_form(request: Request, principal: ConsolePrincipal, policy_id: i
 
 
 @router.post("/policies/{policy_id}/amend", dependencies=[CsrfChecked])
-async def amend(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def amend(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     raw = await request.form()
     values = {k: str(raw.get(k) or "") for k in ("title", "body", "change_summary", "expiry_date",
                                                    "application_closes")}
     try:
-        if raw.get("confirm") != "yes":
-            require_text("", "confirm", "请勾选“确认发布修订”：修订会立即生效并推送给订阅者")
         async with request.app.state.db.session() as session:
+            # Who may comes before what was sent: a refused caller learns nothing about the form.
             require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
+            if raw.get("confirm") != "yes":
+                require_text("", "confirm", "请勾选“确认发布修订”：修订会立即生效并推送给订阅者")
             await policies.amend(session, policy_id, amendment_from_form(raw), principal.actor)
     except DomainError as exc:
         if exc.status_code == 403:
@@ -233,21 +234,22 @@ async def amend(request: Request, principal: ConsolePrincipal, policy_id: int) -
 
 
 @router.get("/policies/{policy_id}/repeal")
-async def repeal_form(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def repeal_form(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
     return render(request, "console/repeal.html", principal, **loaded, reason="", errors={}, message="")
 
 
 @router.post("/policies/{policy_id}/repeal", dependencies=[CsrfChecked])
-async def repeal(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def repeal(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     raw = await request.form()
     reason = str(raw.get("reason") or "")
     try:
-        if raw.get("confirm") != "yes":
-            require_text("", "confirm", "请勾选“确认废止”：废止后政策页面将标注为已废止，并通知订阅者")
         async with request.app.state.db.session() as session:
+            # Who may comes before what was sent: a refused caller learns nothing about the form.
             require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
+            if raw.get("confirm") != "yes":
+                require_text("", "confirm", "请勾选“确认废止”：废止后政策页面将标注为已废止，并通知订阅者")
             await policies.repeal(session, policy_id, reason, principal.actor)
     except DomainError as exc:
         if exc.status_code == 403:
@@ -262,7 +264,10 @@ async def repeal(request: Request, principal: ConsolePrincipal, policy_id: int) 
 @router.post("/suggest", dependencies=[CsrfChecked])
 async def live_suggest(request: Request, principal: ConsolePrincipal) -> JSONResponse:
     """Live tag suggestions and PII findings for the draft form's script."""
-    payload = await request.json()
+    try:
+        payload = await request.json()
+    except ValueError as exc:  # not JSON: the caller's mistake, not the server's
+        raise ValidationFailed("请求格式不正确，请刷新页面后重试", field="body") from exc
     title = str(payload.get("title", ""))[:300] if isinstance(payload, dict) else ""
     body = str(payload.get("body", ""))[:200_000] if isinstance(payload, dict) else ""
     analysis = await asyncio.to_thread(drafting.analyse, title, body)

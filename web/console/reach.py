@@ -15,8 +15,8 @@ from push import reports
 from push import service as push
 from push.posters import service as posters
 from web import charts
-from web.auth import ConsolePrincipal, require_figures
-from web.console.common import render
+from web.auth import ConsolePrincipal, require_figures, require_visible
+from web.console.common import PathId, render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -46,9 +46,10 @@ async def reach_figures(request: Request, policy_id: int) -> ReachFigures:
 
 
 @router.get("/policies/{policy_id}/reach")
-async def reach_dashboard(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def reach_dashboard(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
+    require_visible(principal, policy)
     require_figures(principal, policy.agency)
     figures = await reach_figures(request, policy_id)
     async with request.app.state.db.reader() as session:

@@ -25,7 +25,7 @@ from web.api.relay import (
     visible_tasks,
 )
 from web.auth import ConsolePrincipal, CsrfChecked, require_figures
-from web.console.common import render, see_other
+from web.console.common import PathId, render, see_other
 from web.models import Role
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -62,7 +62,7 @@ async def _hub_page(request: Request, principal: Principal, hub_id: int, *, mess
 
 
 @router.get("/hubs/{hub_id}/relay")
-async def hub_page(request: Request, principal: ConsolePrincipal, hub_id: int) -> Response:
+async def hub_page(request: Request, principal: ConsolePrincipal, hub_id: PathId) -> Response:
     return await _hub_page(request, principal, hub_id)
 
 
@@ -88,22 +88,22 @@ async def _act(request: Request, principal: Principal, task_id: int, action: str
 
 
 @router.post("/relay-tasks/{task_id}/forward", dependencies=[CsrfChecked])
-async def forward(request: Request, principal: ConsolePrincipal, task_id: int) -> Response:
+async def forward(request: Request, principal: ConsolePrincipal, task_id: PathId) -> Response:
     return await _act(request, principal, task_id, "forward")
 
 
 @router.post("/relay-tasks/{task_id}/report", dependencies=[CsrfChecked])
-async def report(request: Request, principal: ConsolePrincipal, task_id: int) -> Response:
+async def report(request: Request, principal: ConsolePrincipal, task_id: PathId) -> Response:
     return await _act(request, principal, task_id, "report")
 
 
 @router.post("/relay-tasks/{task_id}/decline", dependencies=[CsrfChecked])
-async def decline(request: Request, principal: ConsolePrincipal, task_id: int) -> Response:
+async def decline(request: Request, principal: ConsolePrincipal, task_id: PathId) -> Response:
     return await _act(request, principal, task_id, "decline")
 
 
 @router.get("/policies/{policy_id}/relay")
-async def policy_relay(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+async def policy_relay(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
         require_figures(principal, policy.agency)

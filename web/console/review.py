@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from core.errors import DomainError
 from policies import service as policies
 from policies.models import PolicyStatus
-from web.auth import ConsolePrincipal, CsrfChecked, may_review, require_review
+from web.auth import ConsolePrincipal, CsrfChecked, may_review, may_see_unreleased, require_review
 from web.console.common import render, see_other
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -21,7 +21,7 @@ async def review_queue(request: Request, principal: ConsolePrincipal, error: str
         submitted, _ = await policies.list_policies(session, statuses=[PolicyStatus.SUBMITTED], limit=500)
         approved, _ = await policies.list_policies(session, statuses=[PolicyStatus.APPROVED], limit=500)
     queue = [p for p in submitted if may_review(principal, p.agency)]
-    waiting = [p for p in approved if may_review(principal, p.agency) or p.agency == principal.agency]
+    waiting = [p for p in approved if may_see_unreleased(principal, p.agency)]
     return render(request, "console/review.html", principal, queue=queue, waiting=waiting, error=error[:300])
 
 
