@@ -60,12 +60,10 @@ class Track:
 
 TRACK_LABELS = {Track.AUTO: "免申即享", Track.FAST: "快申快享", Track.APPLY: "申请办理"}
 
-# The condition kinds the county's own registers answer (enterprise register, tax, civil
-# affairs): only items whose every condition is one of these may be 免申即享.
-REGISTER_CHECKABLE = frozenset({
-    ConditionKind.AUDIENCE, ConditionKind.TOWNSHIP, ConditionKind.INDUSTRY, ConditionKind.SIZE,
-    ConditionKind.REGISTRATION_AGE, ConditionKind.QUALIFICATION,
-})  # fmt: skip
+# The condition kinds the county's registers answer (enterprise register, tax, civil affairs,
+# household register, human resources): an item may be 免申即享 only when every condition is
+# one of these, i.e. it has no free-text condition a person would have to judge.
+REGISTER_CHECKABLE = frozenset(set(ConditionKind.ALL) - {ConditionKind.TEXT})
 
 SIZES = ("micro", "small", "medium", "large")  # ascending; a class index is its position
 SIZE_LABELS = {"micro": "微型企业", "small": "小型企业", "medium": "中型企业", "large": "大型企业"}
