@@ -115,18 +115,22 @@ def size_rules() -> dict[str, SizeRule]:
     return {s.code: by_section.get(s.code, fallback) for s in taxonomy.industries()}
 
 
+@cache
 def section_codes() -> tuple[str, ...]:
     return tuple(s.code for s in taxonomy.industries())
 
 
+@cache
 def township_codes() -> tuple[str, ...]:
     return tuple(r.code for r in taxonomy.regions() if r.kind == "township")
 
 
+@cache
 def qualification_codes() -> tuple[str, ...]:
     return tuple(t.code for t in taxonomy.eligibility_tags() if t.audience == "enterprise")
 
 
+@cache
 def person_group_codes() -> tuple[str, ...]:
     return tuple(t.code for t in taxonomy.eligibility_tags() if t.audience == "resident")
 

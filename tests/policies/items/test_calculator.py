@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from policies.items.calculator import Catalogue
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policies.items.calculator import NEAR_MISS_LIMIT, Catalogue
+from policies.items.evaluate import Outcome, check_conditions
 from policies.items.inputs import parse_items
 from policies.items.profile import Profile
 from policies.items.views import ItemView
 from tests.policies.items.helpers import HIGH_TECH_AWARD, SME_LOAN_SUBSIDY, STARTUP_GRANT
+from tests.policies.items.test_evaluate import items, profiles
 
 TODAY = date(2026, 3, 2)
 
@@ -62,3 +67,25 @@ def test_items_past_their_deadline_and_far_misses_are_left_out() -> None:
     far = catalogue(SME_LOAN_SUBSIDY).calculate(
         Profile(kind="enterprise", industry="A", revenue=50_000, registered_on=date(2000, 1, 1)), TODAY)
     assert far.empty
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conditions=st.lists(items(), min_size=1, max_size=12), profile=profiles(max_unknown=6))
+def test_catalogue_standing_equals_checking_each_item_alone(conditions: list, profile: Profile) -> None:
+    views = [ItemView(id=n, policy_id=n, revision=1, position=1, name=f"事项{n}", benefit="", amount_yuan=n,
+                      rate_percent=None, cap_yuan=None, track="apply", conditions=c, apply_url="", apply_place="",
+                      materials="", deadline=None, phone="") for n, c in enumerate(conditions, start=1)]
+    result = Catalogue(views).calculate(profile, TODAY, limit=100)
+    got = {a.item.id: a.standing for group in (result.qualified, result.to_verify, result.nearly) for a in group}
+    expected = {}
+    for view in views:
+        checks = check_conditions(view.conditions, profile, TODAY)
+        audience = next((c for c in checks if c.condition.kind == "audience"), None)
+        if profile.kind and audience and audience.outcome == Outcome.NOT_MET:
+            continue  # the other audience's items are never listed
+        unmet = sum(c.outcome == Outcome.NOT_MET for c in checks)
+        if unmet > NEAR_MISS_LIMIT:
+            continue
+        unknown = any(c.outcome == Outcome.UNKNOWN for c in checks)
+        expected[view.id] = "nearly" if unmet else "to_verify" if unknown else "qualified"
+    assert got == expected
