@@ -72,6 +72,9 @@ def create_app(
     app.include_router(relay_console.router)
     app.include_router(faq_console.router)
     app.include_router(public_router)
+    from web import items_routes  # policy items (事项) and the policy calculator
+    for router in items_routes.routers():
+        app.include_router(router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -81,11 +81,11 @@ class Condition:
 
 
 def _ordered(kind: str, codes: Iterable[str]) -> list[str]:
-    order = {c: i for i, c in enumerate(_allowed_codes(kind))}
+    order = {c: i for i, c in enumerate(allowed_codes(kind))}
     return sorted(codes, key=lambda c: (order.get(c, len(order)), c))
 
 
-def _allowed_codes(kind: str) -> tuple[str, ...]:
+def allowed_codes(kind: str) -> tuple[str, ...]:
     return {
         ConditionKind.AUDIENCE: ("enterprise", "resident"),
         ConditionKind.TOWNSHIP: township_codes(),
@@ -145,7 +145,7 @@ def parse_condition(raw: Mapping[str, Any], where: str, problems: Problems) -> C
     if not isinstance(codes, list) or not codes or len(codes) > MAX_CODES:
         problems.add(where, f"{where}：{label}请至少选择一项")
         return None
-    allowed = set(_allowed_codes(kind))
+    allowed = set(allowed_codes(kind))
     unknown = [str(c) for c in codes if c not in allowed]
     if unknown:
         problems.add(where, f"{where}：{label}中有未知的选项“{'、'.join(unknown[:3])}”")

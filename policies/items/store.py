@@ -56,8 +56,15 @@ async def live_rows(session: AsyncSession) -> Sequence[Any]:
 
 
 async def catalogue_stamp(session: AsyncSession) -> tuple[Any, ...]:
-    """Changes whenever the live items may have: new item rows, or any policy changing state."""
+    """Changes whenever the live items may have: item rows added or replaced, a policy
+    published, amended, expired or repealed."""
     items = (await session.execute(select(func.count(PolicyItem.id), func.max(PolicyItem.id)))).one()
-    policies = (await session.execute(select(func.count(Policy.id), func.max(Policy.updated_at)))).one()
-    updated: datetime | None = policies[1]
-    return (items[0], items[1], policies[0], updated.isoformat() if updated else None)
+    live = (
+        await session.execute(
+            select(func.count(Policy.id), func.sum(Policy.current_revision), func.max(Policy.updated_at)).where(
+                Policy.status == PolicyStatus.PUBLISHED
+            )
+        )
+    ).one()
+    updated: datetime | None = live[2]
+    return (items[0], items[1], live[0], live[1], updated.isoformat() if updated else None)

@@ -1,0 +1,11 @@
+"""Every router of policy items and the calculator, so the app mounts them with one line."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from web.api import items as item_api
+
+    return [item_api.router]
