@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
+    from web import public_calculator
     from web.api import items as item_api
 
-    return [item_api.router]
+    return [item_api.router, public_calculator.router]

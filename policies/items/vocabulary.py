@@ -148,3 +148,14 @@ def name_of(kind: str, code: str) -> str:
     else:
         found = None
     return found.name if found is not None else code
+
+
+def allowed_options() -> dict[str, list[tuple[str, str]]]:
+    """Code → Chinese name of every choice a form offers, by condition kind."""
+    return {
+        ConditionKind.TOWNSHIP: [(c, name_of(ConditionKind.TOWNSHIP, c)) for c in township_codes()],
+        ConditionKind.INDUSTRY: [(c, name_of(ConditionKind.INDUSTRY, c)) for c in section_codes()],
+        ConditionKind.SIZE: [(c, SIZE_LABELS[c]) for c in SIZES],
+        ConditionKind.QUALIFICATION: [(c, name_of(ConditionKind.QUALIFICATION, c)) for c in qualification_codes()],
+        ConditionKind.PERSON_GROUP: [(c, name_of(ConditionKind.PERSON_GROUP, c)) for c in person_group_codes()],
+    }
