@@ -31,6 +31,7 @@ class Kind:
     OPEN = "p"  # arg: policy id
     FEEDBACK = "fb"  # arg: "<answer_id>.<1|0>"
     MENU = "m"  # arg: my | latest | sub | help | setup | pause | resume | unsuball | freq | bind
+    CALCULATOR = "calc"  # arg: see bot.dialogue.calculator
 
 
 @dataclass(frozen=True)

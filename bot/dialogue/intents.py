@@ -22,6 +22,7 @@ class Intent:
     SETUP = "setup"
     ACK = "ack"  # 收到 / 确认收到: acknowledge the newest push
     BIND = "bind"  # 绑定 (web: get a code) / 绑定 <code> (Telegram, WeChat: use it)
+    CALCULATOR = "calculator"  # 政策计算器
     QUESTION = "question"
 
 
@@ -36,6 +37,8 @@ EXACT = {
     "全部退订": Intent.UNSUBSCRIBE,
     "收到": Intent.ACK, "已收到": Intent.ACK, "确认": Intent.ACK, "确认收到": Intent.ACK,
     "绑定": Intent.BIND, "绑定微信": Intent.BIND, "绑定账号": Intent.BIND, "bind": Intent.BIND,
+    "政策计算器": Intent.CALCULATOR, "计算器": Intent.CALCULATOR, "我能享受什么政策": Intent.CALCULATOR,
+    "我能享受哪些政策": Intent.CALCULATOR,
 }
 EXACT_WITH_ARGUMENT = {"全部订阅": (Intent.SUBSCRIBE, "全部")}
 # Words that start a message and take arguments ("订阅 就业创业", "退订 税费优惠").
@@ -48,6 +51,7 @@ PREFIXES = (
 COMMANDS = {
     "start": Intent.SETUP, "subscribe": Intent.SUBSCRIBE, "unsubscribe": Intent.UNSUBSCRIBE, "my": Intent.MY,
     "latest": Intent.LATEST, "help": Intent.HELP, "pause": Intent.PAUSE, "resume": Intent.RESUME,
+    "calculator": Intent.CALCULATOR,
 }
 # A prefix word followed by more text is an intent only if the text is short: "订阅就业创业" is,
 # "订阅号上的政策怎么看不到了" is a question.

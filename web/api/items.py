@@ -21,7 +21,7 @@ from policies.items.vocabulary import CONDITION_LABELS, TRACK_LABELS, ConditionK
 from web.api.common import ERROR_RESPONSES, PolicyId
 from web.api.fields import Code, ShortText, _storable
 from web.auth import ApiPrincipal, require_edit, require_visible
-from web.calculator_answers import as_json, cards
+from policies.items.cards import as_json, cards
 from web.calculator_profile import ProfileIn
 
 router = APIRouter(prefix="/api", tags=["政策事项与计算器"], responses=ERROR_RESPONSES)
