@@ -56,3 +56,14 @@ def yuan_text(amount: int) -> str:
     if amount >= 10_000 and amount % 1_000 == 0:
         return f"{amount / 10_000:g}万元"
     return f"{amount}元"
+
+
+def item_payload(item: ItemView) -> dict[str, object]:
+    """The item in the JSON form `parse_items` reads (to re-save it beside an edited one)."""
+    return {
+        "name": item.name, "track": item.track, "benefit": item.benefit, "amount_yuan": item.amount_yuan,
+        "rate_percent": item.rate_percent, "cap_yuan": item.cap_yuan,
+        "conditions": [c.as_json() for c in item.conditions], "apply_url": item.apply_url,
+        "apply_place": item.apply_place, "materials": item.materials,
+        "deadline": item.deadline.isoformat() if item.deadline else None, "phone": item.phone,
+    }  # fmt: skip
