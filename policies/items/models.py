@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime
@@ -35,3 +35,15 @@ class PolicyItem(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ItemPushChoice(Base):
+    """Whether a policy's push also goes to those who may qualify for an item (需核实), as the
+    department chose in the dry run. No row: only those who meet every condition."""
+
+    __tablename__ = "policy_item_push_choice"
+
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id", ondelete="CASCADE"), primary_key=True)
+    include_may_qualify: Mapped[bool] = mapped_column(Boolean, default=False)
+    chosen_by: Mapped[str] = mapped_column(String(120))
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime)

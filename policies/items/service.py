@@ -14,11 +14,12 @@ from policies import lifecycle, store
 from policies.items import store as item_store
 from policies.items.conditions import conditions_from_json
 from policies.items.inputs import ItemInput, parse_items
-from policies.items.models import PolicyItem
+from policies.items.models import ItemPushChoice, PolicyItem
 from policies.items.views import ItemView
 from policies.models import PolicyHistory, PolicyStatus
 
-__all__ = ["ItemInput", "catalogue_stamp", "item_revisions", "items_of", "live_items", "parse_items", "set_items"]
+__all__ = ["ItemInput", "catalogue_stamp", "includes_may_qualify", "item_revisions", "items_at", "items_of",
+           "live_items", "parse_items", "set_include_may_qualify", "set_items"]
 
 
 def item_view(row: PolicyItem, policy_title: str = "", agency: str = "") -> ItemView:
@@ -36,6 +37,11 @@ async def items_of(session: AsyncSession, policy_id: int, revision: int | None =
     policy = await store.policy_by_id(session, policy_id)
     rows = await item_store.versions_upto(session, policy_id, revision or policy.current_revision)
     return [item_view(r, policy.title, policy.agency) for r in rows]
+
+
+async def items_at(session: AsyncSession, policy_id: int, revision: int) -> list[ItemView]:
+    """The items in force at `revision`, without the policy title ([] when there are none)."""
+    return [item_view(r) for r in await item_store.versions_upto(session, policy_id, revision)]
 
 
 async def item_revisions(session: AsyncSession, policy_id: int) -> list[int]:
@@ -83,3 +89,18 @@ async def live_items(session: AsyncSession) -> list[ItemView]:
 
 async def catalogue_stamp(session: AsyncSession) -> tuple[object, ...]:
     return await item_store.catalogue_stamp(session)
+
+
+async def includes_may_qualify(session: AsyncSession, policy_id: int) -> bool:
+    """Whether the department chose to push to those who may qualify (需核实) too."""
+    choice = await session.get(ItemPushChoice, policy_id)
+    return bool(choice and choice.include_may_qualify)
+
+
+async def set_include_may_qualify(session: AsyncSession, policy_id: int, include: bool, actor: str) -> None:
+    await store.policy_by_id(session, policy_id)
+    choice = await session.get(ItemPushChoice, policy_id)
+    if choice is None:
+        session.add(ItemPushChoice(policy_id=policy_id, include_may_qualify=include, chosen_by=actor, chosen_at=now()))
+    else:
+        choice.include_may_qualify, choice.chosen_by, choice.chosen_at = include, actor, now()

@@ -9,7 +9,7 @@ from core.clock import FixedClock
 from core.db import Database
 from policies.items import service as items
 from tests.factories import make_draft, make_published_policy
-from tests.web.conftest import COMMERCE, HR, console_csrf, login, make_user
+from tests.web.conftest import COMMERCE, HR, console_csrf, csrf_of, login, make_user
 
 
 async def test_a_suggestion_prefills_the_form_and_the_item_is_saved(
@@ -63,3 +63,29 @@ async def test_another_agency_cannot_change_items(client: httpx.AsyncClient, db:
     assert refused.status_code == 403
     async with db.reader() as session:
         assert await items.items_of(session, draft.id) == []
+
+
+async def test_the_dry_run_shows_the_may_qualify_group_and_the_department_includes_it(
+    client: httpx.AsyncClient, db: Database, clock: FixedClock
+) -> None:
+    from policies import service as policies
+    from tests.policies.items.helpers import HIGH_TECH_AWARD, save_items
+    from tests.subscriptions.test_item_audience import _people
+
+    await _people(db)
+    draft = await make_draft(db, audience="both")
+    await save_items(db, draft.id, [HIGH_TECH_AWARD])
+    async with db.session() as session:
+        await policies.submit(session, draft.id, "hr-editor")
+    async with db.session() as session:
+        await policies.approve(session, draft.id, "reviewer")
+    await make_user(db, "hr-editor", "editor", HR)
+    await login(client, "hr-editor")
+    page = await client.get(f"/console/policies/{draft.id}/publish")
+    assert 'id="audience-total">1<' in page.text and "符合事项条件：1" in page.text
+    assert 'id="may-qualify-count">1<' in page.text and "未包含" in page.text
+    included = await client.post(f"/console/policies/{draft.id}/items/may-qualify",
+                                 data={"csrf_token": csrf_of(page.text), "include": "yes"})
+    assert included.status_code == 303
+    page = await client.get(f"/console/policies/{draft.id}/publish")
+    assert 'id="audience-total">2<' in page.text and "已包含" in page.text

@@ -93,3 +93,16 @@ async def remove_item(request: Request, principal: ConsolePrincipal, policy_id: 
     except DomainError as exc:
         return await _page(request, principal, policy_id, message=exc.message, status_code=exc.status_code)
     return see_other(f"/console/policies/{policy_id}/items?saved=1")
+
+
+@router.post("/policies/{policy_id}/items/may-qualify", dependencies=[CsrfChecked])
+async def choose_may_qualify(request: Request, principal: ConsolePrincipal,
+                             policy_id: int = Path(ge=1, le=MAX_ID)) -> Response:
+    """Include (or not) those who may qualify for an item in the policy's push."""
+    form = await request.form()
+    async with request.app.state.db.session() as session:
+        policy = await policies.get_policy(session, policy_id)
+        require_edit(principal, policy.agency)
+        await items.set_include_may_qualify(session, policy_id, form.get("include") == "yes", principal.actor)
+    back = "publish" if policy.status == "approved" else "items"
+    return see_other(f"/console/policies/{policy_id}/{back}#may-qualify")
