@@ -126,3 +126,13 @@ async def test_web_chat_calculator_in_chromium(live_chat: str, db: Database,  # 
             await page.screenshot(path=str(SCREENSHOTS / "calculator-webchat.png"), full_page=True)
         finally:
             await browser.close()
+
+
+async def test_wechat_menu_has_the_calculator(wechat: WeChat, db: Database, clock: FixedClock) -> None:  # noqa: F811
+    from bot.wechat.menu import menu_definition
+    from tests.bot.test_wechat import OPENID
+    from tests.fakes import wechat_callbacks as cb
+
+    assert {"type": "click", "name": "政策计算器", "key": "CALCULATOR"} in menu_definition()["button"]
+    response = await wechat.post(cb.event_xml(OPENID, "CLICK", "CALCULATOR"))
+    assert "企业还是个人" in cb.xml_fields(response.text)["Content"]
