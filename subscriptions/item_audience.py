@@ -19,7 +19,7 @@ from policies.items import service as items
 from policies.items.evaluate import Outcome, item_outcome
 from policies.items.profile import Profile
 from policies.items.views import ItemView
-from policies.items.vocabulary import Track
+from policies.items.vocabulary import ConditionKind, Track
 from policies.views import PolicyView
 from subscriptions import matching
 from subscriptions.models import Enterprise, Subscriber, SubscriberKind
@@ -69,8 +69,17 @@ def _standing(profile: Profile, live: list[ItemView], today: object) -> tuple[li
     return met, unsure
 
 
-async def _profiles(session: AsyncSession) -> list[tuple[int, Profile]]:
-    """(contact id, registered profile) of every enterprise contact and resident."""
+def _kinds(live: list[ItemView]) -> tuple[str, ...]:
+    """The contact kinds the items can be for: an item without an audience condition is for both."""
+    kinds: set[str] = set()
+    for item in live:
+        audience = next((c.codes for c in item.conditions if c.kind == ConditionKind.AUDIENCE), None)
+        kinds |= set(audience) if audience else {SubscriberKind.ENTERPRISE, SubscriberKind.RESIDENT}
+    return tuple(sorted(kinds))
+
+
+async def _profiles(session: AsyncSession, kinds: tuple[str, ...]) -> list[tuple[int, Profile]]:
+    """(contact id, registered profile) of every enterprise contact and resident of `kinds`."""
     enterprises = {
         eid: Profile(kind="enterprise", township=town or None, industry=industry or None, size=size or None,
                      qualifications=frozenset(quals or ()) or None)
@@ -80,7 +89,7 @@ async def _profiles(session: AsyncSession) -> list[tuple[int, Profile]]:
     }  # fmt: skip
     contacts = (await session.execute(
         select(Subscriber.id, Subscriber.kind, Subscriber.enterprise_id, Subscriber.township, Subscriber.groups)
-        .where(Subscriber.merged_into.is_(None), Subscriber.kind != SubscriberKind.HUB))).all()  # fmt: skip
+        .where(Subscriber.merged_into.is_(None), Subscriber.kind.in_(kinds)))).all()  # fmt: skip
     out: list[tuple[int, Profile]] = []
     for sid, kind, eid, town, groups in contacts:
         if kind == SubscriberKind.ENTERPRISE and eid in enterprises:
@@ -100,7 +109,7 @@ async def item_groups(session: AsyncSession, policy: PolicyView) -> ItemGroups:
         return ItemGroups()
     groups = ItemGroups(include_may_qualify=await items.includes_may_qualify(session, policy.id))
     judged: dict[Profile, tuple[str | None, str | None]] = {}
-    for sid, profile in await _profiles(session):
+    for sid, profile in await _profiles(session, _kinds(live)):
         lines = judged.get(profile)
         if lines is None:
             met, unsure = _standing(profile, live, today)
