@@ -84,3 +84,13 @@ async def test_the_calculator_on_a_390px_phone(live_server: str, db: Database,  
             await page.screenshot(path=str(SCREENSHOTS / "calculator-390.png"), full_page=True)
         finally:
             await browser.close()
+
+
+async def test_the_policy_page_lists_its_items_as_of_each_revision(client: httpx.AsyncClient, db: Database,
+                                                                    clock: FixedClock) -> None:
+    policy_id = await _publish_items(db)
+    current = await client.get(f"/p/{policy_id}")
+    assert "事项清单（3项）" in current.text and "小微企业贷款贴息" in current.text
+    assert "享受条件：面向对象：企业；所属行业：制造业或住宿和餐饮业" in current.text
+    first = await client.get(f"/p/{policy_id}/r/1")  # published before the items were added
+    assert first.status_code == 200 and "事项清单（" not in first.text and "小微企业贷款贴息" not in first.text
