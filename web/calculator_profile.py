@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from policies.items.profile import Profile
+from policies.items.vocabulary import person_group_codes, qualification_codes, section_codes, township_codes
 from web.api.fields import Code
 
 Codes = Annotated[list[Code], Field(max_length=40)]
@@ -29,6 +30,28 @@ class ProfileIn(BaseModel):
     groups: Codes | None = Field(None, description="人员类别；空列表 = 都不是；不填 = 未知")
     graduated: bool | None = None
     graduation_year: Annotated[int, Field(ge=1950, le=2100)] | None = None
+
+    @field_validator("township")
+    @classmethod
+    def _known_township(cls, value: str | None) -> str | None:
+        if value is not None and value not in township_codes():
+            raise ValueError("没有这个乡镇")
+        return value
+
+    @field_validator("industry")
+    @classmethod
+    def _known_industry(cls, value: str | None) -> str | None:
+        if value is not None and value not in section_codes():
+            raise ValueError("没有这个行业门类")
+        return value
+
+    @field_validator("qualifications", "groups")
+    @classmethod
+    def _known_codes(cls, value: list[str] | None) -> list[str] | None:
+        allowed = {*qualification_codes(), *person_group_codes()}
+        if value is not None and not set(value) <= allowed:
+            raise ValueError("有未知的选项")
+        return value
 
     def to_profile(self) -> Profile:
         values = self.model_dump()

@@ -12,10 +12,11 @@ by audience, and conditions are only turned into checks for the items that are s
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+
+import numpy as np
 
 from policies.items.conditions import Condition
 from policies.items.evaluate import ConditionCheck, Outcome, condition_outcome
@@ -68,32 +69,36 @@ class CalculatorResult:
         return not any(self.counts.values())
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    item: ItemView
-    checked: tuple[int, ...]  # condition ids without the audience condition, which picked the bucket
-    every: tuple[int, ...]  # condition ids in the item's order
-    deadline: date
-    order: tuple[int, date, int, int]
-
-
 def _audience_of(item: ItemView) -> str | None:
     return next((next(iter(c.codes)) for c in item.conditions if c.kind == ConditionKind.AUDIENCE), None)
+
+
+def _order(item: ItemView) -> tuple[int, date, int, int]:
+    return (-item.value_yuan, item.deadline or date.max, item.policy_id, item.position)
+
+
+# Outcomes as small integers for the array work; the padding slot of the matrices is "met".
+_CODE = {Outcome.MET: 0, Outcome.UNKNOWN: 1, Outcome.NOT_MET: 2}
+_OUTCOME = {code: outcome for outcome, code in _CODE.items()}
+_AUDIENCE_CODE = {None: 0, "enterprise": 1, "resident": 2}
 
 
 class Catalogue:
     """Live items, prepared to answer many profiles.
 
-    Equal conditions (the same condition judged within the same industries) are stored once
-    and judged once per answer, so an answer costs one outcome per distinct condition plus a
-    few list look-ups per item."""
+    Items are kept in answer order (value, then deadline). Equal conditions (the same condition
+    judged within the same industries) are stored once and judged once per answer; the items'
+    standings are then counted with numpy over a matrix of condition ids, so an answer costs
+    one outcome per distinct condition plus a few array operations."""
 
     def __init__(self, items: Iterable[ItemView]) -> None:
-        self.by_audience: dict[str | None, list[_Prepared]] = {"enterprise": [], "resident": [], None: []}
+        self.items: list[ItemView] = sorted(items, key=_order)
+        self.size = len(self.items)
         self.conditions: list[tuple[Condition, frozenset[str] | None]] = []
         ids: dict[tuple[Condition, frozenset[str] | None], int] = {}
-        self.size = 0
-        for item in items:
+        every_rows: list[list[int]] = []
+        checked_rows: list[list[int]] = []
+        for item in self.items:
             sections = next((c.codes for c in item.conditions if c.kind == ConditionKind.INDUSTRY), None)
             every = []
             for condition in item.conditions:
@@ -102,55 +107,60 @@ class Catalogue:
                     ids[key] = len(self.conditions)
                     self.conditions.append(key)
                 every.append(ids[key])
-            checked = tuple(i for i, c in zip(every, item.conditions, strict=True) if c.kind != ConditionKind.AUDIENCE)
-            order = (-item.value_yuan, item.deadline or date.max, item.policy_id, item.position)
-            self.by_audience[_audience_of(item)].append(
-                _Prepared(item, checked, tuple(every), item.deadline or date.max, order))
-            self.size += 1
+            every_rows.append(every)
+            # The audience condition picks who sees the item; with the audience known it is not counted.
+            checked_rows.append([i for i, c in zip(every, item.conditions, strict=True)
+                                 if c.kind != ConditionKind.AUDIENCE])  # fmt: skip
+        self.pad = len(self.conditions)
+        width = max((len(r) for r in every_rows), default=0) or 1
+        self.every = np.full((self.size, width), self.pad, dtype=np.int32)
+        self.checked = np.full((self.size, width), self.pad, dtype=np.int32)
+        for n, (every, checked) in enumerate(zip(every_rows, checked_rows, strict=True)):
+            self.every[n, : len(every)] = every
+            self.checked[n, : len(checked)] = checked
+        self.audience = np.array([_AUDIENCE_CODE[_audience_of(i)] for i in self.items], dtype=np.int8)
+        self.deadline = np.array([(i.deadline or date.max).toordinal() for i in self.items], dtype=np.int64)
+        self.every_ids = [c for c in every_rows]
 
-    def _candidates(self, kind: str | None) -> Iterable[_Prepared]:
+    def _candidates(self, kind: str | None) -> np.ndarray:
         if kind in ("enterprise", "resident"):
-            return (*self.by_audience[kind], *self.by_audience[None])
-        return (p for bucket in self.by_audience.values() for p in bucket)
+            return np.flatnonzero((self.audience == 0) | (self.audience == _AUDIENCE_CODE[kind]))
+        return np.arange(self.size)
 
     def calculate(self, profile: Profile, today: date, limit: int = DEFAULT_LIMIT) -> CalculatorResult:
         """The profile's items by standing, each group sorted and cut to `limit`."""
-        outcomes: list[str | None] = [None] * len(self.conditions)
-        groups: dict[str, list[_Prepared]] = {Standing.QUALIFIED: [], Standing.TO_VERIFY: [], Standing.NEARLY: []}
-        known_kind = profile.kind is not None
-        for prepared in self._candidates(profile.kind):
-            if prepared.deadline < today:
-                continue
-            unmet = unknown = 0
-            for cid in prepared.checked if known_kind else prepared.every:
-                outcome = outcomes[cid]
-                if outcome is None:
-                    condition, sections = self.conditions[cid]
-                    outcome = outcomes[cid] = condition_outcome(condition, profile, today, sections)
-                if outcome == Outcome.NOT_MET:
-                    unmet += 1
-                    if unmet > NEAR_MISS_LIMIT:
-                        break
-                elif outcome == Outcome.UNKNOWN:
-                    unknown += 1
-            if unmet > NEAR_MISS_LIMIT:
-                continue
-            groups[Standing.NEARLY if unmet else Standing.TO_VERIFY if unknown else Standing.QUALIFIED].append(prepared)
+        rows = self._candidates(profile.kind)
+        rows = rows[self.deadline[rows] >= today.toordinal()]
+        matrix = (self.checked if profile.kind else self.every)[rows]
+        codes = np.zeros(self.pad + 1, dtype=np.int8)
+        for cid in np.unique(matrix).tolist():
+            if cid != self.pad:
+                condition, sections = self.conditions[cid]
+                codes[cid] = _CODE[condition_outcome(condition, profile, today, sections)]
+        judged = codes[matrix]
+        unmet = (judged == 2).sum(axis=1)
+        unsure = (judged == 1).any(axis=1)
+        groups = {
+            Standing.QUALIFIED: rows[(unmet == 0) & ~unsure],
+            Standing.TO_VERIFY: rows[(unmet == 0) & unsure],
+            Standing.NEARLY: rows[(unmet > 0) & (unmet <= NEAR_MISS_LIMIT)],
+        }
 
         def answers(standing: str) -> tuple[ItemAnswer, ...]:
-            shown = heapq.nsmallest(limit, groups[standing], key=lambda p: p.order)
-            return tuple(ItemAnswer(p.item, standing, self._checks(p, outcomes, profile, today)) for p in shown)
+            # Rows are in answer order already: the first `limit` are the ones shown.
+            return tuple(ItemAnswer(self.items[n], standing, self._checks(n, codes, profile, today))
+                         for n in groups[standing][:limit].tolist())
 
         return CalculatorResult(answers(Standing.QUALIFIED), answers(Standing.TO_VERIFY), answers(Standing.NEARLY),
                                 {s: len(g) for s, g in groups.items()})
 
-    def _checks(self, prepared: _Prepared, outcomes: list[str | None], profile: Profile,
-                today: date) -> tuple[ConditionCheck, ...]:
+    def _checks(self, row: int, codes: np.ndarray, profile: Profile, today: date) -> tuple[ConditionCheck, ...]:
         checks = []
-        for cid in prepared.every:
+        for cid in self.every_ids[row]:
             condition, sections = self.conditions[cid]
-            outcome = outcomes[cid]
-            if outcome is None:  # the audience condition, or one after the loop stopped early
-                outcome = outcomes[cid] = condition_outcome(condition, profile, today, sections)
+            if condition.kind == ConditionKind.AUDIENCE and profile.kind:
+                outcome = condition_outcome(condition, profile, today, sections)  # not judged above
+            else:
+                outcome = _OUTCOME[int(codes[cid])]
             checks.append(ConditionCheck(condition, outcome))
         return tuple(checks)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from policies.items.conditions import Condition
 from policies.items.profile import Profile, full_years
@@ -79,6 +80,20 @@ def _any_held(held: frozenset[str] | None, codes: frozenset[str]) -> str:
 
 def size_range(profile: Profile, section: str) -> range:
     """The size classes (indexes into SIZES) the enterprise may be in, given its section."""
+    return _size_ranges(_size_facts(profile))[section]
+
+
+def _size_facts(profile: Profile) -> Profile:
+    """Only the facts size depends on, so that the cache below is shared by many profiles."""
+    return Profile(size=profile.size, employees=profile.employees, revenue=profile.revenue, assets=profile.assets)
+
+
+@lru_cache(maxsize=1024)
+def _size_ranges(facts: Profile) -> dict[str, range]:
+    return {section: _compute_size_range(facts, section) for section in size_rules()}
+
+
+def _compute_size_range(profile: Profile, section: str) -> range:
     rule = size_rules()[section]
     known = {m: profile.metric(m) for m in rule.bounds}
     if all(v is None for v in known.values()):
@@ -91,16 +106,19 @@ def size_range(profile: Profile, section: str) -> range:
     return range(lowest, highest + 1)
 
 
-def _size_in(profile: Profile, section: str, wanted: frozenset[str]) -> str:
-    return over_all(Outcome.MET if SIZES[i] in wanted else Outcome.NOT_MET for i in size_range(profile, section))
+@lru_cache(maxsize=4096)
+def _size_in(classes: range, wanted: frozenset[str]) -> str:
+    return over_all(Outcome.MET if SIZES[i] in wanted else Outcome.NOT_MET for i in classes)
 
 
 def size_outcome(profile: Profile, wanted: frozenset[str], sections: frozenset[str] | None) -> str:
     """Size against `wanted` classes; with the industry unknown, over the `sections` allowed."""
+    ranges = _size_ranges(_size_facts(profile))
     if profile.industry is not None:
-        return _size_in(profile, profile.industry, wanted)
-    candidates = sections if sections is not None else frozenset(section_codes())
-    return over_all(_size_in(profile, s, wanted) for s in sorted(candidates))
+        return _size_in(ranges[profile.industry], wanted)
+    candidates = sections if sections is not None else section_codes()
+    # Sections share a handful of size ranges: judge each distinct range once.
+    return over_all({_size_in(r, wanted) for r in {ranges[s] for s in candidates}})
 
 
 def condition_outcome(condition: Condition, profile: Profile, today: date,

@@ -78,3 +78,13 @@ async def test_the_calculator_answers_from_live_items(client: httpx.AsyncClient,
     assert [c["name"] for c in body["to_verify"]] == ["小微企业贷款贴息"]
     assert body["to_verify"][0]["to_verify"] == ["成立年限：成立5年及以下"]
     assert body["counts"] == {"qualified": 1, "to_verify": 1, "nearly": 0}
+
+
+async def test_the_calculator_refuses_codes_outside_the_vocabulary(client: httpx.AsyncClient, db: Database,
+                                                                   clock: FixedClock) -> None:
+    token = await make_token(db, HR)
+    for bad in ({"industry": "ZZ"}, {"township": "atlantis"}, {"qualifications": ["<script>"]}):
+        response = await client.post("/api/calculator", headers=bearer(token), json={"kind": "enterprise", **bad})
+        assert response.status_code == 422, bad
+    page = await client.get("/calculator", params={"kind": "enterprise", "industry": "ZZ"})
+    assert page.status_code == 200 and "行业填写有误" in page.text
