@@ -8,11 +8,14 @@ from core.clock import FixedClock
 from core.db import Database
 from policies import service as policies
 from policies.items import service as items
+from push.fanout import FanOut
 from subscriptions import audience
 from subscriptions import service as subscriptions
 from tests.bot.helpers import credit_code
 from tests.factories import make_published_policy
+from tests.fakes.telegram_api import FakeTelegram
 from tests.policies.items.helpers import HIGH_TECH_AWARD, STARTUP_GRANT, save_items
+from tests.push.relay.helpers import drain, worker
 
 
 async def _people(db: Database) -> dict[str, int]:
@@ -69,3 +72,18 @@ async def test_policies_without_items_reach_the_same_audience_as_before(db: Data
     async with db.reader() as session:
         recipients = await audience.audience(session, await policies.get_policy(session, policy.id))
     assert recipients == []  # nobody subscribed to its topic, and it has no items
+
+
+async def test_the_pushed_message_says_no_application_is_needed(db: Database, clock: FixedClock,
+                                                                fake_telegram: FakeTelegram) -> None:
+    people = await _people(db)
+    policy = await make_published_policy(db, audience="both")
+    await save_items(db, policy.id, [HIGH_TECH_AWARD], change_summary="事项清单")
+    await FanOut(db).run_once()
+    await drain(worker(db, fake_telegram))
+    async with db.reader() as session:
+        certified = await subscriptions.get_subscriber(session, people["certified"])
+    chat = int(certified.addresses[0].address)
+    [message] = fake_telegram.sent_messages(chat)
+    assert "您符合“高新技术企业认定奖励”的条件，无需申请，将直接兑现" in message["text"]
+    assert fake_telegram.sent_messages(9000 + 2) == []  # undeclared qualification: not pushed by default
