@@ -6,8 +6,8 @@ free-text condition a department must judge), 差一点 (one or two conditions n
 for the other audience, past their deadline, or missing more are left out. Each group is
 sorted by value (largest first), then by deadline (soonest first).
 
-A `Catalogue` is built once from the live items and answers many profiles: items are bucketed
-by audience, and conditions are only turned into checks for the items that are shown.
+A `Catalogue` is built once from the live items and answers many profiles; only the items
+shown are turned into per-condition checks.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ class Catalogue:
             self.checked[n, : len(checked)] = checked
         self.audience = np.array([_AUDIENCE_CODE[_audience_of(i)] for i in self.items], dtype=np.int8)
         self.deadline = np.array([(i.deadline or date.max).toordinal() for i in self.items], dtype=np.int64)
-        self.every_ids = [c for c in every_rows]
+        self.every_ids = every_rows
 
     def _candidates(self, kind: str | None) -> np.ndarray:
         if kind in ("enterprise", "resident"):
