@@ -53,7 +53,7 @@ async def test_profiles_that_meet_an_item_get_it_with_the_reason(db: Database, c
     assert people["elsewhere"] not in recipients  # wrong township: not met
     # Qualification undeclared, and a resident whose age is unknown: they only "may qualify".
     assert people["undeclared"] not in recipients and people["graduate"] not in recipients
-    assert dry.by_reason["符合事项条件"] == 1 and dry.may_qualify == 2 and not dry.may_qualify_included
+    assert dry.by_reason == {"符合事项条件": 1} and dry.may_qualify == 2 and not dry.may_qualify_included
 
     async with db.session() as session:
         await items.set_include_may_qualify(session, policy.id, True, "editor")
