@@ -175,6 +175,8 @@ def condition_of(kind: str) -> st.SearchStrategy[Condition]:
 @st.composite
 def items(draw: st.DrawFn) -> tuple[Condition, ...]:
     kinds = draw(st.lists(st.sampled_from(K.ALL), min_size=1, max_size=5, unique=True))
+    if draw(st.booleans()):  # industry and size read the same fact: make them meet often
+        kinds = [k for k in kinds if k not in (K.INDUSTRY, K.SIZE)] + [K.INDUSTRY, K.SIZE]
     return tuple(draw(condition_of(k)) for k in kinds)
 
 
@@ -258,3 +260,12 @@ def test_size_with_unknown_industry_is_judged_within_the_item_industries() -> No
     big = Profile(kind="enterprise", employees=5_000, revenue=100_000)
     item = (Condition(K.INDUSTRY, codes=frozenset({"C"})), Condition(K.SIZE, codes=frozenset({"small", "micro"})))
     assert item_outcome(item, big, TODAY) == Outcome.NOT_MET
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(industry=condition_of(K.INDUSTRY), size=condition_of(K.SIZE), profile=profiles(max_unknown=2))
+def test_industry_and_size_together_with_the_industry_unknown(industry: Condition, size: Condition,
+                                                              profile: Profile) -> None:
+    unknown_industry = replace(profile, industry=None)
+    item = (industry, size)
+    assert item_outcome(item, unknown_industry, TODAY) == reference_outcome(unknown_industry, item)
