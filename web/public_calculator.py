@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from core.clock import today_in_china
 from policies.items.calculator import STANDING_LABELS, Standing
+from policies.items.cards import cards, how_to_get
 from policies.items.vocabulary import SIZE_LABELS, allowed_options
 from web.api.items import catalogue_cache
-from policies.items.cards import cards, how_to_get
 from web.calculator_profile import ProfileIn
 from web.templating import templates
 

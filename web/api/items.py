@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from core.clock import today_in_china
 from policies import service as policies
 from policies.items import service as items
+from policies.items.cards import as_json, cards
 from policies.items.catalogue_cache import CatalogueCache
 from policies.items.conditions import CODE_KINDS, allowed_codes
 from policies.items.extract import suggest_items
@@ -21,7 +22,6 @@ from policies.items.vocabulary import CONDITION_LABELS, TRACK_LABELS, ConditionK
 from web.api.common import ERROR_RESPONSES, PolicyId
 from web.api.fields import Code, ShortText, _storable
 from web.auth import ApiPrincipal, require_edit, require_visible
-from policies.items.cards import as_json, cards
 from web.calculator_profile import ProfileIn
 
 router = APIRouter(prefix="/api", tags=["政策事项与计算器"], responses=ERROR_RESPONSES)
