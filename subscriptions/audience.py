@@ -27,7 +27,7 @@ from core.clock import today_in_china
 from core.errors import NotFound
 from policies.text import taxonomy
 from policies.views import PolicyView
-from subscriptions import matching, store
+from subscriptions import item_audience, matching, store
 from subscriptions.match_index import live
 from subscriptions.match_index.memory import Matched
 from subscriptions.matching import Hits, PolicyQuery
@@ -84,13 +84,20 @@ class _Plan:
     matched: Matched
     relay: dict[int, str]  # hub operator's subscriber id → the relay reason line
     ids: np.ndarray  # every contact id to read, sorted
+    items: item_audience.ItemGroups = field(default_factory=item_audience.ItemGroups)
+    item_lines: dict[int, str] = field(default_factory=dict)  # contact id → "您符合…的条件"
 
 
 async def _plan(session: AsyncSession, policy: PolicyView) -> _Plan:
     found = await matched(session, policy)
     relay = await _relay_lines(session, policy)
     ids = np.union1d(found.ids, np.array(sorted(relay), dtype=np.int64)) if relay else found.ids
-    return _Plan(policy, found, relay, ids)
+    # Item-level groups (policies with items only): those whose profile meets an item's conditions.
+    groups = await item_audience.item_groups(session, policy)
+    item_lines = groups.lines()
+    if item_lines:
+        ids = np.union1d(ids, np.array(sorted(item_lines), dtype=np.int64))
+    return _Plan(policy, found, relay, ids, groups, item_lines)
 
 
 async def _relay_lines(session: AsyncSession, policy: PolicyView) -> dict[int, str]:
@@ -199,9 +206,12 @@ class _Recipients:
             sid = row[0]
             group = group_of.get(sid)
             own = self._lines(group, row) if group is not None else ()
+            item_line = self.plan.item_lines.get(sid)
+            if item_line is not None:
+                own = (*own, item_line)
             line = relay.get(sid)
             if line is None:
-                if group is None:
+                if group is None and item_line is None:
                     continue
                 out.append(
                     Recipient(sid, row[14], row[15], row[16], own, RecipientRole.SUBSCRIBER, self._preference(row))
@@ -369,6 +379,9 @@ async def dry_run(session: AsyncSession, policy: PolicyView, *, sample_size: int
         if sid in result.relayers:
             kinds.append("relay")
         by_reason.update(matching.REASON_KIND_LABELS[k] for k in kinds)
+        if sid in plan.item_lines:
+            kind = item_audience.QUALIFIED_KIND if sid in plan.items.qualified else item_audience.MAY_QUALIFY_KIND
+            by_reason[item_audience.KIND_LABELS[kind]] += 1
     excluded = ""
     if matching.window_closed(policy, today_in_china()) and policy.application_closes:
         excluded = f"申报已于{policy.application_closes:%Y年%m月%d日}截止，不再推送"
@@ -382,4 +395,6 @@ async def dry_run(session: AsyncSession, policy: PolicyView, *, sample_size: int
         sample=tuple(recipients[:sample_size]),
         coverage=await _coverage(session, policy, result),
         excluded_because=excluded,
+        may_qualify=len(plan.items.may_qualify),
+        may_qualify_included=plan.items.include_may_qualify,
     )

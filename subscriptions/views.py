@@ -134,6 +134,8 @@ class DryRun:
     sample: tuple[Recipient, ...]
     coverage: Coverage
     excluded_because: str = ""  # a hard exclusion that empties the audience, e.g. 申报已截止
+    may_qualify: int = 0  # contacts who may qualify for an item (需核实), pushed only when included
+    may_qualify_included: bool = False
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,9 @@ def create_app(
     app.include_router(claims_api.router)
     from web.console import claims as claims_console
     app.include_router(claims_console.router)
+    from web import items_routes  # policy items (事项) and the policy calculator
+    for router in items_routes.routers():
+        app.include_router(router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

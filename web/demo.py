@@ -26,7 +26,7 @@ from policies import service as policies
 from policies.importer import draft_from_mapping
 from policies.qa import faq
 from subscriptions import service as subscriptions
-from web import accounts
+from web import accounts, demo_items
 from web.models import AuditEntry, User
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
@@ -62,6 +62,7 @@ async def _publish_policies(db: Database, report: DemoReport) -> dict[str, int]:
             continue
         async with db.session() as session:
             view = await policies.create_draft(session, draft, EDITOR)
+        await demo_items.add_to_draft(db, view, EDITOR)
         async with db.session() as session:
             await policies.submit(session, view.id, EDITOR)
         async with db.session() as session:

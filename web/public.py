@@ -23,6 +23,7 @@ from push import service as push
 from web.api.engine import engine_if_loaded
 from web.api.fields import MAX_ID
 from web.api.search import filters_of, run_search
+from web.public_items import items_of_revision
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -65,6 +66,7 @@ async def policy_page(request: Request, policy_id: PublicId) -> Response:
         "elements": INTERPRETATION_ELEMENTS, "topic_names": _topic_names(),
         "faqs": await _related_faq(request, policy_id), "is_current": True,
         "phone": request.app.state.settings.consultation_phone,
+        "items": await items_of_revision(request, policy_id, current.number if current else policy.revision),
     })
 
 
@@ -81,6 +83,7 @@ async def revision_page(request: Request, policy_id: PublicId,
         "policy": policy, "revision": revision, "revisions": revisions, "interpretation": None,
         "elements": INTERPRETATION_ELEMENTS, "topic_names": _topic_names(), "faqs": [],
         "is_current": number == policy.revision, "phone": request.app.state.settings.consultation_phone,
+        "items": await items_of_revision(request, policy_id, number),
     })
 
 

@@ -33,6 +33,7 @@ class Kind:
     POSTER_SUBSCRIBE = "pst"  # arg: poster id; 订阅此类 in a chat opened from a poster
     POSTER_ASK = "psq"  # arg: poster id; 我要咨询 in a chat opened from a poster
     MENU = "m"  # arg: my | latest | sub | help | setup | pause | resume | unsuball | freq | bind
+    CALCULATOR = "calc"  # arg: see bot.dialogue.calculator
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from bot.dialogue import (
 )
 from bot.dialogue.actions import Action, Kind, decode
 from bot.dialogue.answers import Answerer
+from bot.dialogue.calculator import CalculatorChat
 from bot.dialogue.context import Step, Turn
 from bot.dialogue.intents import COMMANDS, Intent, parse
 from bot.dialogue.replies import Reply
@@ -52,7 +53,9 @@ class Dialogue:
         self.base_url = base_url.rstrip("/")
         self.phone = phone
         self.link_secret = link_secret  # verifies the signed poster payload of /start
+        self.calculator = CalculatorChat(self.base_url, phone)
         self._press: dict[str, Handler] = {
+            Kind.CALCULATOR: self.calculator.press,
             Kind.ACK: lambda t, a: pushed.acknowledge(t, a.number),
             Kind.UNSUB: lambda t, a: pushed.unsubscribe_like_this(t, a.number),
             Kind.FORWARD: lambda t, a: pushed.forward_to_members(t, a.number),
@@ -132,6 +135,9 @@ class Dialogue:
             return [Reply(texts.EMPTY_MESSAGE, menus.main_menu(turn.subscriber))]
         if len(text) > MAX_TEXT_CHARS:
             return [Reply(texts.TOO_LONG.format(limit=MAX_TEXT_CHARS))]
+        typed = await self.calculator.typed(turn, text)  # before numbered options: an age is a number too
+        if typed is not None:
+            return typed
         options = turn.conversation.data.get("options") or []
         if options and _NUMBERS.match(text):
             return await self._numbered(turn, text, options)
@@ -208,6 +214,8 @@ class Dialogue:
             return await voice.turn_on(turn)
         if intent == Intent.VOICE_OFF:
             return await voice.turn_off(turn)
+        if intent == Intent.CALCULATOR:
+            return await self.calculator.begin(turn)
         if intent == Intent.BIND:
             return await (binding.redeem(turn, rest) if rest else binding.offer(turn, self.bind_targets))
         if intent in claims.INTENTS:

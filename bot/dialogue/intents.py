@@ -28,6 +28,7 @@ class Intent:
     CLAIMS = "claims"  # 认领申请: pending claims a verified contact may decide
     APPROVE_CLAIM = "approve_claim"  # 同意认领 <number>
     REFUSE_CLAIM = "refuse_claim"  # 拒绝认领 <number>
+    CALCULATOR = "calculator"  # 政策计算器
     QUESTION = "question"
 
 
@@ -46,6 +47,8 @@ EXACT = {
     "开启语音": Intent.VOICE_ON, "关闭语音": Intent.VOICE_OFF, "关闭语音播报": Intent.VOICE_OFF,
     "取消语音播报": Intent.VOICE_OFF,
     "认领申请": Intent.CLAIMS, "企业认领申请": Intent.CLAIMS,
+    "政策计算器": Intent.CALCULATOR, "计算器": Intent.CALCULATOR, "我能享受什么政策": Intent.CALCULATOR,
+    "我能享受哪些政策": Intent.CALCULATOR,
 }
 EXACT_WITH_ARGUMENT = {"全部订阅": (Intent.SUBSCRIBE, "全部")}
 # Words that start a message and take arguments ("订阅 就业创业", "退订 税费优惠").
@@ -59,6 +62,7 @@ COMMANDS = {
     "start": Intent.SETUP, "subscribe": Intent.SUBSCRIBE, "unsubscribe": Intent.UNSUBSCRIBE, "my": Intent.MY,
     "latest": Intent.LATEST, "help": Intent.HELP, "pause": Intent.PAUSE, "resume": Intent.RESUME,
     "voice": Intent.VOICE_ON, "novoice": Intent.VOICE_OFF,
+    "calculator": Intent.CALCULATOR,
 }
 # A prefix word followed by more text is an intent only if the text is short: "订阅就业创业" is,
 # "订阅号上的政策怎么看不到了" is a question.

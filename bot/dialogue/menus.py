@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import texts
+from bot import calculator_texts, texts
 from bot.dialogue.actions import Kind, encode
 from bot.dialogue.replies import Button, rows
 from policies.text import taxonomy
@@ -19,6 +19,7 @@ def main_menu(subscriber: SubscriberView | None = None) -> ButtonRows:
         (Button(texts.BTN_MY, encode(Kind.MENU, "my")), Button(texts.BTN_LATEST, encode(Kind.MENU, "latest"))),
         (Button(texts.BTN_SUBSCRIBE, encode(Kind.MENU, "sub")), Button(texts.BTN_HELP, encode(Kind.MENU, "help"))),
         (Button(texts.BTN_SETTINGS, encode(Kind.MENU, "setup")), pause),
+        (Button(calculator_texts.BTN_CALCULATOR, encode(Kind.CALCULATOR, "start")),),
     )
 
 

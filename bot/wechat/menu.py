@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot import texts
+from bot import calculator_texts, texts
 from bot.wechat.client import build_client
 from core.settings import Settings
 
 # CLICK keys → the dialogue's menu actions (bot.wechat.endpoint uses the same table).
-CLICK_ACTIONS = {"SUBSCRIBE": "m:sub", "MY": "m:my", "LATEST": "m:latest", "HELP": "m:help"}
+CLICK_ACTIONS = {"SUBSCRIBE": "m:sub", "MY": "m:my", "LATEST": "m:latest", "HELP": "m:help",
+                 "CALCULATOR": "calc:start"}
 
 
 def menu_definition() -> dict[str, Any]:
@@ -19,7 +20,8 @@ def menu_definition() -> dict[str, Any]:
             {
                 "name": texts.WECHAT_MENU_GROUP,
                 "sub_button": [{"type": "click", "name": name, "key": key} for name, key in texts.WECHAT_MENU.items()],
-            }
+            },
+            {"type": "click", "name": calculator_texts.BTN_CALCULATOR, "key": "CALCULATOR"},
         ]
     }
 

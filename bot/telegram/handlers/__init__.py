@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.telegram.handlers import callbacks, help, latest, my, question, read_aloud, start, subscribe
+from bot.telegram.handlers import calculator, callbacks, help, latest, my, question, read_aloud, start, subscribe
 
 
 def routers() -> list[Router]:
-    return [m.build_router() for m in (start, subscribe, my, latest, help, read_aloud, callbacks, question)]
+    return [
+        m.build_router()
+        for m in (start, subscribe, my, latest, help, read_aloud, calculator, callbacks, question)
+    ]
