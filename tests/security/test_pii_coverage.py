@@ -1,0 +1,127 @@
+"""Every text that is published or pushed passes the personal-data guard, on the REST API and
+in the console: amendments (each field), interpretations of a released policy, repeal reasons
+and FAQ entries carrying an ID number, a mobile or a bank card are refused with a Chinese
+message naming the field, and none of it reaches subscribers or the public page."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from stdnum import luhn
+from stdnum.cn import ric
+
+from core.clock import FixedClock
+from core.db import Database
+from tests.factories import FULL_INTERPRETATION, make_published_policy
+from tests.fakes.telegram_api import FakeTelegram
+from tests.push.test_end_to_end import _pipeline, _residents, _settled, _until
+from tests.web.conftest import HR, bearer, console_csrf, login, make_token, make_user
+
+_ID_BODY = "64042419850615123"
+RESIDENT_ID = _ID_BODY + ric.calc_check_digit(_ID_BODY + "0")
+_CARD_BODY = "621700021234567890"
+BANK_CARD = _CARD_BODY + luhn.calc_check_digit(_CARD_BODY)
+MOBILE = "13912345678"
+
+# The same three numbers, written the ways a careless or a hostile clerk would.
+PAYLOADS = [
+    f"联系人身份证{RESIDENT_ID}",
+    f"咨询张先生 {MOBILE[:3]}-{MOBILE[3:7]}-{MOBILE[7:]}",
+    f"补贴打入 {BANK_CARD[:4]} {BANK_CARD[4:8]} {BANK_CARD[8:12]} {BANK_CARD[12:16]} {BANK_CARD[16:]}",
+    f"身份证号 {RESIDENT_ID[:6]}\u2014{RESIDENT_ID[6:14]}\u200b{RESIDENT_ID[14:]}",
+    "电话１３９\u00a0１２３４\u00a0５６７８",
+    f"卡号{BANK_CARD[:10]}\n{BANK_CARD[10:]}",
+]
+SECRETS = (RESIDENT_ID, MOBILE, BANK_CARD)
+
+
+def _digits(text: str) -> str:
+    """Digits only, full-width folded: a secret must not appear even with separators."""
+    folded = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    return re.sub(r"[^0-9Xx]", "", folded)
+
+
+def _leaks(text: str) -> list[str]:
+    compact = _digits(text)
+    return [secret for secret in SECRETS if secret in compact]
+
+
+def _refused(response: httpx.Response, field: str) -> None:
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["field"] == field, body
+    assert "个人信息" in body["error"] and "请删除或遮盖" in body["error"]
+    assert _leaks(response.text) == []  # the error itself shows only the masked value
+
+
+async def test_api_refuses_personal_data_in_every_published_text(
+    client: httpx.AsyncClient, db: Database, clock: FixedClock, fake_telegram: FakeTelegram
+) -> None:
+    editor = bearer(await make_token(db, HR, "editor"))
+    await _residents(db, [7501])
+    async with _pipeline(db, fake_telegram):
+        policy = await make_published_policy(db)
+        await _until(lambda: _settled(db, 1))
+        for payload in PAYLOADS:
+            clean = {"body": "补贴提高到6000元。", "change_summary": "提高补贴"}
+            for field in ("change_summary", "body", "title", "summary", "benefits", "who_qualifies"):
+                amendment = {**clean, field: f"{clean.get(field, '办法')}，{payload}"}
+                _refused(await client.post(f"/api/policies/{policy.id}/amend", headers=editor, json=amendment), field)
+            for element in ("background", "key_points", "notes"):
+                elements = {**FULL_INTERPRETATION.elements, element: f"请联系{payload}"}
+                interpretation = {"elements": elements, "unit": FULL_INTERPRETATION.unit,
+                                  "phone": FULL_INTERPRETATION.phone}
+                _refused(await client.put(f"/api/policies/{policy.id}/interpretation", headers=editor,
+                                          json=interpretation), f"interpretation.{element}")
+            _refused(await client.post(f"/api/policies/{policy.id}/repeal", headers=editor,
+                                       json={"reason": f"举报人{payload}"}), "reason")
+            for field in ("question", "answer"):
+                faq = {"question": "创业补贴多久到账", "answer": "审核通过后发放。", field: f"请问{payload}"}
+                _refused(await client.post("/api/faqs", headers=editor, json=faq), field)
+            faq = {"question": "创业补贴多久到账", "answer": "审核通过后发放。", "variants": [f"我的{payload}"]}
+            _refused(await client.post("/api/faqs", headers=editor, json=faq), "variants")
+
+        # A clean amendment goes out after all the refused ones: once it has arrived, anything
+        # the refused ones had let through would have arrived before it.
+        ok = await client.post(f"/api/policies/{policy.id}/amend", headers=editor,
+                               json={"body": "补贴提高到6000元。", "change_summary": "补贴标准提高到6000元"})
+        assert ok.status_code == 200, ok.text
+        await _until(lambda: _settled(db, 2))
+
+    messages = fake_telegram.sent_messages(7501)
+    assert len(messages) == 2 and "6000" in messages[1]["text"]
+    assert [_leaks(m["text"]) for m in messages] == [[], []]
+    page = await client.get(f"/p/{policy.id}")
+    assert page.status_code == 200 and "6000" in page.text
+    assert _leaks(page.text) == []
+    faqs = await client.get("/api/faqs", headers=editor)
+    assert faqs.status_code == 200 and _leaks(faqs.text) == []
+
+
+async def test_console_shows_the_refusal_next_to_the_field(client: httpx.AsyncClient, db: Database) -> None:
+    policy = await make_published_policy(db)
+    await make_user(db, "hr_editor", "editor", HR)
+    assert (await login(client, "hr_editor")).status_code in (302, 303)
+    for payload in PAYLOADS[:3]:
+        csrf = await console_csrf(client, f"/console/policies/{policy.id}/amend")
+        amended = await client.post(f"/console/policies/{policy.id}/amend", data={
+            "csrf_token": csrf, "confirm": "yes", "body": "补贴提高到6000元。", "change_summary": f"改为{payload}"})
+        assert amended.status_code == 422
+        assert re.search(r'data-field="change_summary">修订说明含有个人信息', amended.text), amended.text
+        assert _leaks(amended.text.replace(payload, "")) == []  # only the typed value is shown back
+
+        csrf = await console_csrf(client, f"/console/policies/{policy.id}/repeal")
+        repealed = await client.post(f"/console/policies/{policy.id}/repeal", data={
+            "csrf_token": csrf, "confirm": "yes", "reason": f"举报人{payload}"})
+        assert repealed.status_code == 422
+        assert 'data-field="reason">废止理由含有个人信息' in repealed.text
+
+        csrf = await console_csrf(client, "/console/faq/new")
+        faq = await client.post("/console/faq/new", data={
+            "csrf_token": csrf, "question": "创业补贴多久到账", "answer": f"请联系{payload}", "variants": ""})
+        assert faq.status_code == 422
+        assert 'data-field="answer">答案含有个人信息' in faq.text
+
+    page = await client.get(f"/p/{policy.id}")
+    assert "已废止" not in page.text and _leaks(page.text) == []
