@@ -19,7 +19,6 @@ from fastapi.responses import PlainTextResponse, Response
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
-from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from bot import store
@@ -29,7 +28,7 @@ from bot.runner import run_turn
 from bot.services import BotServices
 from bot.wechat.client import build_client
 from bot.wechat.menu import CLICK_ACTIONS
-from bot.wechat.render import render_text
+from bot.wechat.render import passive_reply_xml, render_text
 from core.clock import now
 from subscriptions import service as subscriptions
 from subscriptions.models import InactiveReason
@@ -189,7 +188,7 @@ class WeChatEndpoint:
     # --- replies --------------------------------------------------------------------------
 
     def _passive_reply(self, message: Any, text: str, query: dict[str, str]) -> Response:
-        xml = TextReply(message=message, content=text).render()
+        xml = passive_reply_xml(message, text)
         if query.get("encrypt_type") == "aes" and self.crypto is not None:
             xml = self.crypto.encrypt_message(xml, query.get("nonce", ""), query.get("timestamp", ""))
         return Response(xml, media_type="application/xml")
