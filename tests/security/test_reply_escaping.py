@@ -18,7 +18,7 @@ from bot.wechat.render import passive_reply_xml
 from core.db import Database
 from push.channels.telegram import make_telegram_bot
 from tests.bot.test_wechat import WeChat
-from tests.bot.test_wechat import wechat as wechat  # noqa: PLC0414  (fixture)
+from tests.bot.test_wechat import wechat as wechat  # the fixture, re-exported
 from tests.factories import make_published_policy
 from tests.fakes import wechat_callbacks as cb
 from tests.fakes.telegram_api import FakeTelegram
