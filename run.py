@@ -43,7 +43,8 @@ async def serve(settings: Settings) -> int:
 
     from bot.dialogue.answers import LibraryAnswerer
     from bot.services import build_services
-    from bot.telegram.app import build_telegram, run_polling, start_webhook
+    from bot.telegram.app import build_telegram
+    from bot.telegram.startup import run_telegram
     from bot.web_routes import build_router
     from policies.qa.follower import start_engine
     from push.jobs.service import run_scheduler
@@ -74,10 +75,8 @@ async def serve(settings: Settings) -> int:
         asyncio.create_task(run_scheduler(db, settings, stop), name="scheduler"),
     ]
     if telegram is not None:
-        if settings.telegram_webhook_url:
-            await start_webhook(telegram, settings)
-        else:
-            background.append(asyncio.create_task(run_polling(telegram), name="telegram-polling"))
+        # In the background: an unreachable Telegram is retried and logged, never fatal; one process polls.
+        background.append(asyncio.create_task(run_telegram(telegram, settings, db, stop), name="telegram"))
     base = settings.effective_public_base_url
     channels = ["网页咨询"] + (["Telegram"] if telegram else []) + (["微信公众号"] if settings.wechat_enabled else [])
     print(
