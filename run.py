@@ -121,11 +121,12 @@ async def work(settings: Settings) -> int:
 
 
 async def import_policies(settings: Settings, paths: Sequence[str], actor: str, agency: str | None = None) -> int:
-    from policies.importer import import_paths, print_report
+    from policies.importer import ImportLimits, import_paths, print_report
 
+    limits = ImportLimits(settings.import_max_file_bytes, settings.import_max_docx_uncompressed_bytes)
     db = await open_database(settings)
     try:
-        report = await import_paths(db, paths, actor=actor, default_agency=agency, progress=True)
+        report = await import_paths(db, paths, actor=actor, default_agency=agency, progress=True, limits=limits)
     finally:
         await db.dispose()
     print_report(report)
