@@ -17,7 +17,8 @@ from core.db import Database
 from policies.importer import ImportLimits, import_paths
 from tests.test_serve import REPO
 
-NOTICE = "泾源县人力资源和社会保障局\n关于创业补贴申领的通知\n泾人社发〔2026〕21号\n符合条件的人员可申领一次性创业补贴。\n"
+NOTICE = ("泾源县人力资源和社会保障局\n关于创业补贴申领的通知\n泾人社发〔2026〕21号\n"
+          "符合条件的人员可申领一次性创业补贴。\n")
 LIMITS = ImportLimits(max_file_bytes=64 * 1024, max_docx_uncompressed_bytes=2 * 1024 * 1024, max_docx_members=200)
 
 
