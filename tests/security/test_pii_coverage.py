@@ -125,3 +125,25 @@ async def test_console_shows_the_refusal_next_to_the_field(client: httpx.AsyncCl
 
     page = await client.get(f"/p/{policy.id}")
     assert "已废止" not in page.text and _leaks(page.text) == []
+
+
+async def test_relay_notes_and_decline_reasons_are_stored_masked(db: Database, clock: FixedClock) -> None:
+    """Hub operators' own words are not published: they are kept, with the numbers masked,
+    however the numbers were written."""
+    from push.relay import service as relay
+    from tests.push.relay.helpers import make_county, release, task_of
+
+    county = await make_county(db)
+    policy = await release(db)
+    task_a = await task_of(db, policy.id, county.hub_a)
+    task_b = await task_of(db, policy.id, county.hub_b)
+    async with db.session() as session:
+        reported = await relay.report_external_forward(session, task_a.id, 3, f"已转发。{PAYLOADS[3]}；{PAYLOADS[4]}",
+                                                       actor="park")
+    async with db.session() as session:
+        declined = await relay.decline(session, task_b.id, f"不转发，{PAYLOADS[5]}", actor="association")
+    assert _leaks(reported.task.note) == [] and "*" in reported.task.note
+    assert _leaks(declined.task.note) == [] and _leaks(declined.message) == []
+    async with db.reader() as session:
+        ledger = await relay.export_ledger(session, "csv", policy_id=policy.id)
+    assert _leaks(ledger.decode("utf-8-sig")) == []

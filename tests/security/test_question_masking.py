@@ -3,9 +3,15 @@ log, the unanswered board (API and console) and feedback comments keep them mask
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import httpx
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 
+import policies
 from core.db import Database
 from policies.qa.models import AnswerFeedback, QuestionLog
 from tests.bot.test_webchat import chat_app
@@ -68,3 +74,34 @@ async def test_questions_typed_in_the_web_chat_are_logged_masked(db: Database) -
     texts, _ = await _logged(db)
     assert texts, "the web chat logged no question"
     assert [t for t in texts if _leaks(t)] == []
+
+
+async def test_the_migration_masks_questions_logged_before(db: Database) -> None:
+    from datetime import UTC, datetime
+
+    raw = QUESTIONS[0]
+    async with db.session() as session:
+        question = QuestionLog(asked_at=datetime(2026, 1, 5, tzinfo=UTC), channel="web", text=raw,
+                               normalized=raw, outcome="none", alternatives=[], confidence=0.0)
+        session.add(question)
+        await session.flush()
+        session.add(AnswerFeedback(question_id=question.id, useful=False, at=datetime(2026, 1, 5, tzinfo=UTC),
+                                   comment=f"没用 {QUESTIONS[1]}"))
+    texts, comments = await _logged(db)
+    assert [t for t in texts + comments if _leaks(t)]  # stored raw, as before this change
+
+    path = Path(policies.__file__).parent / "migrations" / "versions" / "p0101_mask_logged_questions.py"
+    spec = importlib.util.spec_from_file_location("p0101_mask_logged_questions", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    def upgrade(connection) -> None:  # type: ignore[no-untyped-def]
+        with Operations.context(MigrationContext.configure(connection)):
+            migration.upgrade()
+
+    async with db.engine.begin() as connection:
+        await connection.run_sync(upgrade)
+    texts, comments = await _logged(db)
+    assert [t for t in texts + comments if _leaks(t)] == []
+    assert any("护照" in t and "*" in t for t in texts)
