@@ -381,8 +381,19 @@ def _looks_like_dates(parts: list[str]) -> bool:
     return any(_YEAR_GROUP.fullmatch(a) and len(b) <= 2 for a, b in itertools.pairwise(parts))
 
 
-def _separated_kind(parts: list[str], context: _Context, start: int, end: int) -> str | None:
-    number = "".join(parts)
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_valid(number: str) -> bool:
+    """stdnum's luhn, specialised to decimal digits: it runs once per sub-chain of a long chain."""
+    total = 0
+    for position, char in enumerate(reversed(number)):
+        digit = ord(char) - 48
+        total += _LUHN_DOUBLED[digit] if position % 2 else digit
+    return total % 10 == 0
+
+
+def _separated_kind(number: str, parts: list[str], context: _Context, start: int, end: int) -> str | None:
     if len(number) == 11 and _MOBILE_DIGITS.fullmatch(number):
         return "mobile"
     if len(number) == 18 and _is_resident_id_18(number) and not _is_organisation_code(number, context, start, end):
@@ -393,7 +404,7 @@ def _separated_kind(parts: list[str], context: _Context, start: int, end: int) -
     issued = number.startswith(_CARD_ISSUER_PREFIXES)
     if not issued and (not context.clause_mentions(_BANK_CONTEXT, start, end) or _looks_like_dates(parts)):
         return None
-    if not luhn.is_valid(number) or _looks_like_resident_id(number):
+    if not _luhn_valid(number) or _looks_like_resident_id(number):
         return None
     return None if _is_organisation_code(number, context, start, end) else "bank_card"
 
@@ -405,15 +416,15 @@ def _find_separated_numbers(context: _Context) -> Iterator[_Candidate]:
         groups = _chain_groups(context, chain)
         parts = [context.text[a:b] for a, b in groups]
         for first in range(len(groups)):
-            length = 0
+            number = ""
             for last in range(first, len(groups)):
-                length += len(parts[last])
-                if length > _LONGEST_NUMBER:
+                number += parts[last]
+                if len(number) > _LONGEST_NUMBER:
                     break
-                if last == first or length not in _NUMBER_LENGTHS:
+                if last == first or len(number) not in _NUMBER_LENGTHS:
                     continue  # a single group is a plain number: the plain patterns see it
                 start, end = groups[first][0], groups[last][1]
-                kind = _separated_kind(parts[first : last + 1], context, start, end)
+                kind = _separated_kind(number, parts[first : last + 1], context, start, end)
                 if kind is not None:
                     yield _Candidate(start, end, kind)
 
