@@ -27,7 +27,7 @@ from policies.models import (
     PolicyStatus,
     ReviewAction,
 )
-from policies.publishable import interpretation_texts, refuse_personal_data
+from policies.publishable import interpretation_texts, refuse_personal_data, release_texts
 from policies.text.tokenizer import get_tokenizer
 from policies.validation import (
     AUDIENCES,
@@ -305,16 +305,7 @@ async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, com
 
 async def _refuse_personal_data(session: AsyncSession, policy: Policy, body: str) -> None:
     interpretation = await store.interpretation(session, policy.id)
-    texts = {
-        "title": policy.title,
-        "body": body,
-        "summary": policy.summary,
-        "benefits": policy.benefits,
-        "who_qualifies": policy.who_qualifies,
-    }
-    if interpretation is not None:
-        texts.update(interpretation_texts(interpretation.elements, interpretation.unit))
-    refuse_personal_data(texts)
+    refuse_personal_data(release_texts(policy, body, interpretation))
 
 
 async def _require_interpretation(session: AsyncSession, policy: Policy) -> Interpretation | None:

@@ -39,6 +39,19 @@ def interpretation_texts(elements: Mapping[str, object], unit: str = "") -> dict
     return texts
 
 
+def release_texts(policy: object, body: str, interpretation: object | None) -> dict[str, str]:
+    """Every text a release publishes (policy fields, body, interpretation), by field name.
+
+    `policy` and `interpretation` are a Policy / PolicyView and an Interpretation /
+    InterpretationView (or None): anything with those attribute names."""
+    texts = {name: str(getattr(policy, name, "") or "") for name in ("title", "summary", "benefits", "who_qualifies")}
+    texts["body"] = body
+    if interpretation is not None:
+        texts.update(interpretation_texts(getattr(interpretation, "elements", {}) or {},
+                                          str(getattr(interpretation, "unit", "") or "")))
+    return texts
+
+
 def personal_data_problems(texts: Mapping[str, str | None], problems: Problems) -> None:
     """Adds one problem per finding; the message names the field and shows the masked value."""
     for field_name, text in texts.items():

@@ -147,3 +147,31 @@ async def test_relay_notes_and_decline_reasons_are_stored_masked(db: Database, c
     async with db.reader() as session:
         ledger = await relay.export_ledger(session, "csv", policy_id=policy.id)
     assert _leaks(ledger.decode("utf-8-sig")) == []
+
+
+async def test_console_publish_warns_and_refuses_for_every_released_text(client: httpx.AsyncClient, db: Database) -> None:
+    from policies import service as policies
+    from policies.lifecycle import InterpretationInput
+    from tests.factories import make_draft
+
+    draft = await make_draft(db, summary=f"联系{PAYLOADS[1]}", benefits=f"打入{PAYLOADS[2]}",
+                             interpretation=InterpretationInput(elements=FULL_INTERPRETATION.elements,
+                                                                unit=f"人社局 {PAYLOADS[0]}",
+                                                                phone=FULL_INTERPRETATION.phone))
+    async with db.session() as session:
+        await policies.submit(session, draft.id, "editor")
+    async with db.session() as session:
+        await policies.approve(session, draft.id, "reviewer")
+    await make_user(db, "hr_editor2", "editor", HR)
+    await login(client, "hr_editor2")
+    page = await client.get(f"/console/policies/{draft.id}/publish")
+    assert page.status_code == 200
+    assert page.text.count('class="pii-warning"') == 3 and _leaks(page.text) == []
+    assert re.search(r"<button type=\"submit\"\s+disabled>确认发布", page.text)
+    csrf = await console_csrf(client, f"/console/policies/{draft.id}/publish")
+    refused = await client.post(f"/console/policies/{draft.id}/publish", data={"csrf_token": csrf})
+    assert refused.status_code == 422
+    for label in ("摘要含有个人信息", "惠企举措含有个人信息", "政策解读·解读单位含有个人信息"):
+        assert label in refused.text
+    async with db.reader() as session:
+        assert (await policies.get_policy(session, draft.id)).status == "approved"
