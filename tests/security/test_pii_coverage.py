@@ -149,7 +149,9 @@ async def test_relay_notes_and_decline_reasons_are_stored_masked(db: Database, c
     assert _leaks(ledger.decode("utf-8-sig")) == []
 
 
-async def test_console_publish_warns_and_refuses_for_every_released_text(client: httpx.AsyncClient, db: Database) -> None:
+async def test_console_publish_warns_and_refuses_for_every_released_text(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     from policies import service as policies
     from policies.lifecycle import InterpretationInput
     from tests.factories import make_draft
