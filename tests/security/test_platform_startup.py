@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -151,3 +152,31 @@ def test_the_poll_lock_is_not_the_scheduler_lock(db: Database) -> None:
     lock = polling_leadership(db)
     if isinstance(lock, FileLeadership):
         assert lock.path.name.endswith(".telegram-poll.lock")
+
+
+async def test_polling_waits_for_telegram_and_starts_when_it_comes_up(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.telegram.startup")
+    port = free_port()
+    runtime, settings = _runtime(db, "303:LATE", f"http://127.0.0.1:{port}")  # nothing listens yet
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_telegram(runtime, settings, db, stop, leadership=FileLeadership(tmp_path / "l"),
+                                            polling_timeout=1, first_delay=0.05))
+    try:
+        for _ in range(6000):  # wait for two failed attempts, each logged; the task keeps going
+            if sum("Telegram 暂不可达" in r.getMessage() for r in caplog.records) >= 2:
+                break
+            assert not task.done(), task
+            await asyncio.sleep(0.01)
+        assert sum("Telegram 暂不可达" in r.getMessage() for r in caplog.records) >= 2
+        async with FakeTelegram(port=port) as telegram:
+            await telegram.wait_for(lambda: telegram.calls_to("getUpdates"), timeout=60)
+            assert telegram.commands and telegram.calls_to("deleteWebhook")
+            stop.set()
+            await asyncio.wait_for(task, timeout=30)
+        assert any("Telegram 已恢复" in r.getMessage() for r in caplog.records)
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), timeout=30)
+        await runtime.bot.session.close()
