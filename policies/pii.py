@@ -24,7 +24,7 @@ import datetime
 import itertools
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -76,6 +76,8 @@ class _Candidate(NamedTuple):
     start: int
     end: int
     kind: str
+    # Found by the separated-number scan: it only fills gaps the stricter patterns left.
+    loose: bool = False
 
 
 # --------------------------------------------------------------------------- normalising
@@ -362,6 +364,7 @@ _ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 _CHAIN = re.compile(rf"(?<![0-9A-Za-z*@])\d++(?:[{_GAP_CHARS}]{{1,4}}+\d++)*+(?:[{_GAP_CHARS}]{{0,4}}+[Xx])?+")
 _CHAIN_GROUP = re.compile(r"\d+[Xx]?|[Xx]")
 _GLUED_AFTER = re.compile(r"[0-9A-Za-z*@]")
+_INTO_MASK = re.compile(rf"[{_GAP_CHARS}]{{0,4}}\*")
 _MOBILE_DIGITS = re.compile(r"1[3-9]\d{9}")
 _YEAR_GROUP = re.compile(r"(?:19|20)\d{2}")
 _LONGEST_NUMBER = 19
@@ -369,11 +372,26 @@ _NUMBER_LENGTHS = frozenset({11, 16, 17, 18, 19})
 
 
 def _chain_groups(context: _Context, chain: re.Match[str]) -> list[tuple[int, int]]:
+    if _INTO_MASK.match(context.text, chain.end()):
+        # The chain runs into a mask: it is what a mask kept of a number, and its groups must
+        # not form a new number with their neighbours.
+        return []
+    glued = _GLUED_AFTER.match(context.text, chain.end())
     groups = [(chain.start() + g.start(), chain.start() + g.end()) for g in _CHAIN_GROUP.finditer(chain.group())]
-    # A last group glued to letters or a mask belongs to a code, not to this number.
-    if _GLUED_AFTER.match(context.text, chain.end()):
+    # A last group glued to letters belongs to a code, not to this number.
+    if glued:
         groups.pop()
     return groups
+
+
+_GAP_BEFORE = re.compile(rf"[{_GAP_CHARS}]{{1,4}}$")
+
+
+def _continues_a_number(text: str, start: int) -> bool:
+    """Whether a chain starting at `start` is the tail of a number the scan could not start
+    on (one glued to letters, or the visible end of a mask): such a tail is not a number."""
+    gap = _GAP_BEFORE.search(text, max(0, start - 4), start)
+    return gap is not None and gap.start() > 0 and (text[gap.start() - 1].isdigit() or text[gap.start() - 1] == "*")
 
 
 def _looks_like_dates(parts: list[str]) -> bool:
@@ -413,6 +431,8 @@ def _find_separated_numbers(context: _Context) -> Iterator[_Candidate]:
     """IDs, mobiles and cards written with separators the grouped patterns do not know:
     any grouping, en/em dashes, dots, slashes, odd spaces, invisible characters, a line break."""
     for chain in _CHAIN.finditer(context.text):
+        if _continues_a_number(context.text, chain.start()):
+            continue
         groups = _chain_groups(context, chain)
         parts = [context.text[a:b] for a, b in groups]
         for first in range(len(groups)):
@@ -426,7 +446,7 @@ def _find_separated_numbers(context: _Context) -> Iterator[_Candidate]:
                 start, end = groups[first][0], groups[last][1]
                 kind = _separated_kind(number, parts[first : last + 1], context, start, end)
                 if kind is not None:
-                    yield _Candidate(start, end, kind)
+                    yield _Candidate(start, end, kind, loose=True)
 
 
 def _find_plates(context: _Context) -> Iterator[_Candidate]:
@@ -508,7 +528,7 @@ _DETECTORS = (
 )
 
 
-def _without_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+def _leftmost_longest(candidates: Iterable[_Candidate]) -> list[_Candidate]:
     """Leftmost first, then the longest, then the most specific kind."""
     ordered = sorted(set(candidates), key=lambda c: (c.start, c.start - c.end, _PRIORITY[c.kind]))
     kept: list[_Candidate] = []
@@ -516,6 +536,32 @@ def _without_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
         if not kept or candidate.start >= kept[-1].end:
             kept.append(candidate)
     return kept
+
+
+_LONGEST_STRICT_FINDING = 200  # e-mail (64 + domain) and address bodies are the longest
+
+
+def _overlaps_partly(loose: _Candidate, strict: list[_Candidate], starts: list[int]) -> bool:
+    """Whether a strict finding overlaps `loose` without lying inside it."""
+    index = bisect.bisect_left(starts, loose.end)
+    while index > 0:
+        index -= 1
+        other = strict[index]
+        if other.start < loose.start - _LONGEST_STRICT_FINDING:
+            return False
+        if other.end > loose.start and (other.start < loose.start or other.end > loose.end):
+            return True
+    return False
+
+
+def _without_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Leftmost-longest over all findings, except that a separated-number finding may only
+    swallow strict findings whole: one that cuts into a strict finding (a date glued to the
+    phone after it) is dropped, so it can never hide that finding."""
+    strict = sorted(c for c in candidates if not c.loose)
+    starts = [c.start for c in strict]
+    loose = [c for c in candidates if c.loose and not _overlaps_partly(c, strict, starts)]
+    return _leftmost_longest(strict + loose)
 
 
 # --------------------------------------------------------------------------- masking
