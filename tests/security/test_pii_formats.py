@@ -147,3 +147,17 @@ def test_random_separators_never_hide_a_number(
     kept = [ch for ch in masked[len(before):len(before) + len(written)] if ch.isdigit() or ch.isalpha()]
     assert kept.count("*") == 0 and masked.count("*") >= 4
     assert len(kept) <= 10  # most of the number is hidden
+
+
+@pytest.mark.parametrize("text", [
+    "1991-05-120-86-13000000000",            # a date glued to a phone with its country code
+    "130-0000-430567789  0086159-0000-0000",  # a card-shaped run over the start of a phone
+    "6 40424199401012129",                    # a separated ID whose tail looks like a card
+])
+def test_one_masking_pass_suffices(text: str) -> None:
+    findings = find_pii(text)
+    assert findings
+    once = text
+    for finding in reversed(findings):
+        once = once[: finding.start] + finding.masked + once[finding.end :]
+    assert find_pii(once) == []
