@@ -186,7 +186,12 @@ async def create_wechat_menu(settings: Settings) -> int:
     if not settings.wechat_enabled:
         print("未配置微信公众号（WECHAT_TOKEN、WECHAT_APP_ID、WECHAT_APP_SECRET）", file=sys.stderr)
         return 2
-    result = await create_menu(settings)
+    try:
+        result = await create_menu(settings)
+    except Exception as exc:  # noqa: BLE001 - unreachable API, refused credentials: say so, no traceback
+        print(f"公众号菜单未能创建（{exc.__class__.__name__}）：请检查网络和 WECHAT_APP_ID / WECHAT_APP_SECRET 后重试",
+              file=sys.stderr)
+        return 1
     print(f"公众号菜单已创建：{result}")
     return 0
 

@@ -180,3 +180,15 @@ async def test_polling_waits_for_telegram_and_starts_when_it_comes_up(
         stop.set()
         await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), timeout=30)
         await runtime.bot.session.close()
+
+
+def test_wechat_menu_command_reports_an_unreachable_api_without_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'menu.db'}", "DATA_DIR": str(tmp_path),
+           "WECHAT_TOKEN": "t", "WECHAT_APP_ID": "wx-app", "WECHAT_APP_SECRET": "s",
+           "WECHAT_API_BASE": f"http://127.0.0.1:{free_port()}/cgi-bin/"}  # nothing listens there
+    result = subprocess.run([sys.executable, "run.py", "wechat", "menu"], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert "公众号菜单未能创建" in result.stderr and "Traceback" not in result.stderr + result.stdout
