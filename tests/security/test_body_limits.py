@@ -4,6 +4,8 @@ forms, uploads and the WeChat webhook each at their limit; 413 with a Chinese me
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -143,3 +145,45 @@ def test_the_message_is_chinese_and_names_the_limit() -> None:
 
     body = json.loads(_refusal_body(2 * 1024 * 1024))
     assert body == {"error": "请求内容过大：本接口最多接受 2 MB，请缩小内容或分批提交", "field": "body"}
+
+
+async def test_over_the_wire_a_chunked_body_is_answered_before_it_ends(db: Database, small_limits: Settings) -> None:
+    """Under uvicorn, a client streaming an endless chunked body gets its 413 while still sending."""
+    import uvicorn
+
+    from tests.test_serve import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(db, small_limits), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        for _ in range(3000):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /api/policies HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n%s\r\n" % (CHUNK, b" " * CHUNK)
+        answer = b""
+        sent = 0
+        total = 64 * 1024 * 1024  # far beyond what a limit-less server would buffer before answering
+        while sent < total and b"\r\n\r\n" not in answer:
+            try:
+                writer.write(chunk)
+                await writer.drain()
+            except (ConnectionError, OSError):
+                break
+            sent += CHUNK
+            with contextlib.suppress(TimeoutError):
+                answer += await asyncio.wait_for(reader.read(4096), timeout=0.001)
+        if b"\r\n\r\n" not in answer:
+            answer += await asyncio.wait_for(reader.read(4096), timeout=30)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert sent < total
+        assert "请求内容过大" in answer.decode("utf-8", errors="replace")
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, timeout=30)
