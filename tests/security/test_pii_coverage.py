@@ -177,3 +177,25 @@ async def test_console_publish_warns_and_refuses_for_every_released_text(
         assert label in refused.text
     async with db.reader() as session:
         assert (await policies.get_policy(session, draft.id)).status == "approved"
+
+
+async def test_faq_spreadsheet_rows_with_personal_data_are_refused_row_by_row(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    from policies.qa import faq as faqs
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["问题", "相似问法", "答案"])
+    sheet.append(["创业补贴多久到账", "", "审核通过后20个工作日内发放。"])
+    sheet.append(["补贴打到哪里", "", f"打到{PAYLOADS[2]}"])
+    sheet.append([f"我是{PAYLOADS[0]}能申请吗", "", "可以。"])
+    sheet.append(["找谁咨询", f"联系人{PAYLOADS[1]}", "拨打 0954-5012345。"])
+    path = tmp_path / "faq.xlsx"
+    book.save(path)
+    async with db.session() as session:
+        report = await faqs.import_faq_xlsx(session, path, actor="editor")
+    assert report.created == 1 and len(report.errors) == 3
+    assert [e.split("：", 1)[0] for e in report.errors] == ["第 3 行", "第 4 行", "第 5 行"]
+    assert all("个人信息" in e for e in report.errors) and all(_leaks(e) == [] for e in report.errors)
