@@ -43,7 +43,8 @@ async def serve(settings: Settings) -> int:
 
     from bot.dialogue.answers import LibraryAnswerer
     from bot.services import build_services
-    from bot.telegram.app import build_telegram, run_polling, start_webhook
+    from bot.telegram.app import build_telegram
+    from bot.telegram.startup import run_telegram
     from bot.web_routes import build_router
     from policies.qa.follower import start_engine
     from push.jobs.service import run_scheduler
@@ -75,10 +76,8 @@ async def serve(settings: Settings) -> int:
         asyncio.create_task(run_scheduler(db, settings, stop), name="scheduler"),
     ]
     if telegram is not None:
-        if settings.telegram_webhook_url:
-            await start_webhook(telegram, settings)
-        else:
-            background.append(asyncio.create_task(run_polling(telegram), name="telegram-polling"))
+        # In the background: an unreachable Telegram is retried and logged, never fatal; one process polls.
+        background.append(asyncio.create_task(run_telegram(telegram, settings, db, stop), name="telegram"))
     base = settings.effective_public_base_url
     channels = ["网页咨询"] + (["Telegram"] if telegram else []) + (["微信公众号"] if settings.wechat_enabled else [])
     print(
@@ -131,11 +130,12 @@ async def work(settings: Settings) -> int:
 
 
 async def import_policies(settings: Settings, paths: Sequence[str], actor: str, agency: str | None = None) -> int:
-    from policies.importer import import_paths, print_report
+    from policies.importer import ImportLimits, import_paths, print_report
 
+    limits = ImportLimits(settings.import_max_file_bytes, settings.import_max_docx_uncompressed_bytes)
     db = await open_database(settings)
     try:
-        report = await import_paths(db, paths, actor=actor, default_agency=agency, progress=True)
+        report = await import_paths(db, paths, actor=actor, default_agency=agency, progress=True, limits=limits)
     finally:
         await db.dispose()
     print_report(report)
@@ -195,7 +195,12 @@ async def create_wechat_menu(settings: Settings) -> int:
     if not settings.wechat_enabled:
         print("未配置微信公众号（WECHAT_TOKEN、WECHAT_APP_ID、WECHAT_APP_SECRET）", file=sys.stderr)
         return 2
-    result = await create_menu(settings)
+    try:
+        result = await create_menu(settings)
+    except Exception as exc:  # noqa: BLE001 - unreachable API, refused credentials: say so, no traceback
+        print(f"公众号菜单未能创建（{exc.__class__.__name__}）：请检查网络和 WECHAT_APP_ID / WECHAT_APP_SECRET 后重试",
+              file=sys.stderr)
+        return 1
     print(f"公众号菜单已创建：{result}")
     return 0
 

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     voice_enabled: bool = True
     voice_engine: str = ""
 
+    # Trust (issue 12): request sizes, login cost, file import, WeChat replay window.
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="JSON and form request bodies")
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="multipart uploads")
+    import_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="run.py import, per file")
+    import_max_docx_uncompressed_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    wechat_replay_window_seconds: int = Field(default=300, ge=30, le=3600)
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -9,6 +9,7 @@ nothing new and says so.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,7 @@ from tqdm import tqdm
 
 from core.db import Database
 from core.errors import DomainError
+from core.settings import get_settings
 from policies import store
 from policies.lifecycle import DraftInput, InterpretationInput, create_draft
 from policies.text.docno import DocNoError, parse_doc_no
@@ -64,6 +66,25 @@ class UnreadableFile(DomainError):
     pass
 
 
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one file may cost to read. Defaults come from IMPORT_MAX_FILE_BYTES and
+    IMPORT_MAX_DOCX_UNCOMPRESSED_BYTES."""
+
+    max_file_bytes: int
+    max_docx_uncompressed_bytes: int
+    max_docx_members: int = 5000
+
+    @classmethod
+    def from_settings(cls) -> ImportLimits:
+        settings = get_settings()
+        return cls(settings.import_max_file_bytes, settings.import_max_docx_uncompressed_bytes)
+
+
+def _size_label(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
@@ -75,15 +96,24 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, limits: ImportLimits | None = None) -> str:
+    """The text of one file, or UnreadableFile saying in Chinese why not (size, type, encoding,
+    NUL bytes, a Word file that unpacks to more than the cap)."""
+    limits = limits or ImportLimits.from_settings()
     if not path.exists():
         raise UnreadableFile("文件不存在")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFile(f"不支持的文件类型 {suffix or '（无扩展名）'}，支持 {' '.join(SUPPORTED_SUFFIXES)}")
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise UnreadableFile(f"文件过大（{_size_label(size)}），单个文件最多 {_size_label(limits.max_file_bytes)}"
+                             "（可用 IMPORT_MAX_FILE_BYTES 调整）")
     if suffix == ".docx":
-        return _read_docx(path)
+        return _refuse_nul(_read_docx(path, limits))
     raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise UnreadableFile("文件含有空字符（NUL），不是纯文本文件（UTF-16 文本请另存为 UTF-8）")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
@@ -92,14 +122,40 @@ def read_text(path: Path) -> str:
     raise UnreadableFile("无法识别文件编码（请另存为 UTF-8）")
 
 
-def _read_docx(path: Path) -> str:
+def _refuse_nul(text: str) -> str:
+    if "\x00" in text:
+        raise UnreadableFile("文档中含有空字符（NUL），请检查文件是否损坏")
+    return text
+
+
+def _check_docx_package(path: Path, limits: ImportLimits) -> None:
+    """A .docx is a zip: its declared sizes bound what unpacking may produce (the zip reader
+    never returns more than a member declares), so a small file that would unpack to gigabytes
+    is refused before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            members = package.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableFile("不是有效的 Word 文档（.docx 文件已损坏或不是 Word 格式）") from exc
+    if len(members) > limits.max_docx_members:
+        raise UnreadableFile(f"Word 文档内部文件过多（{len(members)} 个），疑似异常文件")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.max_docx_uncompressed_bytes:
+        raise UnreadableFile(f"Word 文档解压后过大（{_size_label(unpacked)}），最多 "
+                             f"{_size_label(limits.max_docx_uncompressed_bytes)}，疑似压缩炸弹")
+
+
+def _read_docx(path: Path, limits: ImportLimits) -> str:
     import docx  # python-docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    _check_docx_package(path, limits)
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise UnreadableFile(f"不是有效的 Word 文档：{exc}") from exc
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise UnreadableFile("不是有效的 Word 文档（缺少正文或格式不对）") from exc
+    except Exception as exc:  # malformed XML inside the package: still just a bad file
+        raise UnreadableFile(f"Word 文档内容无法解析（{exc.__class__.__name__}）") from exc
     lines = [p.text for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:
@@ -116,13 +172,61 @@ def _parse_date(value: Any) -> date | None:
         return None
 
 
+_JSON_TEXT_FIELDS = ("title", "body", "text", "agency", "doc_no", "kind", "audience", "summary", "benefits",
+                     "who_qualifies", "source_url", "source")
+_JSON_LIST_FIELDS = ("topics", "regions", "industries", "eligibility", "keywords")
+_JSON_DATE_FIELDS = ("application_opens", "application_closes", "effective_date", "expiry_date", "issued_on", "date")
+MAX_JSON_ITEMS = 1000
+
+
 def drafts_from_json(text: str) -> list[tuple[DraftInput, list[str]]]:
+    """Policy objects of a .json file, checked the way the REST API checks a draft; every
+    problem is reported with the item number and the field, in Chinese."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(f"JSON 格式错误（第 {exc.lineno} 行）：{exc.msg}") from exc
+    except RecursionError as exc:
+        raise UnreadableFile("JSON 嵌套过深") from exc
+    if not isinstance(data, (list, dict)):
+        raise UnreadableFile("JSON 顶层应为一个政策对象或政策对象的列表")
     items = data if isinstance(data, list) else [data]
-    return [draft_from_mapping(item) for item in items if isinstance(item, dict)]
+    if len(items) > MAX_JSON_ITEMS:
+        raise UnreadableFile(f"一个 JSON 文件最多 {MAX_JSON_ITEMS} 个政策，请拆分")
+    problems = [problem for number, item in enumerate(items, start=1) for problem in _json_problems(number, item)]
+    if problems:
+        raise UnreadableFile("；".join(problems[:10]) + ("……" if len(problems) > 10 else ""))
+    return [draft_from_mapping(item) for item in items]
+
+
+def _json_problems(number: int, item: object) -> list[str]:
+    where = f"第 {number} 个政策"
+    if not isinstance(item, dict):
+        return [f"{where}应为 JSON 对象"]
+    problems = []
+    if not isinstance(item.get("title"), str) or not item["title"].strip():
+        problems.append(f"{where}：title（标题）必填，且须为文本")
+    if not isinstance(item.get("body", item.get("text")), str):
+        problems.append(f"{where}：body（正文）必填，且须为文本")
+    for name in _JSON_TEXT_FIELDS:
+        if item.get(name) is not None and not isinstance(item[name], str):
+            problems.append(f"{where}：{name} 须为文本")
+    for name in _JSON_LIST_FIELDS:
+        value = item.get(name)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            problems.append(f"{where}：{name} 须为文本列表，例如 [\"employment\"]")
+    for name in _JSON_DATE_FIELDS:
+        value = item.get(name)
+        if value not in (None, "") and (not isinstance(value, str) or _parse_date(value) is None):
+            problems.append(f"{where}：{name} 须为日期（YYYY-MM-DD）")
+    interpretation = item.get("interpretation")
+    if interpretation is not None and not (
+        isinstance(interpretation, dict)
+        and isinstance(interpretation.get("elements", {}), dict)
+        and all(isinstance(v, str) for v in interpretation.get("elements", {}).values())
+    ):
+        problems.append(f"{where}：interpretation 须为对象，其 elements 为“要素: 文本”")
+    return problems
 
 
 def draft_from_mapping(item: dict[str, Any]) -> tuple[DraftInput, list[str]]:
@@ -238,12 +342,14 @@ async def import_paths(
     actor: str = "import",
     default_agency: str | None = None,
     progress: bool = False,
+    limits: ImportLimits | None = None,
 ) -> ImportReport:
     report = ImportReport()
+    limits = limits or ImportLimits.from_settings()
     files = expand_paths(paths)
     for path in tqdm(files, desc="导入政策", unit="个文件", disable=not progress):
         try:
-            text = read_text(path)
+            text = read_text(path, limits)
             if path.suffix.lower() == ".json":
                 drafts = drafts_from_json(text)
                 if not drafts:
@@ -253,8 +359,11 @@ async def import_paths(
                     raise UnreadableFile("文件是空的")
                 drafts = [draft_from_document(text, path.stem, default_agency)]
         except (UnreadableFile, OSError) as exc:
-            message = exc.message if isinstance(exc, UnreadableFile) else f"无法读取：{exc}"
+            message = exc.message if isinstance(exc, UnreadableFile) else f"无法读取：{exc.strerror or exc}"
             report.outcomes.append(FileOutcome(str(path), "failed", message))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one odd file must not stop a folder import
+            report.outcomes.append(FileOutcome(str(path), "failed", f"无法读取（{exc.__class__.__name__}）"))
             continue
         for draft, notes in drafts:
             report.outcomes.append(await _import_one(db, path, draft, notes, actor))

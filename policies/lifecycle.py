@@ -27,7 +27,7 @@ from policies.models import (
     PolicyStatus,
     ReviewAction,
 )
-from policies.pii import find_pii
+from policies.publishable import interpretation_texts, refuse_personal_data, release_texts
 from policies.text.tokenizer import get_tokenizer
 from policies.validation import (
     AUDIENCES,
@@ -234,6 +234,8 @@ async def set_interpretation(
 ) -> Interpretation:
     """Adds or replaces the interpretation; once the policy is published it counts as published."""
     policy = await store.policy_for_update(session, policy_id)
+    if policy.status in PolicyStatus.RELEASED:  # published the moment it is saved
+        refuse_personal_data(interpretation_texts(data.elements, data.unit))
     current = await store.interpretation(session, policy.id)
     interpretation = _set_interpretation(session, policy, current, data)
     if policy.status in PolicyStatus.RELEASED and interpretation.published_at is None:
@@ -304,20 +306,7 @@ async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, com
 
 async def _refuse_personal_data(session: AsyncSession, policy: Policy, body: str) -> None:
     interpretation = await store.interpretation(session, policy.id)
-    sources = {
-        "title": policy.title,
-        "body": body,
-        "summary": policy.summary,
-        "benefits": policy.benefits,
-        "who_qualifies": policy.who_qualifies,
-    }
-    if interpretation is not None:
-        sources.update({f"interpretation.{k}": v for k, v in interpretation.elements.items()})
-    problems = Problems()
-    for field_name, text in sources.items():
-        for finding in find_pii(text or ""):
-            problems.add(field_name, f"{field_name}：{finding.describe()}，发布前请删除或遮盖")
-    problems.raise_if_any()
+    refuse_personal_data(release_texts(policy, body, interpretation))
 
 
 async def _require_interpretation(session: AsyncSession, policy: Policy) -> Interpretation | None:
@@ -372,10 +361,17 @@ async def amend(session: AsyncSession, policy_id: int, data: AmendmentInput, act
         problems=problems,
     )
     problems.raise_if_any()
-    for finding_field, text in (("title", title), ("body", data.body)):
-        for finding in find_pii(text):
-            problems.add(finding_field, f"{finding_field}：{finding.describe()}，发布前请删除或遮盖")
-    problems.raise_if_any()
+    # An amendment is published and pushed at once: every text it changes or shows is checked.
+    refuse_personal_data(
+        {
+            "title": title,
+            "body": data.body,
+            "change_summary": data.change_summary,
+            "summary": data.summary if data.summary is not None else policy.summary,
+            "benefits": data.benefits if data.benefits is not None else policy.benefits,
+            "who_qualifies": data.who_qualifies if data.who_qualifies is not None else policy.who_qualifies,
+        }
+    )
     at = now()
     policy.current_revision += 1
     policy.title = title
@@ -408,6 +404,7 @@ async def repeal(session: AsyncSession, policy_id: int, reason: str, actor: str)
         raise Conflict("只有已发布或已失效的政策可以废止", field="status")
     if not reason.strip():
         raise ValidationFailed("废止时请填写废止理由", field="reason")
+    refuse_personal_data({"reason": reason})  # shown on the public page and pushed
     policy.status = PolicyStatus.REPEALED
     policy.repealed_at = policy.updated_at = now()
     policy.repeal_reason = reason.strip()

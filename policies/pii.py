@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import itertools
 import re
-from collections.abc import Iterator
+import string
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -74,6 +76,8 @@ class _Candidate(NamedTuple):
     start: int
     end: int
     kind: str
+    # Found by the separated-number scan: it only fills gaps the stricter patterns left.
+    loose: bool = False
 
 
 # --------------------------------------------------------------------------- normalising
@@ -125,7 +129,7 @@ _MOBILE_GROUPED = re.compile(
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_CHAR = "A-HJ-NP-Z0-9"
 _PLATE = re.compile(
-    rf"(?<![A-Za-z0-9*])[{_PROVINCES}][A-HJ-NP-Z][·•・ -]?"
+    rf"(?<![A-Za-z0-9*])[{_PROVINCES}][A-HJ-NP-Z][·•・ \u00a0\u2010-\u2015\u200b\u200c\u200d\u2060\ufeff\u00ad-]{{0,2}}"
     rf"(?P<serial>[A-HJK][{_PLATE_CHAR}]\d{{4}}|\d{{5}}[DF]|[{_PLATE_CHAR}]{{4}}[{_PLATE_CHAR}挂学警港澳])"
     r"(?![A-Za-z0-9*])"
 )
@@ -213,7 +217,11 @@ _PROVINCE_CODES = frozenset(
 )
 _EARLIEST_BIRTH_YEAR = 1900
 
-_SEPARATORS = frozenset(" -·•・－\u3000")
+# Characters people (or their editors) put inside a number: spaces of every width, dashes,
+# dots, slashes, line breaks, and invisible ones (zero-width space/joiners, BOM, soft hyphen)
+# that a copy from a web page or a word processor leaves behind.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_GAP_CHARS = " \t\r\n\u00a0\u2002-\u200a\u202f\u205f\u3000\\-\u2010-\u2015\u2212\ufe58\ufe63.·•・/\\\\_" + _INVISIBLE
 
 
 # --------------------------------------------------------------------------- context
@@ -225,6 +233,7 @@ class _Context:
     def __init__(self, normalised: str) -> None:
         self.text = normalised
         self._clause_ends = [m.start() for m in _CLAUSE_END.finditer(normalised)]
+        self._mentions: dict[tuple[str, int, int], bool] = {}
         self.number_windows = [
             (max(0, zone.start() - _WINDOW_BEFORE), min(len(normalised), zone.end() + _WINDOW_AFTER))
             for zone in _NUMBER_ZONE.finditer(normalised)
@@ -232,12 +241,23 @@ class _Context:
         may_hold_url = "/" in normalised or "www." in normalised
         self._url_spans = [m.span() for m in _URL.finditer(normalised)] if may_hold_url else []
 
-    def clause(self, start: int, end: int) -> str:
+    def _clause_bounds(self, start: int, end: int) -> tuple[int, int]:
         index = bisect.bisect_left(self._clause_ends, start)
         clause_start = self._clause_ends[index - 1] + 1 if index else 0
         after = bisect.bisect_left(self._clause_ends, end)
         clause_end = self._clause_ends[after] if after < len(self._clause_ends) else len(self.text)
-        return self.text[clause_start:clause_end]
+        return clause_start, clause_end
+
+    def clause_mentions(self, words: re.Pattern[str], start: int, end: int) -> bool:
+        """Whether the clause around [start, end) holds one of `words`.
+
+        Remembered per clause: a long clause full of numbers must not be searched once per number.
+        """
+        key = (words.pattern, *self._clause_bounds(start, end))
+        found = self._mentions.get(key)
+        if found is None:
+            found = self._mentions[key] = words.search(self.text, key[1], key[2]) is not None
+        return found
 
     def in_url(self, start: int, end: int) -> bool:
         return any(url_start < end and start < url_end for url_start, url_end in self._url_spans)
@@ -256,7 +276,8 @@ class _Context:
 
 
 def _compact(value: str) -> str:
-    return "".join(ch for ch in _normalise(value) if ch not in _SEPARATORS)
+    """Only the digits and letters of `value`: every separator, visible or not, removed."""
+    return "".join(ch for ch in _normalise(value) if ch.isascii() and ch.isalnum())
 
 
 def _valid_date(year: int, month: int, day: int) -> bool:
@@ -292,7 +313,7 @@ def _looks_like_resident_id(number: str) -> bool:
 
 
 def _is_organisation_code(number: str, context: _Context, start: int, end: int) -> bool:
-    return uscc.is_valid(number) and bool(_ORGANISATION_CONTEXT.search(context.clause(start, end)))
+    return uscc.is_valid(number) and context.clause_mentions(_ORGANISATION_CONTEXT, start, end)
 
 
 # --------------------------------------------------------------------------- detectors
@@ -306,21 +327,19 @@ def _find_id_cards(context: _Context) -> Iterator[_Candidate]:
                 yield _Candidate(match.start(), match.end(), "id_card")
     for match in context.number_matches(_ID_15):
         # Old 15-digit 税号 are region code + organisation code, so only context tells them apart.
-        clause = context.clause(*match.span())
-        if _is_resident_id_15(match.group()) and not _ORGANISATION_CONTEXT.search(clause):
+        if _is_resident_id_15(match.group()) and not context.clause_mentions(_ORGANISATION_CONTEXT, *match.span()):
             yield _Candidate(match.start(), match.end(), "id_card")
 
 
 def _is_bank_card(number: str, grouped: bool, context: _Context, start: int, end: int) -> bool:
     if not luhn.is_valid(number):
         return False
-    clause = context.clause(start, end)
-    if uscc.is_valid(number) and _ORGANISATION_CONTEXT.search(clause):
+    if _is_organisation_code(number, context, start, end):
         return False
     looks_certain = grouped or number.startswith(_CARD_ISSUER_PREFIXES)
     if looks_certain and not _looks_like_resident_id(number):
         return True
-    return bool(_BANK_CONTEXT.search(clause))
+    return context.clause_mentions(_BANK_CONTEXT, start, end)
 
 
 def _find_bank_cards(context: _Context) -> Iterator[_Candidate]:
@@ -336,8 +355,103 @@ def _find_mobiles(context: _Context) -> Iterator[_Candidate]:
             yield _Candidate(match.start(), match.end(), "mobile")
 
 
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+# A number broken up by any of the gap characters above: maximal runs of digit groups, each
+# gap at most four characters (" - ", "\r\n", a zero-width space next to a space...).
+# Possessive quantifiers keep the scan linear on long runs of short groups.
+_CHAIN = re.compile(rf"(?<![0-9A-Za-z*@])\d++(?:[{_GAP_CHARS}]{{1,4}}+\d++)*+(?:[{_GAP_CHARS}]{{0,4}}+[Xx])?+")
+_CHAIN_GROUP = re.compile(r"\d+[Xx]?|[Xx]")
+_GLUED_AFTER = re.compile(r"[0-9A-Za-z*@]")
+_INTO_MASK = re.compile(rf"[{_GAP_CHARS}]{{0,4}}\*")
+_MOBILE_DIGITS = re.compile(r"1[3-9]\d{9}")
+_YEAR_GROUP = re.compile(r"(?:19|20)\d{2}")
+_LONGEST_NUMBER = 19
+_NUMBER_LENGTHS = frozenset({11, 16, 17, 18, 19})
+
+
+def _chain_groups(context: _Context, chain: re.Match[str]) -> list[tuple[int, int]]:
+    if _INTO_MASK.match(context.text, chain.end()):
+        # The chain runs into a mask: it is what a mask kept of a number, and its groups must
+        # not form a new number with their neighbours.
+        return []
+    glued = _GLUED_AFTER.match(context.text, chain.end())
+    groups = [(chain.start() + g.start(), chain.start() + g.end()) for g in _CHAIN_GROUP.finditer(chain.group())]
+    # A last group glued to letters belongs to a code, not to this number.
+    if glued:
+        groups.pop()
+    return groups
+
+
+_GAP_BEFORE = re.compile(rf"[{_GAP_CHARS}]{{1,4}}$")
+
+
+def _continues_a_number(text: str, start: int) -> bool:
+    """Whether a chain starting at `start` is the tail of a number the scan could not start
+    on (one glued to letters, or the visible end of a mask): such a tail is not a number."""
+    gap = _GAP_BEFORE.search(text, max(0, start - 4), start)
+    return gap is not None and gap.start() > 0 and (text[gap.start() - 1].isdigit() or text[gap.start() - 1] == "*")
+
+
+def _looks_like_dates(parts: list[str]) -> bool:
+    """2021.01.01—2023.12.31 and the like: a year followed by a month or day group."""
+    return any(_YEAR_GROUP.fullmatch(a) and len(b) <= 2 for a, b in itertools.pairwise(parts))
+
+
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_valid(number: str) -> bool:
+    """stdnum's luhn, specialised to decimal digits: it runs once per sub-chain of a long chain."""
+    total = 0
+    for position, char in enumerate(reversed(number)):
+        digit = ord(char) - 48
+        total += _LUHN_DOUBLED[digit] if position % 2 else digit
+    return total % 10 == 0
+
+
+def _separated_kind(number: str, parts: list[str], context: _Context, start: int, end: int) -> str | None:
+    if len(number) == 11 and _MOBILE_DIGITS.fullmatch(number):
+        return "mobile"
+    if len(number) == 18 and _is_resident_id_18(number) and not _is_organisation_code(number, context, start, end):
+        return "id_card"
+    if not (16 <= len(number) <= _LONGEST_NUMBER and number.isdigit()):
+        return None
+    # Cheap tests first: most long digit chains are neither issued cards nor near a bank word.
+    issued = number.startswith(_CARD_ISSUER_PREFIXES)
+    if not issued and (not context.clause_mentions(_BANK_CONTEXT, start, end) or _looks_like_dates(parts)):
+        return None
+    if not _luhn_valid(number) or _looks_like_resident_id(number):
+        return None
+    return None if _is_organisation_code(number, context, start, end) else "bank_card"
+
+
+def _find_separated_numbers(context: _Context) -> Iterator[_Candidate]:
+    """IDs, mobiles and cards written with separators the grouped patterns do not know:
+    any grouping, en/em dashes, dots, slashes, odd spaces, invisible characters, a line break."""
+    for chain in _CHAIN.finditer(context.text):
+        if _continues_a_number(context.text, chain.start()):
+            continue
+        groups = _chain_groups(context, chain)
+        parts = [context.text[a:b] for a, b in groups]
+        for first in range(len(groups)):
+            number = ""
+            for last in range(first, len(groups)):
+                number += parts[last]
+                if len(number) > _LONGEST_NUMBER:
+                    break
+                if last == first or len(number) not in _NUMBER_LENGTHS:
+                    continue  # a single group is a plain number: the plain patterns see it
+                start, end = groups[first][0], groups[last][1]
+                kind = _separated_kind(number, parts[first : last + 1], context, start, end)
+                if kind is not None:
+                    yield _Candidate(start, end, kind, loose=True)
+
+
 def _find_plates(context: _Context) -> Iterator[_Candidate]:
-    for match in _PLATE.finditer(context.text):
+    # Plates are written in lower case too (宁a12345); upper-casing ASCII keeps every offset.
+    for match in _PLATE.finditer(context.text.translate(_ASCII_UPPER)):
         serial = match.group("serial")
         if sum(ch.isdigit() for ch in serial) >= _PLATE_MIN_DIGITS:
             yield _Candidate(match.start(), match.end(), "plate")
@@ -406,6 +520,7 @@ _DETECTORS = (
     _find_id_cards,
     _find_bank_cards,
     _find_mobiles,
+    _find_separated_numbers,
     _find_plates,
     _find_emails,
     _find_birth_dates,
@@ -413,7 +528,7 @@ _DETECTORS = (
 )
 
 
-def _without_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+def _leftmost_longest(candidates: Iterable[_Candidate]) -> list[_Candidate]:
     """Leftmost first, then the longest, then the most specific kind."""
     ordered = sorted(set(candidates), key=lambda c: (c.start, c.start - c.end, _PRIORITY[c.kind]))
     kept: list[_Candidate] = []
@@ -423,13 +538,39 @@ def _without_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
     return kept
 
 
+_LONGEST_STRICT_FINDING = 200  # e-mail (64 + domain) and address bodies are the longest
+
+
+def _overlaps_partly(loose: _Candidate, strict: list[_Candidate], starts: list[int]) -> bool:
+    """Whether a strict finding overlaps `loose` without lying inside it."""
+    index = bisect.bisect_left(starts, loose.end)
+    while index > 0:
+        index -= 1
+        other = strict[index]
+        if other.start < loose.start - _LONGEST_STRICT_FINDING:
+            return False
+        if other.end > loose.start and (other.start < loose.start or other.end > loose.end):
+            return True
+    return False
+
+
+def _without_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Leftmost-longest over all findings, except that a separated-number finding may only
+    swallow strict findings whole: one that cuts into a strict finding (a date glued to the
+    phone after it) is dropped, so it can never hide that finding."""
+    strict = sorted(c for c in candidates if not c.loose)
+    starts = [c.start for c in strict]
+    loose = [c for c in candidates if c.loose and not _overlaps_partly(c, strict, starts)]
+    return _leftmost_longest(strict + loose)
+
+
 # --------------------------------------------------------------------------- masking
 
 
 def _mask_keeping(value: str, head: int, tail: int) -> str:
     """Star every significant character except the first `head` and last `tail`;
     separators stay so that the grouping of the original survives."""
-    significant = [i for i, ch in enumerate(value) if ch not in _SEPARATORS]
+    significant = [i for i, ch in enumerate(_normalise(value)) if ch.isalnum()]
     hidden = set(significant[head : len(significant) - tail])
     return "".join("*" if i in hidden else ch for i, ch in enumerate(value))
 

@@ -12,23 +12,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
 from core.errors import Conflict, NotFound, ValidationFailed
 from web.models import ApiToken, AuditEntry, LoginAttempt, Role, User
+from web.password_hashing import hash_password, needs_rehash, verify_password
 
 TOKEN_PREFIX = "pd_"
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# One address trying many accounts (password spraying) is stopped, whatever the usernames.
+ADDRESS_FAILURE_LIMIT = 30
+# Failures on one account from every address together only slow that account's logins down,
+# so an attacker cannot lock the real user out by failing on purpose from elsewhere.
+ACCOUNT_SLOWDOWN_AFTER = 10
+ACCOUNT_SLOWDOWN_STEP_SECONDS = 0.5
+ACCOUNT_SLOWDOWN_MAX_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ async def create_user(session: AsyncSession, username: str, password: str, role:
         raise ValidationFailed("审核级别须为 1 至 3", field="review_level")
     if (await session.execute(select(User.id).where(User.username == username))).first():
         raise Conflict(f"用户名“{username}”已存在", field="username")
-    user = User(username=username, display_name=display_name.strip(), password_hash=_hasher.hash(password),
+    user = User(username=username, display_name=display_name.strip(), password_hash=await hash_password(password),
                 role=role, agency=(agency or "").strip() or None, hub_id=hub_id, review_level=review_level,
                 active=True, created_at=now())
     session.add(user)
@@ -192,7 +195,7 @@ async def set_password(session: AsyncSession, user_id: int, password: str, actor
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound(f"用户 {user_id} 不存在", field="user_id")
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = await hash_password(password)
     user.session_generation = (user.session_generation or 0) + 1  # a new password ends every session
     audit(session, actor, "user.password", user.username)
 
@@ -206,19 +209,35 @@ async def end_sessions(session: AsyncSession, user_id: int, actor: str) -> None:
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> UserView | None:
-    """The active user with this password, or None. Never says which of the two was wrong."""
-    user = (await session.execute(select(User).where(User.username == username.strip()))).scalar_one_or_none()
-    try:
-        if user is None:
-            _hasher.verify(_DUMMY_HASH, password)
-            return None
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    """The active user with this password, or None. Never says which of the two was wrong.
+
+    Holds `session` while hashing; request handlers use `password_hash_of` + `verify_password`
+    + `finish_login` instead, so that no connection waits on a hash."""
+    user_id, stored = await password_hash_of(session, username)
+    if not await verify_password(stored, password) or user_id is None:
         return None
-    if not user.active:
+    return await finish_login(session, user_id, await rehashed(stored, password))
+
+
+async def password_hash_of(session: AsyncSession, username: str) -> tuple[int | None, str | None]:
+    """(id, password hash) of the account with this username, (None, None) when there is none."""
+    row = (await session.execute(
+        select(User.id, User.password_hash).where(User.username == username.strip()))).first()
+    return (None, None) if row is None else (int(row[0]), str(row[1]))
+
+
+async def rehashed(stored: str | None, password: str) -> str | None:
+    """A new hash when the stored one uses outdated parameters (after a verified password)."""
+    return await hash_password(password) if stored and needs_rehash(stored) else None
+
+
+async def finish_login(session: AsyncSession, user_id: int, new_hash: str | None = None) -> UserView | None:
+    """After the password was verified: the user if still active, with the login recorded."""
+    user = await session.get(User, user_id)
+    if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if new_hash:
+        user.password_hash = new_hash
     user.last_login_at = now()
     return _user_view(user)
 
@@ -227,11 +246,30 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
 
 
 async def login_blocked(session: AsyncSession, username: str, ip: str) -> bool:
-    """True when this username has failed too often from this address lately."""
+    """True when this username has failed too often from this address lately, or this address
+    has failed too often on any accounts. Never true for an account as a whole."""
     since = now() - LOGIN_FAILURE_WINDOW
     stmt = select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.username == username.strip()[:80], LoginAttempt.ip == ip[:64], LoginAttempt.at > since)
-    return (await session.execute(stmt)).scalar_one() >= LOGIN_FAILURE_LIMIT
+    if (await session.execute(stmt)).scalar_one() >= LOGIN_FAILURE_LIMIT:
+        return True
+    from_address = select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.ip == ip[:64], LoginAttempt.at > since)
+    return (await session.execute(from_address)).scalar_one() >= ADDRESS_FAILURE_LIMIT
+
+
+async def login_delay(session: AsyncSession, username: str) -> float:
+    """Seconds to wait before checking a password for this account: grows with its recent
+    failures from all addresses together, capped, so guessing slows down but the real user
+    still gets in."""
+    since = now() - LOGIN_FAILURE_WINDOW
+    stmt = select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.username == username.strip()[:80], LoginAttempt.at > since)
+    failures = (await session.execute(stmt)).scalar_one()
+    if failures < ACCOUNT_SLOWDOWN_AFTER:
+        return 0.0
+    steps = failures - ACCOUNT_SLOWDOWN_AFTER + 1
+    return min(ACCOUNT_SLOWDOWN_MAX_SECONDS, ACCOUNT_SLOWDOWN_STEP_SECONDS * steps)
 
 
 async def record_login_failure(session: AsyncSession, username: str, ip: str) -> None:

@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from bot.wechat.endpoint import MAX_BODY_BYTES as WECHAT_MAX_BODY_BYTES
 from core.db import Database
 from core.secret_key import secret_key
 from core.settings import Settings
 from policies.qa.engine import QaEngine
 from web import errors, integrations
+from web.body_limit import BodyLimitMiddleware, BodyLimits
 from web.security_headers import SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -44,6 +46,10 @@ def create_app(
                        https_only=settings.effective_public_base_url.startswith("https://"))
     errors.install(app)
     app.add_middleware(SecurityHeaders)
+    # Added last, so it is the outermost layer: sizes are checked before sessions and routes.
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(
+        body_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
+        by_path={"/wechat": WECHAT_MAX_BODY_BYTES}))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

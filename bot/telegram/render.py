@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Callable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -23,20 +24,30 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def split_text(text: str, limit: int = MAX_UTF16) -> list[str]:
-    """Pieces of at most `limit` UTF-16 units, cut at line ends where possible."""
+def escaped_len(text: str) -> int:
+    """Length Telegram counts for `text` once escaped for parse_mode=HTML."""
+    return utf16_len(html.escape(text, quote=False))
+
+
+def split_text(text: str, limit: int = MAX_UTF16, measure: Callable[[str], int] = utf16_len) -> list[str]:
+    """Pieces whose `measure` is at most `limit`, cut at line ends where possible.
+
+    Split the raw text and escape each piece afterwards (measure=escaped_len): cutting an
+    escaped text could leave half an entity ("&am" | "p;") at a cut, which Telegram refuses.
+    """
     pieces: list[str] = []
     current = ""
     for line in text.split("\n"):
         candidate = f"{current}\n{line}" if current else line
-        if utf16_len(candidate) <= limit:
+        if measure(candidate) <= limit:
             current = candidate
             continue
         if current:
             pieces.append(current)
-        while utf16_len(line) > limit:
-            pieces.append(line[: limit // 2])
-            line = line[limit // 2 :]
+        while measure(line) > limit:
+            cut = _longest_prefix(line, limit, measure)
+            pieces.append(line[:cut])
+            line = line[cut:]
         current = line
     if current:
         pieces.append(current)
@@ -47,6 +58,23 @@ def split_text(text: str, limit: int = MAX_UTF16) -> list[str]:
 # (bot/telegram/handlers/read_aloud.py).
 _LISTEN_PAGE = re.compile(r"/(p|faq)/(\d{1,10})/listen$")
 _SAY_PREFIX = {"p": "say", "faq": "sayf"}
+
+
+def _longest_prefix(line: str, limit: int, measure: Callable[[str], int]) -> int:
+    """The most characters of `line` that fit (at least one, so the loop always advances)."""
+    low, high = 1, len(line)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(line[:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def escaped_pieces(text: str, limit: int = MAX_UTF16) -> list[str]:
+    """`text` as HTML-escaped messages of at most `limit` units, never cut inside an entity."""
+    return [html.escape(piece, quote=False) for piece in split_text(text, limit, escaped_len)]
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -71,7 +99,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 async def send(bot: Bot, chat_id: int, reply: Reply) -> None:
     # Every reply is plain text from the dialogue: escaping all of it escapes every user and
     # department string, and our HTML parse mode can never be broken by a "<" in a title.
-    pieces = split_text(html.escape(reply.text, quote=False))
+    pieces = escaped_pieces(reply.text)
     for n, piece in enumerate(pieces):
         last = n == len(pieces) - 1
         await bot.send_message(chat_id, piece, reply_markup=keyboard(reply) if last else None)

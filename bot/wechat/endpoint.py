@@ -19,7 +19,6 @@ from fastapi.responses import PlainTextResponse, Response
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
-from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from bot import store
@@ -29,7 +28,8 @@ from bot.runner import run_turn
 from bot.services import BotServices
 from bot.wechat.client import build_client
 from bot.wechat.menu import CLICK_ACTIONS
-from bot.wechat.render import render_text
+from bot.wechat.render import passive_reply_xml, render_text
+from core.clock import now
 from subscriptions import service as subscriptions
 from subscriptions.models import InactiveReason
 from subscriptions.views import ChannelName
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 REPLY_WINDOW = 4.0  # seconds; WeChat waits 5 s for a passive reply
 MAX_BODY_BYTES = 64 * 1024
 SUCCESS = "success"  # WeChat's "received, no reply"
+REPLAY_CHANNEL = "wechat_nonce"  # (timestamp, nonce) pairs already taken, in the inbound table
 
 
 class BadRequest(Exception):
@@ -75,6 +76,7 @@ class WeChatEndpoint:
     async def receive(self, query: dict[str, str], body: bytes) -> Response:
         try:
             self._check_signature(query)
+            await self._check_fresh(query)
             message = self._parse(query, body)
         except BadRequest as exc:
             return _refusal(exc)
@@ -100,6 +102,20 @@ class WeChatEndpoint:
                             query.get("nonce", ""))
         except InvalidSignatureException as exc:
             raise BadRequest(403, "签名不正确") from exc
+
+    async def _check_fresh(self, query: dict[str, str]) -> None:
+        """A signed request can be captured and sent again (plain mode signs only token,
+        timestamp and nonce): accept it only near its timestamp, and each (timestamp, nonce) once.
+        The pairs live in the inbound table, kept well past the window and cleaned as it grows."""
+        timestamp = query.get("timestamp", "")
+        if not timestamp.isdigit():
+            raise BadRequest(403, "时间戳无效")
+        window = self.settings.wechat_replay_window_seconds
+        if abs(now().timestamp() - int(timestamp)) > window:
+            raise BadRequest(403, f"请求已过期：时间戳与服务器时间相差超过 {window // 60} 分钟")
+        pair = f"{timestamp}:{query.get('nonce', '')[:64]}"
+        if not await store.take_inbound(self.services.db, REPLAY_CHANNEL, pair):
+            raise BadRequest(403, "重复的请求：该 timestamp 与 nonce 已使用过")
 
     def _parse(self, query: dict[str, str], body: bytes) -> Any:
         if not body or len(body) > MAX_BODY_BYTES:
@@ -172,7 +188,7 @@ class WeChatEndpoint:
     # --- replies --------------------------------------------------------------------------
 
     def _passive_reply(self, message: Any, text: str, query: dict[str, str]) -> Response:
-        xml = TextReply(message=message, content=text).render()
+        xml = passive_reply_xml(message, text)
         if query.get("encrypt_type") == "aes" and self.crypto is not None:
             xml = self.crypto.encrypt_message(xml, query.get("nonce", ""), query.get("timestamp", ""))
         return Response(xml, media_type="application/xml")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import now
 from core.errors import NotFound, ValidationFailed
 from policies import store as policy_store
+from policies.publishable import refuse_personal_data
 from policies.qa import store
 from policies.qa.models import FaqEntry
 from policies.qa.views import FaqImportReport, FaqView
@@ -50,6 +51,8 @@ def _clean(data: FaqInput) -> FaqInput:
     variants = list(dict.fromkeys(variants))
     if len(variants) > MAX_VARIANTS:
         raise ValidationFailed(f"相似问法最多 {MAX_VARIANTS} 条", field="variants")
+    # FAQ answers are shown to anyone who asks: no personal data in any of the three texts.
+    refuse_personal_data({"question": question, "answer": answer, "variants": "；".join(variants)})
     return FaqInput(question=question, answer=answer, variants=tuple(variants),
                     policy_ids=tuple(dict.fromkeys(int(p) for p in data.policy_ids)),
                     department=data.department.strip())

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
 from core.errors import NotFound
+from policies.pii import mask_pii
 from policies.qa.engine import QaEngine
 from policies.qa.models import AnswerFeedback, AnswerKind, QuestionLog
 from policies.qa.views import Answer, FeedbackSummary, UnansweredQuestion
@@ -22,13 +23,16 @@ from policies.search.normalize import normalize_query
 
 MAX_LOGGED_TEXT = 500
 MAX_CHANNEL = 20
+MAX_COMMENT = 1000
 
 
 async def answer(session: AsyncSession, engine: QaEngine, question: object, *, channel: str) -> Answer:
     """Answer and log the question (time, channel, text, outcome); never raises on any input.
     The returned answer's `answer_id` is what feedback refers to."""
     reply = engine.ask(question)
-    raw = question if isinstance(question, str) else ""
+    # The log feeds the unanswered board, exports and feedback: keep no ID, mobile or card of
+    # the person asking. Capped before masking so a huge paste costs nothing.
+    raw = mask_pii(question[: MAX_LOGGED_TEXT * 2]) if isinstance(question, str) else ""
     row = QuestionLog(
         asked_at=now(), channel=(channel or "unknown")[:MAX_CHANNEL], text=raw[:MAX_LOGGED_TEXT],
         normalized=normalize_query(raw).text[:200], outcome=reply.kind,
@@ -49,12 +53,16 @@ async def record_feedback(session: AsyncSession, answer_id: int, useful: bool, c
     existing = (await session.execute(
         select(AnswerFeedback).where(AnswerFeedback.question_id == answer_id))).scalar_one_or_none()
     if existing is None:
-        session.add(AnswerFeedback(question_id=answer_id, useful=useful, at=now(), comment=comment[:1000]))
+        session.add(AnswerFeedback(question_id=answer_id, useful=useful, at=now(), comment=_masked(comment)))
     else:
         existing.useful = useful
         existing.at = now()
-        existing.comment = comment[:1000]
+        existing.comment = _masked(comment)
     await session.flush()
+
+
+def _masked(comment: str) -> str:
+    return mask_pii(comment[:MAX_COMMENT * 2])[:MAX_COMMENT]
 
 
 async def answer_feedback(session: AsyncSession, answer_id: int) -> bool | None:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import CHINA_TZ, today_in_china
 from core.errors import ValidationFailed
+from core.export_cells import append_text_safe, csv_row
 from policies.pii import mask_pii
 from push.relay import store, texts
 from push.relay.funnel import count_members
@@ -54,12 +55,28 @@ SHEETS = {"tasks": "转达台账", "members": "会员明细", "posters": "海报
 # -- masking -------------------------------------------------------------------------------
 
 
+_NAME_RUN = re.compile(r"[\u3400-\u9fff·]{2,}|[A-Za-z]{2,}")
+
+
 def mask_name(name: str) -> str:
     """张三 → 张*, 欧阳小明 → 欧***: enough to tell contacts apart in a meeting, no more."""
     name = (name or "").strip()
     if not name:
         return ""
     return name[0] + "*" * max(1, len(name) - 1)
+
+
+def mask_contact(contact: str) -> str:
+    """A contact as typed, masked the way the work plan asks and still useful for a follow-up
+    call: "张三 13812345678" → "张* 138****5678" (each name keeps its first character, each
+    number what `mask_pii` keeps), never reduced to a single character."""
+    contact = (contact or "").strip()
+    if not contact:
+        return ""
+    masked = mask_pii(contact)
+    if masked == contact and _NAME_RUN.search(contact) is None:
+        return mask_name(contact)  # a one-character name still hides something
+    return _NAME_RUN.sub(lambda run: mask_name(run.group()), masked)
 
 
 def mask_identifier(value: str) -> str:
@@ -182,7 +199,7 @@ async def _poster_rows(session: AsyncSession, *, policy_id: int | None, agency: 
 def _member_row(n: int, title: str, doc_no: str, hub: str, m: RelayMember, t: MemberTrack | None) -> list[object]:
     credited = m.outcome in MemberOutcome.CREDITED and t is not None
     return [
-        n, title, doc_no, hub, m.enterprise_name, m.credit_code, mask_name(m.contact_name),
+        n, title, doc_no, hub, m.enterprise_name, m.credit_code, mask_contact(m.contact_name),
         CHANNEL_LABELS.get(m.channel, m.channel), mask_identifier(m.address),
         MemberOutcome.LABELS.get(m.outcome, m.outcome),
         _time(t.sent_at) if credited and t else "", _time(t.read_at) if credited and t else "",
@@ -204,7 +221,7 @@ def _sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Sequence[Sequ
     ws.title = title
     ws.append(list(headers))
     for row in rows:
-        ws.append(list(row))
+        append_text_safe(ws, row)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in ws[1]:
@@ -238,7 +255,7 @@ def ledger_csv(ledger: Ledger, sheet: str = "tasks") -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerows(csv_row(row) for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -260,6 +277,7 @@ __all__ = [
     "ledger_csv",
     "ledger_filename",
     "ledger_xlsx",
+    "mask_contact",
     "mask_identifier",
     "mask_name",
     "parse_quarter",

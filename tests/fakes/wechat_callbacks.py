@@ -18,6 +18,8 @@ from typing import Any
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
+from core import clock
+
 DEFAULT_OFFICIAL_ACCOUNT = "gh_fake000000001"  # the 公众号's original id (ToUserName of user messages)
 
 
@@ -28,7 +30,8 @@ def signature(token: str, timestamp: str | int, nonce: str | int, *extra: str) -
 
 
 def _now() -> str:
-    return str(int(time.time()))
+    # The application's clock, so that a test with a fixed clock still signs fresh requests.
+    return str(int(clock.now().timestamp()))
 
 
 def _nonce() -> str:

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from core.errors import DomainError, ValidationFailed
 from policies import service as policies
 from policies.models import PolicyStatus
+from policies.publishable import release_texts
 from policies.text import taxonomy
 from push import service as push
 from web import drafting
@@ -183,9 +184,8 @@ async def submit(request: Request, principal: ConsolePrincipal, policy_id: PathI
 async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
-    texts = {"title": loaded["policy"].title, "body": loaded["current"].body}
-    if loaded["interpretation"]:
-        texts.update({f"interpretation.{k}": v for k, v in loaded["interpretation"].elements.items()})
+    # The same texts publishing checks, so the page warns about everything publishing would refuse.
+    texts = release_texts(loaded["policy"], loaded["current"].body, loaded["interpretation"])
     pii = await asyncio.to_thread(drafting.pii_warnings, texts)
     preview = await audience_preview.preview(request.app.state.db, loaded["policy"])
     return render(request, "console/confirm_publish.html", principal, **loaded, pii=pii, preview=preview)
