@@ -40,6 +40,7 @@ from policies.validation import (
     check_text,
     normalise_codes,
 )
+from vocabulary.labels import field_label
 
 INTERPRETATION_DUE_WORKING_DAYS = 3
 
@@ -242,9 +243,12 @@ async def set_interpretation(
 
 
 async def submit(session: AsyncSession, policy_id: int, actor: str) -> Policy:
+    """Refuses a draft that could not be published once approved (missing interpretation
+    elements, personal data), so no policy can be approved into a dead end."""
     policy = await store.policy_for_update(session, policy_id)
     if policy.status != PolicyStatus.DRAFT:
         raise Conflict("只有草稿可以提交审核", field="status")
+    await check_publishable(session, policy)
     policy.status = PolicyStatus.SUBMITTED
     policy.approvals = 0
     policy.submitted_at = policy.updated_at = now()
@@ -301,7 +305,37 @@ async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, com
     return policy
 
 
+async def withdraw(session: AsyncSession, policy_id: int, actor: str, reason: str) -> Policy:
+    """The author's way back: a submitted or approved (not yet published) policy returns to
+    draft, with the reason kept in its history."""
+    policy = await store.policy_for_update(session, policy_id)
+    if policy.status not in (PolicyStatus.SUBMITTED, PolicyStatus.APPROVED):
+        raise Conflict("只有待审核或已审核待发布的政策可以撤回", field="status")
+    if not reason.strip():
+        raise ValidationFailed("撤回时请填写撤回原因", field="reason")
+    policy.status = PolicyStatus.DRAFT
+    policy.approvals = 0
+    policy.updated_at = now()
+    _record(session, policy, "withdraw", actor, reason.strip())
+    return policy
+
+
+async def check_publishable(session: AsyncSession, policy: Policy) -> None:
+    """Everything publishing requires of the content, all problems at once, each naming its field."""
+    draft = await store.revision(session, policy.id, policy.current_revision)
+    problems = Problems()
+    await _collect_personal_data(session, policy, draft.body, problems)
+    await _collect_interpretation_gaps(session, policy, problems)
+    problems.raise_if_any()
+
+
 async def _refuse_personal_data(session: AsyncSession, policy: Policy, body: str) -> None:
+    problems = Problems()
+    await _collect_personal_data(session, policy, body, problems)
+    problems.raise_if_any()
+
+
+async def _collect_personal_data(session: AsyncSession, policy: Policy, body: str, problems: Problems) -> None:
     interpretation = await store.interpretation(session, policy.id)
     sources = {
         "title": policy.title,
@@ -312,24 +346,26 @@ async def _refuse_personal_data(session: AsyncSession, policy: Policy, body: str
     }
     if interpretation is not None:
         sources.update({f"interpretation.{k}": v for k, v in interpretation.elements.items()})
-    problems = Problems()
     for field_name, text in sources.items():
         for finding in find_pii(text or ""):
-            problems.add(field_name, f"{field_name}：{finding.describe()}，发布前请删除或遮盖")
-    problems.raise_if_any()
+            problems.add(field_name, f"{field_label(field_name)}：{finding.describe()}，发布前请删除或遮盖")
 
 
-async def _require_interpretation(session: AsyncSession, policy: Policy) -> Interpretation | None:
-    interpretation = await store.interpretation(session, policy.id)
+async def _collect_interpretation_gaps(session: AsyncSession, policy: Policy, problems: Problems) -> None:
     if policy.kind != PolicyKind.NORMATIVE:
-        return interpretation
-    problems = Problems()
+        return
+    interpretation = await store.interpretation(session, policy.id)
     if interpretation is None:
         problems.add("interpretation", "规范性文件必须附政策解读后才能发布")
     else:
         check_interpretation_complete(interpretation.elements, interpretation.unit, interpretation.phone, problems)
+
+
+async def _require_interpretation(session: AsyncSession, policy: Policy) -> Interpretation | None:
+    problems = Problems()
+    await _collect_interpretation_gaps(session, policy, problems)
     problems.raise_if_any()
-    return interpretation
+    return await store.interpretation(session, policy.id)
 
 
 async def publish(session: AsyncSession, policy_id: int, actor: str) -> Policy:
@@ -373,7 +409,7 @@ async def amend(session: AsyncSession, policy_id: int, data: AmendmentInput, act
     problems.raise_if_any()
     for finding_field, text in (("title", title), ("body", data.body)):
         for finding in find_pii(text):
-            problems.add(finding_field, f"{finding_field}：{finding.describe()}，发布前请删除或遮盖")
+            problems.add(finding_field, f"{field_label(finding_field)}：{finding.describe()}，发布前请删除或遮盖")
     problems.raise_if_any()
     at = now()
     policy.current_revision += 1

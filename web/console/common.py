@@ -10,10 +10,15 @@ from fastapi.responses import RedirectResponse, Response
 from web.accounts import Principal
 from web.templating import templates
 
+FLASH_KEY = "console_error"
+
 
 def render(request: Request, name: str, principal: Principal | None, status_code: int = 200,
            **context: Any) -> Response:
-    return templates.TemplateResponse(request, name, {"principal": principal, **context}, status_code=status_code)
+    # An error raised by a form posted from another console page is shown once, on that page.
+    flash = request.session.pop(FLASH_KEY, "") if "session" in request.scope else ""
+    return templates.TemplateResponse(request, name, {"principal": principal, "flash_error": flash, **context},
+                                      status_code=status_code)
 
 
 def see_other(path: str) -> RedirectResponse:

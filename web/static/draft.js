@@ -31,10 +31,10 @@
       suggestions.appendChild(p);
     }
     const aud = el("p", {}, "建议面向：");
-    aud.appendChild(el("span", { id: "suggested-audience" }, data.audience));
+    aud.appendChild(el("span", { id: "suggested-audience" }, data.audience_label));
     suggestions.appendChild(aud);
     pii.replaceChildren();
-    data.pii.forEach((w) => pii.appendChild(el("li", { class: "pii-warning" }, w.field + "：" + w.message)));
+    data.pii.forEach((w) => pii.appendChild(el("li", { class: "pii-warning" }, w.field_label + "：" + w.message)));
     if (!data.pii.length) pii.appendChild(el("li", { class: "muted ok" }, "未发现个人信息"));
   }
 
