@@ -55,6 +55,7 @@ HUB_KINDS = {
     "association": HubKind.ASSOCIATION,
     "协会": HubKind.ASSOCIATION,
     "行会协会": HubKind.ASSOCIATION,
+    "行业协会": HubKind.ASSOCIATION,
     "商会": HubKind.ASSOCIATION,
 }
 AUDIENCES = {

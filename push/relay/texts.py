@@ -55,4 +55,4 @@ METHOD_LABELS = {
     "declined": "拒绝转达",
     "": "—",
 }
-HUB_KIND_LABELS = {"park": "产业园区", "association": "行会协会"}
+HUB_KIND_LABELS = {"park": "产业园区", "association": "行业协会"}
