@@ -43,6 +43,8 @@ TABLES: dict[str, dict[str, str]] = {
     "inactive_reason": {
         "blocked": "已屏蔽", "unsubscribed": "已退订", "bad_address": "地址无效", "replaced": "已被替换",
     },
+    # Accounts the system itself acts as; any other actor is a person's user name, shown as is.
+    "actor": {"system": "系统（自动）", "demo": "演示数据", "cli": "命令行"},
     "field": {
         "title": "标题", "body": "正文", "agency": "发文机关", "doc_no": "文号", "kind": "文件类型",
         "audience": "面向对象", "topics": "主题", "keywords": "关键词", "regions": "乡镇", "industries": "行业",
@@ -92,3 +94,8 @@ def code_for(kind: str, text: str) -> str | None:
 
 def field_label(name: str) -> str:
     return label("field", name)
+
+
+def actor_label(name: str) -> str:
+    """Who did something: the system's own actors in words, people by their user name."""
+    return TABLES["actor"].get(name, name) if name else "—"
