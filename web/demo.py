@@ -23,6 +23,7 @@ from policies import service as policies
 from policies.importer import draft_from_mapping
 from policies.qa import faq
 from subscriptions import service as subscriptions
+from vocabulary.labels import label
 from web import accounts
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
@@ -138,7 +139,7 @@ async def _accounts(db: Database, people: dict[str, Any], report: DemoReport) ->
                                            account["agency"], actor="demo")
         except Conflict:
             continue
-        report.accounts.append(f"{account['username']}（{account['role']}）")
+        report.accounts.append(f"{account['username']}（{label('role', account['role'])}）")
 
 
 async def load_demo(db: Database) -> DemoReport:
