@@ -48,6 +48,7 @@ def with_secret(settings: Settings) -> Settings:
 async def serve(settings: Settings) -> int:
     """Everything in one process: HTTP (console, API, web chat, webhooks), delivery workers,
     and Telegram long polling when a token is set. Ctrl-C stops it cleanly."""
+    say("正在载入程序（第一次启动较慢，约半分钟）…")
     import uvicorn
 
     from bot.dialogue.answers import LibraryAnswerer
@@ -63,7 +64,7 @@ async def serve(settings: Settings) -> int:
     settings = with_secret(settings)
     say("正在检查并升级数据库…")
     db = await open_database(settings)
-    say("正在加载政策问答索引（首次启动需要约半分钟）…")
+    say("正在加载政策问答索引…")
     # One Q&A index per process, shared by the web and every chat; loaded from the snapshot
     # when it matches the database (jieba is initialised there too, before the first question).
     engine, follower = await start_engine(db, settings.consultation_phone)

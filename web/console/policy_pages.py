@@ -326,6 +326,16 @@ async def repeal(request: Request, principal: ConsolePrincipal, policy_id: int) 
     return see_other(f"/console/policies/{policy_id}")
 
 
+@router.post("/audience-preview", dependencies=[CsrfChecked])
+async def live_audience(request: Request, principal: ConsolePrincipal) -> Response:
+    """The draft form's audience dry run, as an HTML fragment the form's script puts in place."""
+    require_role(principal, Role.EDITOR)
+    form = DraftForm.from_form(await request.form())
+    agency = _agency_for(principal, form.values.get("agency", ""))
+    preview = await audience_preview.draft_preview(request.app.state.db, form, agency)
+    return render(request, "console/_audience.html", principal, preview=preview)
+
+
 @router.post("/suggest", dependencies=[CsrfChecked])
 async def live_suggest(request: Request, principal: ConsolePrincipal) -> JSONResponse:
     """Live tag suggestions and PII findings for the draft form's script."""
