@@ -254,6 +254,16 @@ async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_
 
 @router.post("/policies/{policy_id}/publish", dependencies=[CsrfChecked])
 async def publish(request: Request, principal: ConsolePrincipal, policy_id: int) -> Response:
+    raw = await request.form()
+    if raw.get("confirm_empty") != "yes":
+        async with request.app.state.db.reader() as session:
+            policy = await policies.get_policy(session, policy_id)
+        require_edit(principal, policy.agency)
+        if (await audience_preview.preview(request.app.state.db, policy)).total == 0:
+            # Publishing to nobody is allowed (the library still lists it), but never by accident.
+            message = "目前没有人会收到这项政策。如仍要发布，请勾选“确认发布给零人”"
+            return await _confirm_page(request, principal, policy_id, status_code=422,
+                                       errors={"confirm_empty": message}, message=message)
     try:
         async with request.app.state.db.session() as session:
             require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
