@@ -15,6 +15,7 @@ from policies import service as policies
 from policies.models import PolicyStatus
 from policies.text import taxonomy
 from push import service as push
+from vocabulary.labels import labels
 from web import accounts, drafting
 from web.accounts import Principal
 from web.auth import (
@@ -36,10 +37,7 @@ from web.models import Role
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-STATUS_LABELS = {
-    "draft": "草稿", "submitted": "待审核", "approved": "已审核待发布", "published": "有效",
-    "expired": "已失效", "repealed": "已废止",
-}
+STATUS_LABELS = labels("status")
 
 
 def _choices() -> dict[str, Any]:
