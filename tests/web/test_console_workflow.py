@@ -88,6 +88,7 @@ async def test_failed_publish_stays_on_the_page_and_offers_a_way_back(
     async with browser_page(viewport) as page:
         await log_in(page, live_server, "hr-editor")
         await page.goto(f"{live_server}/console/policies/{policy_id}/publish")
+        await page.check("input[name=confirm_empty]")  # nobody subscribed yet: asked first
         await page.click("button:has-text('确认发布')")
         error = page.locator("#publish-error")
         await expect(error).to_contain_text("政策解读缺少“目标任务”")
