@@ -80,4 +80,4 @@ async def test_public_and_console_pages_fit_the_screen(live_server: str, db: Dat
                     assert chart_box is not None and chart_box["x"] + chart_box["width"] <= width
                 smallest = await page.evaluate("""() => Math.min(...[...document.querySelectorAll('svg.chart text')]
                     .map((t) => t.getBoundingClientRect().height))""")
-                assert smallest >= 11, f"chart words shrink to {smallest}px"
+                assert smallest >= 14, f"chart words shrink to {smallest}px"
