@@ -90,6 +90,7 @@ async def test_elder_friendly_chat(live_server: str, db: Database, viewport: dic
         assert await _px(page, "body", "fontSize") >= 20
         await expect(log).to_contain_text("设置完成")  # the conversation survived the reload
         await expect(latest.locator("button[data-action^='p:']").first).to_be_disabled()
+        await expect(page.locator("#bind")).to_be_hidden()  # fewer buttons
         await page.screenshot(path=str(SCREENSHOTS / f"elder-chat-elder-mode-{tag(viewport)}.png"), full_page=True)
 
         # A push arrives: 收件箱 counts it, and it carries 查看全文 and 退订此类.
