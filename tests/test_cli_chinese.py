@@ -67,6 +67,7 @@ def _create_with_terminal(tmp_path: Path, *typed: str) -> tuple[int, str]:
                                stdin=secondary, stdout=secondary, stderr=secondary, start_new_session=True)
     os.close(secondary)
     answers = list(typed)
+    sent = 0
     output = ""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -80,8 +81,9 @@ def _create_with_terminal(tmp_path: Path, *typed: str) -> tuple[int, str]:
         if not chunk:
             break
         output += chunk
-        if answers and output.rstrip().endswith("密码："):
+        if answers and output.count("密码：") > sent:  # a new prompt (echo is off once it shows)
             os.write(primary, (answers.pop(0) + "\n").encode())
+            sent += 1
     os.close(primary)
     return process.wait(timeout=120), output
 
