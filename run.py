@@ -14,13 +14,22 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from core.db import Database
 from core.errors import DomainError
 from core.migrate import upgrade_database
 from core.settings import Settings, get_settings
+from vocabulary import cli as cli_words
+from vocabulary.labels import field_label, label, labels
 
 log = logging.getLogger("policy_direct")
+ROLE_HELP = "、".join(f"{name}（{code}）" for code, name in labels("role").items()) + "，中文或英文均可"
+
+
+def say(step: str) -> None:
+    """One line of start-up progress, so a first start is never silent."""
+    print(step, flush=True)
 
 
 async def open_database(settings: Settings) -> Database:
@@ -39,6 +48,7 @@ def with_secret(settings: Settings) -> Settings:
 async def serve(settings: Settings) -> int:
     """Everything in one process: HTTP (console, API, web chat, webhooks), delivery workers,
     and Telegram long polling when a token is set. Ctrl-C stops it cleanly."""
+    say("正在载入程序（第一次启动较慢，约半分钟）…")
     import uvicorn
 
     from bot.dialogue.answers import LibraryAnswerer
@@ -53,13 +63,17 @@ async def serve(settings: Settings) -> int:
     from web.app import create_app
 
     settings = with_secret(settings)
+    say("正在检查并升级数据库…")
     db = await open_database(settings)
+    say("正在加载政策问答索引…")
     # One Q&A index per process, shared by the web and every chat; loaded from the snapshot
     # when it matches the database (jieba is initialised there too, before the first question).
     engine, follower = await start_engine(db, settings.consultation_phone)
     # The audience index is built from the database once; later changes arrive through its log.
+    say("正在建立订阅匹配索引…")
     await warm_up_match_index(db)
     await warn_about_demo_accounts(db)
+    say("正在启动 HTTP 服务、推送进程和定时任务…")
     services = build_services(db, settings, answerer=LibraryAnswerer(settings.consultation_phone, engine=engine))
     telegram = build_telegram(services)
     app = create_app(
@@ -151,25 +165,50 @@ async def create_token(settings: Settings, agency: str, role: str, name: str) ->
             secret = await accounts.create_token(session, agency, role, name=name, actor="cli")
     finally:
         await db.dispose()
-    print(f"已为“{agency}”创建 {role} 令牌（只显示这一次，请妥善保存）：\n{secret}")
+    print(f"已为“{agency}”创建{label('role', role)}令牌（只显示这一次，请妥善保存）：\n{secret}")
     return 0
 
 
 async def create_user(settings: Settings, username: str, role: str, agency: str | None, password: str | None) -> int:
-    import getpass
-
     from web import accounts
 
-    password = password or getpass.getpass("密码：")
+    accounts.check_role(role, agency)  # before asking for a password that would then be wasted
+    password = password or ask_new_password()
     db = await open_database(settings)
     try:
         async with db.session() as session:
             await accounts.create_user(session, username, password, role, agency, actor="cli")
     finally:
         await db.dispose()
-    scope = f"{role}，{agency}" if agency else role
+    scope = f"{label('role', role)}，{agency}" if agency else label("role", role)
     print(f"已创建账号 {username}（{scope}）。登录：{settings.effective_public_base_url}/console")
     return 0
+
+
+def ask_new_password() -> str:
+    """Asks twice on the terminal; a user error (no terminal, mismatch) is a CommandError."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise CommandError("无法读取密码：当前没有可交互的终端。请在终端中运行，或用 --password 传入密码。")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再次输入密码：") != first:
+        raise CommandError("两次输入的密码不一致，账号未创建，请重新运行。")
+    return first
+
+
+class CommandError(Exception):
+    """A mistake the person at the terminal can fix; printed as one Chinese line, no traceback."""
+
+
+def resolve_role(typed: str) -> str:
+    from vocabulary.labels import code_for
+
+    code = code_for("role", typed)
+    if code is None:
+        names = "、".join(f"{name}（{code}）" for code, name in labels("role").items())
+        raise argparse.ArgumentTypeError(f"没有“{typed}”这个角色，可选：{names}")
+    return code
 
 
 async def import_subscribers(settings: Settings, path: str) -> int:
@@ -181,7 +220,7 @@ async def import_subscribers(settings: Settings, path: str) -> int:
     finally:
         await db.dispose()
     for error in report.errors:
-        print(f"第 {error.row} 行 [{error.field}]：{error.message}")
+        print(f"第 {error.row} 行【{field_label(error.field)}】：{error.message}")
     print(
         f"共 {report.rows} 行：新建 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
         f"出错 {len(report.errors)}"
@@ -228,45 +267,53 @@ async def load_demo(settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    cli_words.install()
     parser = argparse.ArgumentParser(prog="run.py", description="政策直达：政策推送、问答与接力转达")
-    commands = parser.add_subparsers(dest="command")
+    parser.add_argument("--verbose", action="store_true", help="显示详细日志（含数据库迁移过程）")
+    commands = parser.add_subparsers(dest="command", metavar="命令")
     commands.add_parser("serve", help="HTTP 服务、推送进程、定时任务与机器人（默认）")
     commands.add_parser("worker", help="仅运行推送进程（PostgreSQL 部署时可多开）")
     importer = commands.add_parser("import", help="导入政策文件（.txt .md .docx .json 或文件夹）为草稿")
-    importer.add_argument("paths", nargs="+", help="文件或文件夹")
-    importer.add_argument("--actor", default="import", help="记录为起草人的名称")
-    importer.add_argument("--agency", default=None, help="文中识别不出发文机关时使用的机关名称")
+    importer.add_argument("paths", nargs="+", metavar="路径", help="文件或文件夹")
+    importer.add_argument("--actor", default="import", metavar="名称", help="记录为起草人的名称")
+    importer.add_argument("--agency", default=None, metavar="单位", help="文中识别不出发文机关时使用的机关名称")
 
-    token = commands.add_parser("token", help="API 令牌").add_subparsers(dest="token_command", required=True)
+    token = commands.add_parser("token", help="API 令牌").add_subparsers(dest="token_command", required=True,
+                                                                        metavar="子命令")
     token_create = token.add_parser("create", help="创建令牌（只显示一次，库中只存哈希）")
-    token_create.add_argument("--agency", required=True, help="令牌所属单位，例如 泾源县人力资源和社会保障局")
-    token_create.add_argument("--role", default="editor", help="admin | editor | reviewer | hub_operator | viewer")
-    token_create.add_argument("--name", default="", help="用途说明，例如 门户网站 CMS")
+    token_create.add_argument("--agency", required=True, metavar="单位",
+                              help="令牌所属单位，例如 泾源县人力资源和社会保障局")
+    token_create.add_argument("--role", default="editor", type=resolve_role, metavar="角色", help=ROLE_HELP)
+    token_create.add_argument("--name", default="", metavar="说明", help="用途说明，例如 门户网站 CMS")
 
-    user = commands.add_parser("user", help="控制台账号").add_subparsers(dest="user_command", required=True)
+    user = commands.add_parser("user", help="控制台账号").add_subparsers(dest="user_command", required=True,
+                                                                       metavar="子命令")
     user_create = user.add_parser("create", help="创建账号（首个管理员用它创建）")
-    user_create.add_argument("--username", required=True)
-    user_create.add_argument("--role", default="admin", help="admin | editor | reviewer | hub_operator | viewer")
-    user_create.add_argument("--agency", default=None, help="编辑、审核人员所属单位")
-    user_create.add_argument("--password", default=None, help="不填则交互输入")
+    user_create.add_argument("--username", required=True, metavar="用户名", help="登录用的用户名")
+    user_create.add_argument("--role", default="admin", type=resolve_role, metavar="角色", help=ROLE_HELP)
+    user_create.add_argument("--agency", default=None, metavar="单位", help="编辑、审核人员所属单位")
+    user_create.add_argument("--password", default=None, metavar="密码", help="不填则在终端输入两次")
 
     subscribers = commands.add_parser("subscribers", help="订阅用户").add_subparsers(
-        dest="subscribers_command", required=True
+        dest="subscribers_command", required=True, metavar="子命令"
     )
     subscribers_import = subscribers.add_parser("import", help="从 .csv / .xlsx 批量导入企业和居民")
-    subscribers_import.add_argument("file")
+    subscribers_import.add_argument("file", metavar="文件", help=".csv 或 .xlsx 文件")
 
-    wechat = commands.add_parser("wechat", help="微信公众号").add_subparsers(dest="wechat_command", required=True)
+    wechat = commands.add_parser("wechat", help="微信公众号").add_subparsers(dest="wechat_command", required=True,
+                                                                          metavar="子命令")
     wechat.add_parser("menu", help="通过接口创建公众号菜单")
     commands.add_parser("demo", help="加载演示数据（政策、订阅用户、园区和协会、问答库、控制台账号）")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # APScheduler logs every job addition and run at INFO; our jobs log what they did themselves.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    args = build_parser().parse_args(argv)
+    if not args.verbose:  # Alembic's "Context impl…", "Running upgrade…" lines are for operators who ask
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = get_settings()
     command = args.command or "serve"
     try:
@@ -281,6 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "user":
             return asyncio.run(create_user(settings, args.username, args.role, args.agency, args.password))
         if command == "subscribers":
+            if not Path(args.file).is_file():
+                raise CommandError(f"找不到文件：{args.file}")
             return asyncio.run(import_subscribers(settings, args.file))
         if command == "demo":
             return asyncio.run(load_demo(settings))
@@ -294,7 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         return 130
     except DomainError as exc:
-        print(f"错误：{exc.message}" + (f"（字段 {exc.field}）" if exc.field else ""), file=sys.stderr)
+        where = f"（{field_label(exc.field)}）" if exc.field and field_label(exc.field) not in exc.message else ""
+        print(f"错误：{exc.message}{where}", file=sys.stderr)
+        return 1
+    except CommandError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
         return 1
     return 2
 

@@ -23,6 +23,7 @@ from core.errors import DomainError
 from core.settings import get_settings
 from policies import store
 from policies.lifecycle import DraftInput, InterpretationInput, create_draft
+from policies.text import taxonomy
 from policies.text.docno import DocNoError, parse_doc_no
 from policies.text.header import extract_header
 from policies.text.suggest import suggest_tags
@@ -376,6 +377,7 @@ def print_report(report: ImportReport) -> None:
         line = f"[{labels[o.status]}] {o.path}"
         if o.policy_id:
             line += f" → 政策 {o.policy_id}《{o.title}》 发文机关：{o.agency} 日期：{o.issued_on or '未识别'}"
-            line += f" 主题：{'、'.join(o.topics) or '无'}"
+            names = [t.name if (t := taxonomy.topic_by_code(code)) else code for code in o.topics]
+            line += f" 主题：{'、'.join(names) or '无'}"
         print(f"{line}\n        {o.message}")
     print(f"共 {len(report.outcomes)} 项：新建 {report.created}，跳过 {report.skipped}，失败 {report.failed}")

@@ -27,7 +27,7 @@ from policies.models import (
     PolicyStatus,
     ReviewAction,
 )
-from policies.publishable import interpretation_texts, refuse_personal_data, release_texts
+from policies.publishable import interpretation_texts, personal_data_problems, refuse_personal_data, release_texts
 from policies.text.tokenizer import get_tokenizer
 from policies.validation import (
     AUDIENCES,
@@ -245,9 +245,12 @@ async def set_interpretation(
 
 
 async def submit(session: AsyncSession, policy_id: int, actor: str) -> Policy:
+    """Refuses a draft that could not be published once approved (missing interpretation
+    elements, personal data), so no policy can be approved into a dead end."""
     policy = await store.policy_for_update(session, policy_id)
     if policy.status != PolicyStatus.DRAFT:
         raise Conflict("只有草稿可以提交审核", field="status")
+    await check_publishable(session, policy)
     policy.status = PolicyStatus.SUBMITTED
     policy.approvals = 0
     policy.submitted_at = policy.updated_at = now()
@@ -304,22 +307,56 @@ async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, com
     return policy
 
 
-async def _refuse_personal_data(session: AsyncSession, policy: Policy, body: str) -> None:
-    interpretation = await store.interpretation(session, policy.id)
-    refuse_personal_data(release_texts(policy, body, interpretation))
+async def withdraw(session: AsyncSession, policy_id: int, actor: str, reason: str) -> Policy:
+    """The author's way back: a submitted or approved (not yet published) policy returns to
+    draft, with the reason kept in its history."""
+    policy = await store.policy_for_update(session, policy_id)
+    if policy.status not in (PolicyStatus.SUBMITTED, PolicyStatus.APPROVED):
+        raise Conflict("只有待审核或已审核待发布的政策可以撤回", field="status")
+    if not reason.strip():
+        raise ValidationFailed("撤回时请填写撤回原因", field="reason")
+    policy.status = PolicyStatus.DRAFT
+    policy.approvals = 0
+    policy.updated_at = now()
+    _record(session, policy, "withdraw", actor, reason.strip())
+    return policy
 
 
-async def _require_interpretation(session: AsyncSession, policy: Policy) -> Interpretation | None:
-    interpretation = await store.interpretation(session, policy.id)
-    if policy.kind != PolicyKind.NORMATIVE:
-        return interpretation
+async def check_publishable(session: AsyncSession, policy: Policy) -> None:
+    """Everything publishing requires of the content, all problems at once, each naming its field."""
+    draft = await store.revision(session, policy.id, policy.current_revision)
     problems = Problems()
+    await _collect_personal_data(session, policy, draft.body, problems)
+    await _collect_interpretation_gaps(session, policy, problems)
+    problems.raise_if_any()
+
+
+async def _refuse_personal_data(session: AsyncSession, policy: Policy, body: str) -> None:
+    problems = Problems()
+    await _collect_personal_data(session, policy, body, problems)
+    problems.raise_if_any()
+
+
+async def _collect_personal_data(session: AsyncSession, policy: Policy, body: str, problems: Problems) -> None:
+    interpretation = await store.interpretation(session, policy.id)
+    personal_data_problems(release_texts(policy, body, interpretation), problems)
+
+
+async def _collect_interpretation_gaps(session: AsyncSession, policy: Policy, problems: Problems) -> None:
+    if policy.kind != PolicyKind.NORMATIVE:
+        return
+    interpretation = await store.interpretation(session, policy.id)
     if interpretation is None:
         problems.add("interpretation", "规范性文件必须附政策解读后才能发布")
     else:
         check_interpretation_complete(interpretation.elements, interpretation.unit, interpretation.phone, problems)
+
+
+async def _require_interpretation(session: AsyncSession, policy: Policy) -> Interpretation | None:
+    problems = Problems()
+    await _collect_interpretation_gaps(session, policy, problems)
     problems.raise_if_any()
-    return interpretation
+    return await store.interpretation(session, policy.id)
 
 
 async def publish(session: AsyncSession, policy_id: int, actor: str) -> Policy:
@@ -362,7 +399,7 @@ async def amend(session: AsyncSession, policy_id: int, data: AmendmentInput, act
     )
     problems.raise_if_any()
     # An amendment is published and pushed at once: every text it changes or shows is checked.
-    refuse_personal_data(
+    personal_data_problems(
         {
             "title": title,
             "body": data.body,
@@ -370,8 +407,10 @@ async def amend(session: AsyncSession, policy_id: int, data: AmendmentInput, act
             "summary": data.summary if data.summary is not None else policy.summary,
             "benefits": data.benefits if data.benefits is not None else policy.benefits,
             "who_qualifies": data.who_qualifies if data.who_qualifies is not None else policy.who_qualifies,
-        }
+        },
+        problems,
     )
+    problems.raise_if_any()
     at = now()
     policy.current_revision += 1
     policy.title = title

@@ -165,6 +165,10 @@ async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, com
     return policy_view(await lifecycle.return_draft(session, policy_id, reviewer, comment))
 
 
+async def withdraw(session: AsyncSession, policy_id: int, actor: str, reason: str) -> PolicyView:
+    return policy_view(await lifecycle.withdraw(session, policy_id, actor, reason))
+
+
 async def publish(session: AsyncSession, policy_id: int, actor: str) -> PolicyView:
     return await _view_with_tokens(session, await lifecycle.publish(session, policy_id, actor))
 

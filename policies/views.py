@@ -6,15 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from policies.models import PolicyStatus
+from vocabulary.labels import labels
 
-VALIDITY_LABELS = {
-    PolicyStatus.DRAFT: "草稿",
-    PolicyStatus.SUBMITTED: "待审核",
-    PolicyStatus.APPROVED: "已审核待发布",
-    PolicyStatus.PUBLISHED: "有效",
-    PolicyStatus.EXPIRED: "已失效",
-    PolicyStatus.REPEALED: "已废止",
-}
+VALIDITY_LABELS = labels("status")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from markupsafe import escape
 
 from core.clock import today_in_china
 from push.channels.base import Button, ChannelName, MessageContext, MessageKind, PolicyItem, RenderedMessage
+from vocabulary.labels import label
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -280,7 +281,7 @@ class Renderer:
             text = self._render_text(env, f"{channel}/{context.kind}.j2", context, budget)
             if measure(text) <= limit:
                 return text
-        raise RenderError(f"消息超出{channel}渠道的长度上限（{measure(text)} > {limit}），无法压缩")
+        raise RenderError(f"消息超出{label('channel', channel)}渠道的长度上限（{measure(text)} > {limit}），无法压缩")
 
     @staticmethod
     def _budgets(context: MessageContext) -> list[Budget]:

@@ -50,6 +50,7 @@ from push.queue import Backoff, Clock, DeliveryQueue, decide
 from push.shared_limits import Throttled
 from push.store import ClaimedDelivery, Outcome, message_kind
 from push.waiting import wait_any
+from vocabulary.labels import label
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +273,7 @@ class DeliveryWorker:
         adapter = self.channels.get(item.channel)
         if adapter is None:
             return Outcome(item.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
-                           error=f"未配置渠道 {item.channel}")
+                           error=f"未配置渠道：{label('channel', item.channel)}")
         try:
             message = await self.compose(item)
         except Exception as exc:  # noqa: BLE001 - template or data problem: fail this row only
@@ -339,7 +340,7 @@ class DeliveryWorker:
         adapter = self.channels.get(lead.channel)
         if adapter is None:
             return outcomes + [Outcome(row.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
-                                       error=f"未配置渠道 {lead.channel}") for row in readable]
+                                       error=f"未配置渠道：{label('channel', lead.channel)}") for row in readable]
         try:
             message = await self.compose_digest(readable)
         except Exception as exc:  # noqa: BLE001 - template or data problem: fail this digest only

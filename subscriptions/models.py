@@ -28,7 +28,7 @@ class SubscriberKind:
 
 class HubKind:
     PARK = "park"  # 产业园区
-    ASSOCIATION = "association"  # 行会协会
+    ASSOCIATION = "association"  # 行业协会
     ALL = (PARK, ASSOCIATION)
 
 

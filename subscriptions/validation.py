@@ -13,6 +13,7 @@ from policies.text import taxonomy
 from policies.text.tokenizer import get_tokenizer
 from subscriptions.models import EnterpriseSize, Frequency, HubKind
 from subscriptions.views import ChannelName
+from vocabulary.labels import code_for, labels
 
 JOIN_CODE = re.compile(r"^[A-Za-z0-9_-]{4,60}$")
 ALL_TOWNSHIP_WORDS = frozenset({"*", "全部", "全部乡镇", "全县", "所有乡镇"})
@@ -55,6 +56,7 @@ HUB_KINDS = {
     "association": HubKind.ASSOCIATION,
     "协会": HubKind.ASSOCIATION,
     "行会协会": HubKind.ASSOCIATION,
+    "行业协会": HubKind.ASSOCIATION,
     "商会": HubKind.ASSOCIATION,
 }
 AUDIENCES = {
@@ -150,9 +152,12 @@ def eligibility(values: Iterable[str], audience: str, *, field: str) -> list[str
 
 
 def channel(value: str) -> str:
-    if value not in ChannelName.ALL:
-        raise ValidationFailed(f"不支持的渠道“{value}”。", field="channel")
-    return value
+    """A channel code, typed as the code or in Chinese (微信, 微信公众号, 网页, 企业微信群)."""
+    code = value if value in ChannelName.ALL else code_for("channel", value or "")
+    if code is None or code not in ChannelName.ALL:
+        names = "、".join(labels("channel").values())
+        raise ValidationFailed(f"不支持的渠道“{value}”，可选：{names}。", field="channel")
+    return code
 
 
 def address(value: str) -> str:

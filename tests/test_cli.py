@@ -56,4 +56,4 @@ def test_subscriber_import_reports_row_errors(tmp_path: Path) -> None:
     )
     result = run_cli(tmp_path, "subscribers", "import", str(csv_file))
     assert result.returncode == 1
-    assert "第 2 行 [credit_code]" in result.stdout
+    assert "第 2 行【统一社会信用代码】" in result.stdout and "credit_code" not in result.stdout

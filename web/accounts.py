@@ -124,9 +124,15 @@ def user_principal(user: UserView) -> Principal:
                      review_level=user.review_level, user_id=user.id, display_name=user.display_name or user.username)
 
 
+def check_role(role: str, agency: str | None, hub_id: int | None = None) -> None:
+    """Refuses a role that does not exist or lacks what it needs (an editor's agency, an
+    operator's hub), with a Chinese message naming the choices."""
+    _check_role(role, agency, hub_id)
+
+
 def _check_role(role: str, agency: str | None, hub_id: int | None) -> None:
     if role not in Role.ALL:
-        raise ValidationFailed(f"角色“{role}”无效，可选：{'、'.join(Role.ALL)}", field="role")
+        raise ValidationFailed(f"角色“{role}”无效，可选：{'、'.join(Role.LABELS.values())}", field="role")
     if role == Role.EDITOR and not (agency or "").strip():
         raise ValidationFailed("部门编辑必须指定所属单位（发文机关）", field="agency")
     if role == Role.HUB_OPERATOR and hub_id is None:

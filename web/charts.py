@@ -31,11 +31,11 @@ class Chart:
 def funnel(counts: dict[str, int], width: int = 560, row: int = 34) -> Chart:
     """Horizontal bars, one per stage, scaled to the first stage."""
     top = max(counts.get(key, 0) for key, _ in FUNNEL_STAGES) or 0
-    label_width = 70
+    label_width = 80  # room for a three-character stage name at the phone's larger chart font
     bars = []
     for i, (key, label) in enumerate(FUNNEL_STAGES):
         value = counts.get(key, 0)
-        span = (width - label_width - 80) * (value / top) if top else 0
+        span = (width - label_width - 130) * (value / top) if top else 0  # 130: the value after the bar
         share = f"{value * 100 / top:.0f}%" if top else "—"
         bars.append(Bar(label=label, value=value, x=label_width, y=i * row + 4, width=round(span, 1),
                         height=row - 10, share=share))

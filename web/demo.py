@@ -26,6 +26,7 @@ from policies import service as policies
 from policies.importer import draft_from_mapping
 from policies.qa import faq
 from subscriptions import service as subscriptions
+from vocabulary.labels import label
 from web import accounts, demo_items
 from web.models import AuditEntry, User
 
@@ -146,7 +147,7 @@ async def _accounts(db: Database, people: dict[str, Any], report: DemoReport) ->
                                            account["agency"], actor=DEMO_ACTOR)
         except Conflict:
             continue
-        report.accounts.append(f"{account['username']}（{account['role']}）")
+        report.accounts.append(f"{account['username']}（{label('role', account['role'])}）")
         report.passwords[account["username"]] = password
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from policies.pii import find_pii, mask_pii
 from policies.text.suggest import suggest_tags
 from policies.text.taxonomy import eligibility_by_code, industry_by_code, region_by_code
+from vocabulary.labels import field_label, label
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class PiiWarning:
     end: int
     masked: str
     message: str
+    field_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class DraftAnalysis:
     topics: list[TopicTag]
     keywords: list[str]
     audience: str
+    audience_label: str
     regions: list[Tag]
     eligibility: list[Tag]
     industries: list[Tag]
@@ -62,7 +65,8 @@ def pii_warnings(fields: dict[str, str]) -> list[PiiWarning]:
         for f in find_pii(text or ""):
             warnings.append(PiiWarning(field=name, kind=f.kind, label=f.label, line=f.line, column=f.column,
                                        start=f.start, end=f.end, masked=f.masked,
-                                       message=f"{f.describe()}，发布前请删除或遮盖"))
+                                       message=f"{f.describe()}，发布前请删除或遮盖",
+                                       field_label=field_label(name)))
     return warnings
 
 
@@ -73,6 +77,7 @@ def analyse(title: str, body: str, extra: dict[str, str] | None = None) -> Draft
                 for t in suggestion.topics],
         keywords=list(suggestion.keywords),
         audience=suggestion.audience,
+        audience_label=label("audience", suggestion.audience),
         regions=_named(suggestion.regions, region_by_code),
         eligibility=_named(suggestion.eligibility, eligibility_by_code),
         industries=_named(suggestion.industries, industry_by_code),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import DomainError
 from web.auth import LoginRequired
+from web.console.common import FLASH_KEY
 from web.templating import templates
 
 log = logging.getLogger(__name__)
@@ -86,12 +87,25 @@ def _allowed_methods(app: Any, path: str) -> str:
     return ", ".join(sorted(methods))
 
 
+def _back_to_console_page(request: Request, message: str) -> Response | None:
+    """A console form error goes back to the page the clerk posted from, with the message on
+    it, instead of a bare status page. None when there is no such page to go back to."""
+    if request.method == "GET" or not request.url.path.startswith("/console/") or "session" not in request.scope:
+        return None
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/console"):
+        return None
+    request.session[FLASH_KEY] = message[:500]
+    target = referer.path + (f"?{referer.query}" if referer.query else "")
+    return RedirectResponse(target, status_code=303)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         if _wants_json(request):
             return JSONResponse(exc.as_dict(), status_code=exc.status_code)
-        return _page(request, exc.status_code, exc.message)
+        return _back_to_console_page(request, exc.message) or _page(request, exc.status_code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -101,7 +115,7 @@ def install(app: FastAPI) -> None:
             body = {"error": f"输入有误：{summary}", "field": details[0]["field"] if details else "body",
                     "details": details}
             return JSONResponse(body, status_code=422)
-        return _page(request, 422, f"输入有误：{summary}")
+        return _back_to_console_page(request, f"输入有误：{summary}") or _page(request, 422, f"输入有误：{summary}")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

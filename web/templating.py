@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from core.clock import CHINA_TZ
 from policies.models import INTERPRETATION_ELEMENTS
+from vocabulary.labels import actor_label, label
 from web.auth import csrf_token
 from web.models import Role
 
@@ -54,3 +55,5 @@ env.globals["csrf_input"] = _csrf_input
 env.globals["csrf_token"] = csrf_token
 env.globals["ELEMENTS"] = INTERPRETATION_ELEMENTS
 env.globals["ROLE_LABELS"] = Role.LABELS
+env.globals["label"] = label
+env.globals["actor"] = actor_label

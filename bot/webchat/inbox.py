@@ -13,6 +13,7 @@ from typing import Any
 
 from bot import texts
 from bot.dialogue import pushed
+from bot.dialogue.actions import Kind, encode
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Reply
 from push import service as push
@@ -39,11 +40,15 @@ def audio_of(text: str) -> str:
 
 
 def message_json(message: push.InboxMessage, secret: str) -> dict[str, Any]:
+    """`unsubscribe_action` is the 退订此类 button's action for /chat/api/press (null when the
+    message is not a policy push)."""
+    delivery_id = delivery_id_of(message.url, secret)
     return {
         "id": message.id, "title": message.title, "text": message.text, "url": message.url,
         "created_at": message.created_at.isoformat(), "read": message.read,
-        "can_ack": delivery_id_of(message.url, secret) is not None,
+        "can_ack": delivery_id is not None,
         "audio": audio_of(message.text),
+        "unsubscribe_action": encode(Kind.UNSUB, delivery_id) if delivery_id is not None else None,
     }
 
 

@@ -50,7 +50,7 @@ _RESIDENT_CUES = {"居民": 1.0, "群众": 1.0, "个人": 0.5, "家庭": 1.0, "�
 # Frequent in every official document, useless as a subscription keyword.
 _KEYWORD_NOISE = frozenset(
     [
-        "工作", "相关", "进一步", "单位", "部门", "有关", "要求", "情况", "进行",
+        "关于", "工作", "相关", "进一步", "单位", "部门", "有关", "要求", "情况", "进行",
         "加强", "推进", "开展", "实施", "落实", "做好", "提高", "提升", "建立",
         "完善", "规定", "按照", "根据", "通知", "办法", "本办法", "意见", "各类",
         "以上", "以下", "其中", "之日起", "不得", "应当", "可以", "负责", "我县",
@@ -246,7 +246,10 @@ def extract_keywords(
     source = f"{title}\n{title}\n{text}" if title else text
     extractor = _tfidf() if method == "tfidf" else _textrank()
     candidates = extractor.extract_tags(source, topK=top_k * 2)
-    keywords = [w for w in candidates if _KEYWORD_SHAPE.match(w) and w not in _KEYWORD_NOISE]
+    # A word jieba's dictionaries do not know came from its HMM guessing and is usually a
+    # fragment of a name it split wrongly (县人社局 → 县人 + 社局): never a useful keyword.
+    known = get_tokenizer().jieba.FREQ
+    keywords = [w for w in candidates if _KEYWORD_SHAPE.match(w) and w not in _KEYWORD_NOISE and known.get(w)]
     return keywords[:top_k]
 
 

@@ -32,9 +32,10 @@ from push.relay.funnel import count_members
 from push.relay.models import MemberOutcome, RelayMember
 from push.relay.store import MemberTrack
 from push.relay.views import task_view
+from vocabulary.labels import labels
 
 QUARTER_RE = re.compile(r"^(\d{4})\s*[Qq]([1-4])$")
-CHANNEL_LABELS = {"telegram": "Telegram", "wechat": "微信公众号", "wecom_robot": "企业微信群", "web": "网页"}
+CHANNEL_LABELS = labels("channel")
 
 TASK_HEADERS = (
     "序号", "发布日期", "发文机关", "政策标题", "文号", "园区/协会", "类型", "转达截止日", "状态", "转达方式",

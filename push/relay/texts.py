@@ -6,6 +6,8 @@ Placeholders use `str.format` names.
 
 from __future__ import annotations
 
+from vocabulary.labels import labels
+
 TASK_NOT_FOUND = "没有找到这项转达任务。"
 TASK_NOT_YET = "这项政策的转达任务尚未生成，请稍后再试。"
 NOT_A_RELAY_MESSAGE = "这条消息不是待转达的政策，无法转发给会员。"
@@ -55,4 +57,4 @@ METHOD_LABELS = {
     "declined": "拒绝转达",
     "": "—",
 }
-HUB_KIND_LABELS = {"park": "产业园区", "association": "行会协会"}
+HUB_KIND_LABELS = labels("hub_kind")

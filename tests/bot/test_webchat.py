@@ -121,7 +121,9 @@ async def test_a_newcomer_subscribes_and_asks_in_chromium(live_chat: str, db: Da
             await expect(log).to_contain_text("第2步")
             await page.click("button[data-action='town:skip']")
             await page.click("button[data-action='tp:employment']")
-            await expect(page.locator("button[data-action='tp:employment']")).to_have_text("✅ 就业创业")
+            chosen = page.locator("button[data-action='tp:employment']")
+            await expect(chosen).to_have_attribute("aria-pressed", "true")
+            await expect(chosen).to_have_text("就业创业")  # marked by style and "已选", not only an emoji
             await page.screenshot(path=str(SCREENSHOTS / "bot-01-webchat-topics.png"), full_page=True)
             await page.click("button[data-action='tpok']")
             await page.click("button[data-action='freq:skip']")

@@ -76,6 +76,16 @@ async def test_duplicate_doc_no_is_refused(db: Database, clock: FixedClock) -> N
         await make_draft(db, doc_no="泾政办发[2026]1号", title="另一份")
 
 
+async def _force_approved(db: Database, policy_id: int) -> None:
+    """A policy approved before submit checked what publishing needs (the stuck case)."""
+    from sqlalchemy import update
+
+    from policies.models import Policy
+
+    async with db.session() as session:
+        await session.execute(update(Policy).where(Policy.id == policy_id).values(status="approved", approvals=1))
+
+
 async def test_normative_document_needs_a_complete_interpretation(db: Database, clock: FixedClock) -> None:
     draft = await make_draft(
         db,
@@ -83,29 +93,58 @@ async def test_normative_document_needs_a_complete_interpretation(db: Database, 
         doc_no="泾政规发〔2026〕1号",
         interpretation=InterpretationInput(elements={"background": "依据"}, unit="", phone=""),
     )
-    async with db.session() as session:
-        await policies.submit(session, draft.id, "editor")
-    async with db.session() as session:
-        await policies.approve(session, draft.id, "reviewer")
+    # Submit already names every gap, so nothing incomplete can be approved into a dead end.
     with pytest.raises(ValidationFailed) as caught:
         async with db.session() as session:
-            await policies.publish(session, draft.id, "editor")
+            await policies.submit(session, draft.id, "editor")
     assert "政策解读缺少“目标任务”" in caught.value.message
+    fields = {item["field"] for item in caught.value.details}  # type: ignore[union-attr]
+    assert {"interpretation.goals", "interpretation.unit", "interpretation.phone"} <= fields
+    assert "interpretation.background" not in fields
+    async with db.reader() as session:
+        assert (await policies.get_policy(session, draft.id)).status == "draft"
+    # Publishing still re-checks, for policies approved before submit did.
+    await _force_approved(db, draft.id)
+    with pytest.raises(ValidationFailed):
+        async with db.session() as session:
+            await policies.publish(session, draft.id, "editor")
     async with db.reader() as session:
         assert (await policies.get_policy(session, draft.id)).status == "approved"
 
 
-async def test_personal_data_blocks_publishing_until_masked(db: Database, clock: FixedClock) -> None:
-    leaked = "联系人张三，手机13812345678，身份证号11010519491231002X。"
-    draft = await make_draft(db, body="补贴对象如下。" + leaked)
+async def test_approved_policy_can_be_withdrawn_to_draft_with_a_reason(db: Database, clock: FixedClock) -> None:
+    draft = await make_draft(db, author="editor")
     async with db.session() as session:
         await policies.submit(session, draft.id, "editor")
     async with db.session() as session:
         await policies.approve(session, draft.id, "reviewer")
+    with pytest.raises(ValidationFailed):
+        async with db.session() as session:
+            await policies.withdraw(session, draft.id, "editor", "  ")
+    async with db.session() as session:
+        withdrawn = await policies.withdraw(session, draft.id, "editor", "补充解读后再发布")
+    assert withdrawn.status == "draft" and withdrawn.approvals == 0
+    async with db.reader() as session:
+        history = await policies.history(session, draft.id)
+    assert (history[-1].action, history[-1].actor, history[-1].detail) == ("withdraw", "editor", "补充解读后再发布")
+    with pytest.raises(Conflict):
+        async with db.session() as session:
+            await policies.withdraw(session, draft.id, "editor", "再撤一次")
+
+
+async def test_personal_data_blocks_submitting_and_publishing(db: Database, clock: FixedClock) -> None:
+    leaked = "联系人张三，手机13812345678，身份证号11010519491231002X。"
+    draft = await make_draft(db, body="补贴对象如下。" + leaked)
+    with pytest.raises(ValidationFailed) as at_submit:
+        async with db.session() as session:
+            await policies.submit(session, draft.id, "editor")
+    assert at_submit.value.message.startswith("正文：")
+    await _force_approved(db, draft.id)
     with pytest.raises(ValidationFailed) as caught:
         async with db.session() as session:
             await policies.publish(session, draft.id, "editor")
     assert "身份证号" in caught.value.message and "手机号码" in caught.value.message
+    assert "body" not in caught.value.message
     fields = [item["field"] for item in caught.value.details]  # type: ignore[union-attr]
     assert fields == ["body", "body"]
 

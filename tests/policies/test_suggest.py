@@ -95,3 +95,11 @@ def test_micro_f1_on_the_labelled_set_stays_above_the_floor() -> None:
     scores = evaluate_topics(load_labelled_set())
     assert scores.documents >= 24
     assert scores.micro_f1 >= MICRO_F1_FLOOR, scores
+
+
+def test_keywords_drop_fragments_of_wrongly_split_names() -> None:
+    text = ("泾源县人力资源和社会保障局、泾源县民政局关于发放高龄老人津贴的通知。"
+            "县人社局负责审核，县民政局负责发放。各乡镇人民政府配合。")
+    keywords = suggest_tags(text, "泾源县人社局 民政局关于发放高龄津贴的通知").keywords
+    assert "高龄津贴" in keywords
+    assert not {"县人", "社局", "关于"} & set(keywords), keywords

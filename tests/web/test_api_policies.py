@@ -147,14 +147,13 @@ async def test_errors_name_the_field(client: httpx.AsyncClient, db: Database) ->
     assert conflict.status_code == 409 and conflict.json()["field"] == "status"
 
 
-async def test_publishing_refuses_personal_data(client: httpx.AsyncClient, db: Database) -> None:
+async def test_submitting_refuses_personal_data(client: httpx.AsyncClient, db: Database) -> None:
+    # Submit checks what publishing requires, so such a draft never reaches approval.
     draft = await make_draft(db, body="联系人张三，手机13912345678，申请创业补贴。")
-    async with db.session() as session:
-        await policies.submit(session, draft.id, "editor")
-        await policies.approve(session, draft.id, "reviewer")
     editor = bearer(await make_token(db, HR, "editor"))
-    response = await client.post(f"/api/policies/{draft.id}/publish", headers=editor)
+    response = await client.post(f"/api/policies/{draft.id}/submit", headers=editor)
     assert response.status_code == 422 and response.json()["field"] == "body"
+    assert response.json()["error"].startswith("正文：")
 
 
 async def test_missing_and_revoked_tokens(client: httpx.AsyncClient, db: Database) -> None:

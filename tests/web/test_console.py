@@ -109,7 +109,11 @@ async def test_draft_review_publish_amend_repeal_in_the_console(client: httpx.As
     token = await console_csrf(client)
     confirm = await client.get(f"/console/policies/{policy_id}/publish")
     assert confirm.status_code == 200 and "受众预览" in confirm.text
-    assert (await client.post(f"/console/policies/{policy_id}/publish", data={"csrf_token": token})).status_code == 303
+    nobody = await client.post(f"/console/policies/{policy_id}/publish", data={"csrf_token": token})
+    assert nobody.status_code == 422 and "确认发布给零人" in nobody.text  # no subscriber yet: asked first
+    published = await client.post(f"/console/policies/{policy_id}/publish",
+                                  data={"csrf_token": token, "confirm_empty": "yes"})
+    assert published.status_code == 303
     unconfirmed = await client.post(f"/console/policies/{policy_id}/amend", data={
         "csrf_token": token, "body": "新正文", "change_summary": "调整"})
     assert unconfirmed.status_code == 422 and "新正文" in unconfirmed.text
@@ -169,7 +173,7 @@ async def test_admin_manages_users_and_tokens(client: httpx.AsyncClient, db: Dat
                                                                "token_role": "editor"})
     assert created.status_code == 200 and 'id="new-token"' in created.text
     page = await client.get("/console/admin")
-    assert "token.create" in page.text and "user.create" in page.text
+    assert "创建令牌" in page.text and "创建账号" in page.text and "token.create" not in page.text
     token_id = page.text.split("/console/admin/tokens/")[1].split("/")[0]
     revoked = await client.post(f"/console/admin/tokens/{token_id}/revoke", data={"csrf_token": csrf_of(page.text)})
     assert revoked.status_code == 303 and "已吊销" in (await client.get("/console/admin")).text

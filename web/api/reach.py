@@ -18,7 +18,7 @@ class ReachCounts(BaseModel):
     queued: int = Field(0, description="排队待发")
     sent: int = Field(0, description="平台已接收")
     failed: int = 0
-    dead: int = Field(0, description="多次重试仍失败（死信）")
+    dead: int = Field(0, description="多次重试仍失败（投递失败）")
     cancelled: int = 0
     read: int = Field(0, description="打开了跟踪链接")
     acknowledged: int = Field(0, description="点击了“确认收到”")

@@ -14,10 +14,15 @@ from web.templating import templates
 # An id in a console path: out of range is a 422, never a database overflow (500).
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
+FLASH_KEY = "console_error"
+
 
 def render(request: Request, name: str, principal: Principal | None, status_code: int = 200,
            **context: Any) -> Response:
-    return templates.TemplateResponse(request, name, {"principal": principal, **context}, status_code=status_code)
+    # An error raised by a form posted from another console page is shown once, on that page.
+    flash = request.session.pop(FLASH_KEY, "") if "session" in request.scope else ""
+    return templates.TemplateResponse(request, name, {"principal": principal, "flash_error": flash, **context},
+                                      status_code=status_code)
 
 
 def see_other(path: str) -> RedirectResponse:

@@ -43,6 +43,9 @@ class DraftForm:
         values = {name: str(form.get(name) or "") for name in (*TEXT_FIELDS, *DATE_FIELDS)}
         lists = {name: [str(v) for v in form.getlist(name) if v] for name in LIST_FIELDS}
         elements = {key: str(form.get(f"element_{key}") or "") for key in INTERPRETATION_ELEMENTS}
+        # 惠企举措 is asked once, on the policy; the interpretation's element repeats it.
+        if not elements.get("benefits") and values.get("audience") != "resident":
+            elements["benefits"] = values.get("benefits", "")
         return cls(values=values, lists=lists, elements=elements, urgent=form.get("urgent") == "on")
 
     @classmethod
@@ -67,6 +70,7 @@ class DraftForm:
             form.lists[name] = list(getattr(policy, name))
         if interpretation is not None:
             form.elements.update(interpretation.elements)
+            form.values["benefits"] = form.values["benefits"] or interpretation.elements.get("benefits", "")
             form.values["interpretation_unit"] = interpretation.unit
             form.values["interpretation_phone"] = interpretation.phone
         form.urgent = policy.urgent

@@ -31,7 +31,10 @@ async def console_home() -> Response:
 
 @router.get("/login")
 async def login_form(request: Request, next: str = "/console/policies") -> Response:
-    return render(request, "console/login.html", None, next=_safe_next(next), username="", error="")
+    async with request.app.state.db.reader() as session:
+        fresh_install = await accounts.count_users(session) == 0
+    return render(request, "console/login.html", None, next=_safe_next(next), username="", error="",
+                  fresh_install=fresh_install)
 
 
 @router.post("/login", dependencies=[CsrfChecked])

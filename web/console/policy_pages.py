@@ -16,7 +16,8 @@ from policies.models import PolicyStatus
 from policies.publishable import release_texts
 from policies.text import taxonomy
 from push import service as push
-from web import drafting
+from vocabulary.labels import labels
+from web import accounts, drafting
 from web.accounts import Principal
 from web.auth import (
     ConsolePrincipal,
@@ -26,6 +27,7 @@ from web.auth import (
     may_see_figures,
     may_see_unreleased,
     require_edit,
+    require_review,
     require_role,
     require_visible,
 )
@@ -36,10 +38,7 @@ from web.models import Role
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-STATUS_LABELS = {
-    "draft": "草稿", "submitted": "待审核", "approved": "已审核待发布", "published": "有效",
-    "expired": "已失效", "repealed": "已废止",
-}
+STATUS_LABELS = labels("status")
 
 
 def _choices() -> dict[str, Any]:
@@ -145,8 +144,8 @@ async def create_draft(request: Request, principal: ConsolePrincipal) -> Respons
     return await _save_draft(request, principal, None)
 
 
-@router.get("/policies/{policy_id}")
-async def policy_detail(request: Request, principal: ConsolePrincipal, policy_id: PathId, saved: str = "") -> Response:
+async def _detail_page(request: Request, principal: Principal, policy_id: int, *, status_code: int = 200,
+                       errors: dict[str, str] | None = None, reason: str = "", notice: str = "") -> Response:
     loaded = await _load(request, policy_id)
     policy = loaded["policy"]
     require_visible(principal, policy)
@@ -154,9 +153,28 @@ async def policy_detail(request: Request, principal: ConsolePrincipal, policy_id
     if loaded["interpretation"]:
         texts.update({f"interpretation.{k}": v for k, v in loaded["interpretation"].elements.items()})
     pii = await asyncio.to_thread(drafting.pii_warnings, texts)
-    return render(request, "console/policy_detail.html", principal, **loaded, pii=pii, saved=bool(saved),
+    next_reviewers = await _next_reviewers(request, policy) if policy.status == PolicyStatus.SUBMITTED else []
+    return render(request, "console/policy_detail.html", principal, status_code=status_code, **loaded, pii=pii,
+                  notice=notice, errors=errors or {}, reason=reason, next_reviewers=next_reviewers,
                   can_edit=may_edit(principal, policy.agency), can_review=may_review(principal, policy.agency),
                   can_see_figures=may_see_figures(principal, policy.agency), **_choices())
+
+
+async def _next_reviewers(request: Request, policy: Any) -> list[str]:
+    """Names of the active accounts that may review this policy (never its author)."""
+    async with request.app.state.db.reader() as session:
+        users = await accounts.list_users(session)
+    return [u.display_name or u.username for u in users
+            if u.active and u.username != policy.created_by
+            and (u.role == Role.ADMIN or (u.role == Role.REVIEWER and u.agency in (None, policy.agency)))]
+
+
+@router.get("/policies/{policy_id}")
+async def policy_detail(request: Request, principal: ConsolePrincipal, policy_id: PathId, saved: str = "",
+                        submitted: str = "", returned: str = "") -> Response:
+    notices = {"已保存": saved, "已提交审核": submitted, "已退回为草稿，可以修改后重新提交": returned}
+    notice = next((text for text, flag in notices.items() if flag), "")
+    return await _detail_page(request, principal, policy_id, notice=notice)
 
 
 @router.get("/policies/{policy_id}/edit")
@@ -174,28 +192,85 @@ async def save_draft(request: Request, principal: ConsolePrincipal, policy_id: P
 
 @router.post("/policies/{policy_id}/submit", dependencies=[CsrfChecked])
 async def submit(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
-    async with request.app.state.db.session() as session:
-        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-        await policies.submit(session, policy_id, principal.actor)
-    return see_other(f"/console/policies/{policy_id}")
+    try:
+        async with request.app.state.db.session() as session:
+            require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
+            await policies.submit(session, policy_id, principal.actor)
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise
+        # Shown on the draft form itself, each gap next to the field that fills it.
+        loaded = await _load(request, policy_id)
+        form = DraftForm.of_policy(loaded["policy"], loaded["current"].body, loaded["interpretation"])
+        return _form_page(request, principal, form, policy_id=policy_id, status_code=exc.status_code,
+                          errors=field_errors(exc.details, exc.field, exc.message),
+                          message=f"还不能提交审核：{exc.message}")
+    return see_other(f"/console/policies/{policy_id}?submitted=1")
 
 
-@router.get("/policies/{policy_id}/publish")
-async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
+async def _back_to_draft(request: Request, principal: Principal, policy_id: int) -> Response:
+    raw = await request.form()
+    reason = str(raw.get("reason") or "").strip()
+    try:
+        async with request.app.state.db.session() as session:
+            policy = await policies.get_policy(session, policy_id)
+            if may_edit(principal, policy.agency):
+                await policies.withdraw(session, policy_id, principal.actor, reason)
+            else:
+                require_review(principal, policy.agency)
+                await policies.return_draft(session, policy_id, principal.actor, reason)
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise
+        return await _detail_page(request, principal, policy_id, status_code=exc.status_code,
+                                  errors={"reason": exc.message}, reason=reason)
+    return see_other(f"/console/policies/{policy_id}?returned=1")
+
+
+@router.post("/policies/{policy_id}/withdraw", dependencies=[CsrfChecked])
+async def withdraw(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
+    """撤回 by its editor, 退回 by a reviewer or admin: back to draft with the reason recorded."""
+    return await _back_to_draft(request, principal, policy_id)
+
+
+async def _confirm_page(request: Request, principal: Principal, policy_id: int, *, status_code: int = 200,
+                        errors: dict[str, str] | None = None, message: str = "") -> Response:
     loaded = await _load(request, policy_id)
     require_edit(principal, loaded["policy"].agency)
     # The same texts publishing checks, so the page warns about everything publishing would refuse.
     texts = release_texts(loaded["policy"], loaded["current"].body, loaded["interpretation"])
     pii = await asyncio.to_thread(drafting.pii_warnings, texts)
     preview = await audience_preview.preview(request.app.state.db, loaded["policy"])
-    return render(request, "console/confirm_publish.html", principal, **loaded, pii=pii, preview=preview)
+    return render(request, "console/confirm_publish.html", principal, status_code=status_code, **loaded, pii=pii,
+                  preview=preview, errors=errors or {}, message=message, reason="")
+
+
+@router.get("/policies/{policy_id}/publish")
+async def confirm_publish(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
+    return await _confirm_page(request, principal, policy_id)
 
 
 @router.post("/policies/{policy_id}/publish", dependencies=[CsrfChecked])
 async def publish(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
-    async with request.app.state.db.session() as session:
-        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-        await policies.publish(session, policy_id, principal.actor)
+    raw = await request.form()
+    if raw.get("confirm_empty") != "yes":
+        async with request.app.state.db.reader() as session:
+            policy = await policies.get_policy(session, policy_id)
+        require_edit(principal, policy.agency)
+        if (await audience_preview.preview(request.app.state.db, policy)).total == 0:
+            # Publishing to nobody is allowed (the library still lists it), but never by accident.
+            message = "目前没有人会收到这项政策。如仍要发布，请勾选“确认发布给零人”"
+            return await _confirm_page(request, principal, policy_id, status_code=422,
+                                       errors={"confirm_empty": message}, message=message)
+    try:
+        async with request.app.state.db.session() as session:
+            require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
+            await policies.publish(session, policy_id, principal.actor)
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise
+        return await _confirm_page(request, principal, policy_id, status_code=exc.status_code,
+                                   errors=field_errors(exc.details, exc.field, exc.message), message=exc.message)
     push.wake()  # committed: fan out now rather than at the next poll
     return see_other(f"/console/policies/{policy_id}")
 
@@ -259,6 +334,16 @@ async def repeal(request: Request, principal: ConsolePrincipal, policy_id: PathI
                       reason=reason, errors=field_errors(exc.details, exc.field, exc.message), message=exc.message)
     push.wake()  # committed: fan out now rather than at the next poll
     return see_other(f"/console/policies/{policy_id}")
+
+
+@router.post("/audience-preview", dependencies=[CsrfChecked])
+async def live_audience(request: Request, principal: ConsolePrincipal) -> Response:
+    """The draft form's audience dry run, as an HTML fragment the form's script puts in place."""
+    require_role(principal, Role.EDITOR)
+    form = DraftForm.from_form(await request.form())
+    agency = _agency_for(principal, form.values.get("agency", ""))
+    preview = await audience_preview.draft_preview(request.app.state.db, form, agency)
+    return render(request, "console/_audience.html", principal, preview=preview)
 
 
 @router.post("/suggest", dependencies=[CsrfChecked])

@@ -14,13 +14,14 @@ from policies import service as policies
 from push import reports
 from push import service as push
 from push.posters import service as posters
+from vocabulary.labels import labels
 from web import charts
 from web.auth import ConsolePrincipal, require_figures, require_visible
 from web.console.common import PathId, render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-CHANNEL_LABELS = {"telegram": "Telegram", "wechat": "微信公众号", "wecom_robot": "企业微信群", "web": "网页"}
+CHANNEL_LABELS = labels("channel")
 
 
 @dataclass(frozen=True)

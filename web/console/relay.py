@@ -6,11 +6,13 @@ Permissions are the API's (`web.api.relay`), so a rule holds the same on both fa
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from core.clock import today_in_china
 from core.errors import DomainError, Forbidden, ValidationFailed
 from policies import service as policies
 from push.posters import service as posters
@@ -43,7 +45,18 @@ async def relay_home(request: Request, principal: ConsolePrincipal) -> Response:
     agency = ledger_agency(principal, None)
     async with request.app.state.db.reader() as session:
         rows = await relay.escalations(session, agency=agency)
-    return render(request, "relay/index.html", principal, escalations=rows, agency=agency or "")
+    return render(request, "relay/index.html", principal, escalations=rows, agency=agency or "",
+                  quarters=recent_quarters(today_in_china()))
+
+
+def recent_quarters(today: date, count: int = 8) -> list[tuple[str, str]]:
+    """(code, label) of this quarter and the ones before it, newest first: 2026Q2 → 2026年第2季度."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    found = []
+    for _ in range(count):
+        found.append((f"{year}Q{quarter}", f"{year}年第{quarter}季度"))
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return found
 
 
 async def _hub_page(request: Request, principal: Principal, hub_id: int, *, message: str = "",
@@ -126,8 +139,10 @@ async def ledger(request: Request, principal: ConsolePrincipal, fmt: str,
             require_figures(principal, (await policies.get_policy(session, policy_id)).agency)
         content = await relay.export_ledger(session, fmt, policy_id=policy_id, agency=agency, quarter=quarter,
                                             sheet=sheet)
-    return ledger_response(content, fmt, relay.ledger_filename(fmt, policy_id=policy_id, agency=agency,
-                                                               quarter=quarter))
+    filename = relay.ledger_filename(fmt, policy_id=policy_id, agency=agency, quarter=quarter)
+    if sheet == "members":  # the member detail must not overwrite the task list of the same download
+        filename = filename.replace("转达台账", "转达台账_会员明细", 1)
+    return ledger_response(content, fmt, filename)
 
 
 def ledger_link(fmt: str, **params: object) -> str:

@@ -22,7 +22,10 @@ async def review_queue(request: Request, principal: ConsolePrincipal, error: str
         approved, _ = await policies.list_policies(session, statuses=[PolicyStatus.APPROVED], limit=500)
     queue = [p for p in submitted if may_review(principal, p.agency)]
     waiting = [p for p in approved if may_see_unreleased(principal, p.agency)]
-    return render(request, "console/review.html", principal, queue=queue, waiting=waiting, error=error[:300])
+    # An editor follows its own submissions here too, instead of an empty queue.
+    mine = [p for p in submitted if not may_review(principal, p.agency) and p.agency == principal.agency]
+    return render(request, "console/review.html", principal, queue=queue, waiting=waiting, mine=mine,
+                  error=error[:300])
 
 
 async def _decide(request: Request, principal: ConsolePrincipal, policy_id: int, approve: bool) -> Response:
@@ -41,7 +44,7 @@ async def _decide(request: Request, principal: ConsolePrincipal, policy_id: int,
         async with request.app.state.db.reader() as session:
             policy = await policies.get_policy(session, policy_id)
         return render(request, "console/review.html", principal, status_code=exc.status_code, queue=[policy],
-                      waiting=[], error=exc.message, comment=comment, error_field=exc.field)
+                      waiting=[], mine=[], error=exc.message, comment=comment, error_field=exc.field)
     return see_other("/console/review")
 
 
