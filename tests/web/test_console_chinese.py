@@ -23,7 +23,7 @@ from tests.factories import amend_policy, make_draft, make_published_policy, rep
 from tests.web.browser import DESKTOP, browser_page, live_server, log_in
 from tests.web.browser import pytestmark as browser_marks
 from web import accounts
-from web.demo import DEMO_PASSWORD, load_demo
+from web.demo import load_demo
 
 pytestmark = browser_marks
 __all__ = ["live_server"]
@@ -35,9 +35,10 @@ ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z_.]{2,}")
 LINK = re.compile(r"https?://\S+|/[\w/.-]+|\b[\w-]+@[\w.-]+|\bpd_\S+")
 
 
-async def _every_state(db: Database) -> dict[str, list[int]]:
-    """Demo data plus one policy in each state, a hub relay, tokens and logins in the audit log."""
-    await load_demo(db)
+async def _every_state(db: Database) -> tuple[dict[str, list[int]], str]:
+    """Demo data plus one policy in each state, a hub relay, tokens and logins in the audit log;
+    and the admin's password (the demo makes a random one and shows it once)."""
+    report = await load_demo(db)
     ids: dict[str, list[int]] = {}
     draft = await make_draft(db, author="renshe", title="含个人信息的草稿",
                              body="联系人张三，手机13812345678。", kind="normative", interpretation=None)
@@ -64,7 +65,7 @@ async def _every_state(db: Database) -> dict[str, list[int]]:
         await accounts.create_token(session, "泾源县人力资源和社会保障局", "editor")
     await FanOut(db).run_once()
     ids["policy_id"] = [draft.id, submitted.id, approved.id, returned.id, amended.id, repealed.id, expiring.id]
-    return ids
+    return ids, report.passwords["admin"]
 
 
 def _routes(routes: list[Any]) -> list[APIRoute]:
@@ -105,7 +106,7 @@ def _code_words(text: str, people_typed: set[str]) -> set[str]:
 
 
 async def test_no_console_page_shows_a_code_value(live_server: str, app: FastAPI, db: Database) -> None:
-    ids = await _every_state(db)
+    ids, admin_password = await _every_state(db)
     async with db.reader() as session:
         users = await accounts.list_users(session)
         hubs = await _hub_ids(session)
@@ -116,7 +117,7 @@ async def test_no_console_page_shows_a_code_value(live_server: str, app: FastAPI
     assert len(pages) >= 20, pages
     leaks: dict[str, set[str]] = {}
     async with browser_page(DESKTOP) as page:
-        await log_in(page, live_server, "admin", DEMO_PASSWORD)
+        await log_in(page, live_server, "admin", admin_password)
         for path in pages:
             response = await page.goto(f"{live_server}{path}")
             assert response is not None

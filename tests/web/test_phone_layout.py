@@ -20,7 +20,7 @@ from tests.web.browser import (
     tag,
 )
 from tests.web.browser import pytestmark as browser_marks
-from web.demo import DEMO_PASSWORD, load_demo
+from web.demo import load_demo
 
 pytestmark = [*browser_marks, pytest.mark.slow]
 __all__ = ["live_server"]
@@ -28,14 +28,15 @@ __all__ = ["live_server"]
 LONG_LINK = "https://www.jingyuan.gov.cn/xxgk/zfxxgkml/zcwj/gfxwj/" + "a1b2c3d4e5" * 12 + ".html"
 
 
-async def _county(db: Database) -> int:
-    await load_demo(db)
+async def _county(db: Database) -> tuple[int, str]:
+    """A published policy with a very long link, and the demo admin's (random) password."""
+    report = await load_demo(db)
     linked = await make_published_policy(
         db, title="泾源县关于做好2026年高校毕业生就业创业工作的通知（附申报表下载地址及办理流程说明）",
         body="申报表下载：" + LONG_LINK + "\n对首次创业的高校毕业生给予一次性创业补贴。",
         source_url=LONG_LINK)
     await FanOut(db).run_once()
-    return linked.id
+    return linked.id, report.passwords["admin"]
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -43,7 +44,7 @@ async def test_public_and_console_pages_fit_the_screen(live_server: str, db: Dat
                                                        viewport: dict[str, int]) -> None:
     from playwright.async_api import expect
 
-    policy_id = await _county(db)
+    policy_id, admin_password = await _county(db)
     async with db.reader() as session:
         hubs_seen = await policies.list_policies(session, statuses=["published"])
     assert hubs_seen[1] >= 9
@@ -62,7 +63,7 @@ async def test_public_and_console_pages_fit_the_screen(live_server: str, db: Dat
         assert await horizontal_overflow(page) <= 0
         await page.screenshot(path=str(SCREENSHOTS / f"phone-layout-policy-{tag(viewport)}.png"), full_page=True)
 
-        await log_in(page, live_server, "admin", DEMO_PASSWORD)
+        await log_in(page, live_server, "admin", admin_password)
         for name, path in [("policies", "/console/policies"), ("draft", "/console/policies/new"),
                            ("detail", f"/console/policies/{policy_id}"),
                            ("reach", f"/console/policies/{policy_id}/reach"), ("relay", "/console/relay"),
