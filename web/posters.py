@@ -19,6 +19,7 @@ from policies import service as policies
 from push.posters import service as posters
 from push.posters.layout import shared_layout
 from web.accounts import Principal
+from web.auth import may_see_figures
 from web.models import Role
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,13 @@ def may_make_posters(principal: Principal, agency: str) -> bool:
 def require_poster_maker(principal: Principal, agency: str) -> None:
     if not may_make_posters(principal, agency):
         raise Forbidden(f"只有“{agency}”的编辑、园区/协会联络员或管理员可以制作这份政策的海报", field="role")
+
+
+def require_poster_table(principal: Principal, agency: str) -> None:
+    """The poster table (places, links, scan figures): those who make posters, and the
+    readers of the policy's figures."""
+    if not (may_make_posters(principal, agency) or may_see_figures(principal, agency)):
+        raise Forbidden(f"您无权查看“{agency}”政策的海报", field="agency")
 
 
 async def make_posters(request: Request, principal: Principal, policy_id: int,

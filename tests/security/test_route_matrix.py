@@ -18,7 +18,9 @@ import httpx
 from fastapi import FastAPI
 
 from core.db import Database
+from policies.items import service as items
 from policies.qa import faq as faqs
+from push.posters import service as posters
 from subscriptions import service as subscriptions
 from tests.factories import make_draft
 from tests.push.relay.helpers import make_county, release, task_of
@@ -29,6 +31,8 @@ from web import accounts
 HR = "泾源县人力资源和社会保障局"
 COMMERCE = "泾源县商务局"
 PASSWORD = "correct horse battery"
+ITEM = {"name": "矩阵测试补贴", "benefit": "一次性补贴5000元", "amount_yuan": 5000,
+        "conditions": [{"kind": "audience", "codes": ["enterprise"]}]}
 # Least privileged first (see the module docstring).
 ROLES = ("anonymous", "viewer", "hub_operator", "reviewer", "editor_other", "editor_own", "admin")
 
@@ -44,6 +48,10 @@ CLAIMS = EDITORS | {"hub_operator"}
 REGISTRY_READERS = frozenset({"admin", "editor_own", "editor_other", "viewer", "hub_operator"})
 # A hub's own desk (its to-do list): the hub, and those who oversee every hub.
 HUB_DESK = frozenset({"admin", "hub_operator", "viewer", "reviewer"})
+# Posters: made and printed by the policy's department, admins and the hubs that relay it;
+# their table (places and scans) is also read by the readers of the policy's figures.
+POSTER_MAKERS = DRAFTING | {"hub_operator"}
+POSTER_TABLE = FIGURES | {"hub_operator"}
 
 EXPECTED: dict[str, frozenset[str]] = {
     # public pages and documents
@@ -105,6 +113,30 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /console/faq/{faq_id:int}": DRAFTING, "POST /console/faq/{faq_id:int}/delete": DRAFTING,
     "POST /console/faq/import": EDITORS, "GET /console/claims": CLAIMS,
     "POST /console/claims/{claim_id}/{decision}": CLAIMS, "POST /console/claims/invites": CLAIMS,
+    # posters (/q/{code} is a public scan: its code's signature decides, not who scans)
+    "POST /api/policies/{policy_id}/posters": POSTER_MAKERS, "GET /api/policies/{policy_id}/posters": POSTER_TABLE,
+    "GET /api/policies/{policy_id}/posters.pdf": POSTER_MAKERS, "GET /api/posters/{poster_id}.pdf": POSTER_MAKERS,
+    "GET /api/posters/{poster_id}.png": POSTER_MAKERS, "GET /console/policies/{policy_id}/posters": POSTER_TABLE,
+    "POST /console/policies/{policy_id}/posters": POSTER_MAKERS,
+    "GET /console/policies/{policy_id}/posters.pdf": POSTER_MAKERS,
+    "GET /console/posters/{poster_id}.pdf": POSTER_MAKERS, "GET /console/posters/{poster_id}.png": POSTER_MAKERS,
+    "GET /q/{code}": PUBLIC,
+    # read aloud: public, like the pages it reads
+    "GET /p/{policy_id}/listen": PUBLIC, "GET /p/{policy_id}/audio.ogg": PUBLIC,
+    "GET /p/{policy_id}/audio-{part}.mp3": PUBLIC, "GET /faq/{faq_id}/listen": PUBLIC,
+    "GET /faq/{faq_id}/audio.ogg": PUBLIC, "GET /faq/{faq_id}/audio-{part}.mp3": PUBLIC,
+    # Q&A word lists: read by staff, edited by editors and admins
+    "GET /console/qa-words": STAFF, "GET /console/qa-words/{name}": STAFF, "POST /console/qa-words/{name}": EDITORS,
+    # policy items, the enterprises that qualify for one, and the calculator
+    "GET /api/items/vocabulary": STAFF, "GET /api/policies/{policy_id}/items": STAFF,
+    "GET /api/policies/{policy_id}/items/suggestions": STAFF, "PUT /api/policies/{policy_id}/items": DRAFTING,
+    "POST /api/calculator": STAFF, "GET /calculator": PUBLIC, "GET /console/policies/{policy_id}/items": STAFF,
+    "POST /console/policies/{policy_id}/items/add": DRAFTING,
+    "POST /console/policies/{policy_id}/items/{position}/remove": DRAFTING,
+    "POST /console/policies/{policy_id}/items/may-qualify": DRAFTING,
+    "GET /console/policies/{policy_id}/items/{position}/enterprises": FIGURES,
+    "GET /console/policies/{policy_id}/items/{position}/enterprises.csv": FIGURES,
+    "POST /console/policies/{policy_id}/items/{position}/enterprises/{enterprise_id}": DRAFTING,
 }
 # Routes whose outcome depends on what is sent, not on who sends it; each is tested elsewhere.
 NOT_IN_MATRIX = {
@@ -141,13 +173,17 @@ async def _world(db: Database) -> World:
         claim = await subscriptions.register_from_chat(s, claimant.id, name="认领", credit_code=_code_of(member))
         faq_ids = [(await faqs.create_faq(s, faqs.FaqInput(question=f"矩阵问题{n}", answer="答复。",
                                                              department=HR), actor="editor_own")).id
-                   for n in range(4)]
+                   for n in range(5)]
+        await items.set_items(s, published.id, items.parse_items([ITEM]), "editor_own", "列出事项")
+        poster = (await posters.create_posters(s, published.id, [posters.PlaceInput("矩阵村村委会", "village")],
+                                               "editor_own"))[0]
     assert claim.claim_id is not None
     return World({"draft": draft.id, "published": published.id, "relayed": relayed.id, "task": task.id,
                   "hub": county.hub_a, "E1": county.enterprises["E1"], "E2": county.enterprises["E2"],
                   "subscriber": contacts.id, "claim": claim.claim_id, "faq_api": faq_ids[0],
                   "faq_console": faq_ids[1], "faq_api_delete": faq_ids[2],
-                  "faq_console_delete": faq_ids[3], "user": spare_user.id, "token": spare_token.id}, tokens)
+                  "faq_console_delete": faq_ids[3], "faq_public": faq_ids[4], "poster": poster.id,
+                  "user": spare_user.id, "token": spare_token.id}, tokens)
 
 
 def _code_of(member: subscriptions.EnterpriseView) -> str:
@@ -167,10 +203,12 @@ def _path(key: str, world: World) -> str:
     values = {
         "policy_id": policy, "number": 1, "token_id": ids["token"], "subscriber_id": ids["subscriber"],
         "enterprise_id": ids["E2"] if "/members/" in path else ids["E1"], "hub_id": ids["hub"], "answer_id": 1,
-        "faq_id": ids[("faq_api" if path.startswith("/api") else "faq_console")
-                      + ("_delete" if method == "DELETE" or path.endswith("/delete") else "")],
+        "faq_id": ids["faq_public"] if path.startswith("/faq/") else
+        ids[("faq_api" if path.startswith("/api") else "faq_console")
+            + ("_delete" if method == "DELETE" or path.endswith("/delete") else "")],
         "task_id": ids["task"],
         "claim_id": ids["claim"], "user_id": ids["user"], "decision": "refuse", "fmt": "csv", "token": "x",
+        "poster_id": ids["poster"], "code": "x", "part": 1, "position": 1, "name": "concepts",
     }
     return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(values[m.group(1)]), path)
 
@@ -196,6 +234,9 @@ def _json_body(key: str) -> object:
         "POST /api/relay-tasks/{task_id}/report": {"count": 1},
         "POST /api/relay-tasks/{task_id}/decline": {"reason": "不在本园区范围"},
         "POST /api/enterprises/{enterprise_id}/invites": {"days": 3},
+        "POST /api/policies/{policy_id}/posters": {"places": [{"name": "矩阵社区", "kind": "community"}]},
+        "PUT /api/policies/{policy_id}/items": {"items": [ITEM], "change_summary": "调整事项"},
+        "POST /api/calculator": {"kind": "enterprise"},
     }
     return bodies.get(key)
 

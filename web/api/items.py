@@ -130,9 +130,9 @@ async def list_items(request: Request, principal: ApiPrincipal, policy_id: Polic
 
 @router.put("/policies/{policy_id}/items", summary="替换草稿的事项，或修订已发布政策的事项（生成新版本）")
 async def set_items(request: Request, principal: ApiPrincipal, policy_id: PolicyId, body: ItemsIn) -> list[ItemOut]:
-    parsed = items.parse_items([i.model_dump(mode="json", exclude_none=True) for i in body.items])
     async with request.app.state.db.session() as session:
-        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
+        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)  # before the body's errors
+        parsed = items.parse_items([i.model_dump(mode="json", exclude_none=True) for i in body.items])
         saved = await items.set_items(session, policy_id, parsed, principal.actor, body.change_summary)
     return [ItemOut.of(v) for v in saved]
 

@@ -17,9 +17,15 @@ from push.posters import service as posters
 from push.posters.models import PlaceKind
 from web.api.common import ERROR_RESPONSES, PolicyId
 from web.api.fields import MAX_ID, _storable
-from web.auth import ApiPrincipal, require_figures
-from web.models import Role
-from web.posters import make_posters, pdf_disposition, poster_png, posters_pdf
+from web.auth import ApiPrincipal, require_visible
+from web.posters import (
+    make_posters,
+    pdf_disposition,
+    poster_png,
+    posters_pdf,
+    require_poster_maker,
+    require_poster_table,
+)
 
 router = APIRouter(prefix="/api", tags=["二维码海报"], responses=ERROR_RESPONSES)
 
@@ -89,8 +95,8 @@ async def create(request: Request, principal: ApiPrincipal, policy_id: PolicyId,
 async def list_for_policy(request: Request, principal: ApiPrincipal, policy_id: PolicyId) -> list[PosterOut]:
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
-        if principal.role != Role.HUB_OPERATOR:
-            require_figures(principal, policy.agency)
+        require_visible(principal, policy)
+        require_poster_table(principal, policy.agency)
         rows = await posters.posters_with_counts(session, policy_id)
     return [_out(request, r.poster, r.counts) for r in rows]
 
@@ -100,6 +106,7 @@ async def list_for_policy(request: Request, principal: ApiPrincipal, policy_id: 
 async def batch_pdf(request: Request, principal: ApiPrincipal, policy_id: PolicyId,
                     batch: Annotated[str | None, Query(max_length=40, description="只含此批次")] = None) -> Response:
     async with request.app.state.db.reader() as session:
+        require_poster_maker(principal, (await policies.get_policy(session, policy_id)).agency)
         rows = await posters.posters_with_counts(session, policy_id)
     ids = [r.poster.id for r in rows if batch is None or r.poster.batch == batch]
     if not ids:

@@ -54,9 +54,9 @@ async def items_page(request: Request, principal: ConsolePrincipal, policy_id: i
 
 async def _save(request: Request, principal: Principal, policy_id: int, payload: list[dict[str, Any]],
                 change_summary: str) -> None:
-    parsed = items.parse_items(payload)
     async with request.app.state.db.session() as session:
-        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
+        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)  # before the form's errors
+        parsed = items.parse_items(payload)
         await items.set_items(session, policy_id, parsed, principal.actor, change_summary)
 
 

@@ -16,7 +16,15 @@ from push.posters.models import PlaceKind
 from web.api.fields import MAX_ID
 from web.auth import ConsolePrincipal, CsrfChecked, require_visible
 from web.console.common import render, see_other
-from web.posters import make_posters, may_make_posters, pdf_disposition, poster_png, posters_pdf
+from web.posters import (
+    make_posters,
+    may_make_posters,
+    pdf_disposition,
+    poster_png,
+    posters_pdf,
+    require_poster_maker,
+    require_poster_table,
+)
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -35,6 +43,7 @@ async def _page(request: Request, principal: ConsolePrincipal, policy_id: int, *
     async with request.app.state.db.reader() as session:
         policy = await policies.get_policy(session, policy_id)
         require_visible(principal, policy)  # a draft's page says nothing to those who may not see it
+        require_poster_table(principal, policy.agency)
         rows = await posters.posters_with_counts(session, policy_id)
     settings = request.app.state.settings
     links = {r.poster.id: posters.poster_link(settings.effective_public_base_url, r.poster.id, secret_key(settings))
@@ -80,6 +89,7 @@ async def poster_png_preview(request: Request, principal: ConsolePrincipal, post
 async def batch_pdf_download(request: Request, principal: ConsolePrincipal, policy_id: IdPath,
                              batch: Annotated[str | None, Query(max_length=40)] = None) -> Response:
     async with request.app.state.db.reader() as session:
+        require_poster_maker(principal, (await policies.get_policy(session, policy_id)).agency)
         rows = await posters.posters_with_counts(session, policy_id)
     ids = [r.poster.id for r in rows if not batch or r.poster.batch == batch]
     if not ids:

@@ -35,7 +35,7 @@ def _word_list(name: str) -> word_lists.WordList:
 
 
 @router.get("")
-async def first_list() -> Response:
+async def first_list(principal: ConsolePrincipal) -> Response:
     return see_other("/console/qa-words/concepts")
 
 
