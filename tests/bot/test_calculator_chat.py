@@ -118,7 +118,10 @@ async def test_web_chat_calculator_in_chromium(live_chat: str, db: Database,  # 
             await page.click("button[data-action='calc:i.C']")
             await page.click("button[data-action='calc:s.small']")
             await page.click("button[data-action='calc:q.high_tech']")
-            await expect(page.locator("button[data-action='calc:q.high_tech']").last).to_have_text("✅ 高新技术企业")
+            # The web chat marks a chosen answer in words and state, not by an emoji alone.
+            chosen = page.locator("button[data-action='calc:q.high_tech']").last
+            await expect(chosen).to_have_attribute("aria-pressed", "true")
+            await expect(chosen).to_have_text("高新技术企业")
             await page.click("button[data-action='calc:q.ok'] >> nth=-1")
             answer = log.locator(".msg.bot").last
             await expect(answer).to_contain_text("高新技术企业认定奖励：10万元")

@@ -138,7 +138,7 @@ async def test_personal_data_blocks_submitting_and_publishing(db: Database, cloc
     with pytest.raises(ValidationFailed) as at_submit:
         async with db.session() as session:
             await policies.submit(session, draft.id, "editor")
-    assert at_submit.value.message.startswith("正文：")
+    assert at_submit.value.message.startswith("正文含有个人信息：")
     await _force_approved(db, draft.id)
     with pytest.raises(ValidationFailed) as caught:
         async with db.session() as session:

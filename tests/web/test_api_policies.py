@@ -153,7 +153,7 @@ async def test_submitting_refuses_personal_data(client: httpx.AsyncClient, db: D
     editor = bearer(await make_token(db, HR, "editor"))
     response = await client.post(f"/api/policies/{draft.id}/submit", headers=editor)
     assert response.status_code == 422 and response.json()["field"] == "body"
-    assert response.json()["error"].startswith("正文：")
+    assert response.json()["error"].startswith("正文含有个人信息：")
 
 
 async def test_missing_and_revoked_tokens(client: httpx.AsyncClient, db: Database) -> None:

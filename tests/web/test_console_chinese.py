@@ -5,6 +5,7 @@ beyond a short allow-list (product and format names) and the data people typed t
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import Database
 from policies import service as policies
 from policies.qa import faq
+from policies.search import word_lists
 from push.fanout import FanOut
 from subscriptions.models import Hub
 from tests.factories import amend_policy, make_draft, make_published_policy, repeal_policy
@@ -89,9 +91,11 @@ def _console_pages(app: FastAPI, ids: dict[str, list[int]]) -> list[str]:
         if not params:
             paths.append(route.path)
             continue
-        name = params[0]
-        for value in ids.get(name, []):
-            paths.append(route.path.replace("{" + name + "}", str(value)))
+        for values in itertools.product(*(ids.get(name, []) for name in params)):
+            path = route.path
+            for name, value in zip(params, values, strict=True):
+                path = path.replace("{" + name + "}", str(value))
+            paths.append(path)
     return paths
 
 
@@ -112,6 +116,7 @@ async def test_no_console_page_shows_a_code_value(live_server: str, app: FastAPI
         hubs = await _hub_ids(session)
         faqs = await _faq_ids(session)
     ids["hub_id"], ids["faq_id"], ids["fmt"] = hubs, faqs, []
+    ids["position"], ids["name"] = [1], list(word_lists.WORD_LISTS)
     people_typed = {u.username for u in users} | {"demo"}
     pages = _console_pages(app, ids)
     assert len(pages) >= 20, pages

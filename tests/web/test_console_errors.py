@@ -13,8 +13,9 @@ from tests.web.conftest import COMMERCE, HR, console_csrf, login, make_user
 async def test_refused_form_returns_to_its_page_with_the_message(client: httpx.AsyncClient, db: Database) -> None:
     draft = await make_draft(db, author="hr-editor", agency=HR)
     await make_user(db, "commerce-editor", "editor", COMMERCE)
-    await make_user(db, "viewer", "viewer")
-    await login(client, "viewer")
+    # A reviewer sees the draft but may not submit it for the department.
+    await make_user(db, "reviewer", "reviewer")
+    await login(client, "reviewer")
     page = f"http://testserver/console/policies/{draft.id}"
     token = await console_csrf(client, f"/console/policies/{draft.id}")
     refused = await client.post(f"/console/policies/{draft.id}/submit", data={"csrf_token": token},
