@@ -8,11 +8,15 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
+from sqlalchemy import update
 from stdnum import luhn
 from stdnum.cn import ric
 
 from core.clock import FixedClock
 from core.db import Database
+from core.errors import ValidationFailed
+from policies.models import Policy
 from tests.factories import FULL_INTERPRETATION, make_published_policy
 from tests.fakes.telegram_api import FakeTelegram
 from tests.push.test_end_to_end import _pipeline, _residents, _settled, _until
@@ -160,10 +164,15 @@ async def test_console_publish_warns_and_refuses_for_every_released_text(
                              interpretation=InterpretationInput(elements=FULL_INTERPRETATION.elements,
                                                                 unit=f"人社局 {PAYLOADS[0]}",
                                                                 phone=FULL_INTERPRETATION.phone))
+    # Submitting already checks what publishing needs, so the draft never reaches review...
+    with pytest.raises(ValidationFailed) as at_submit:
+        async with db.session() as session:
+            await policies.submit(session, draft.id, "editor")
+    for label in ("摘要含有个人信息", "惠企举措含有个人信息", "政策解读·解读单位含有个人信息"):
+        assert label in at_submit.value.message
+    # ...but one approved before that check existed must still be stopped at publishing.
     async with db.session() as session:
-        await policies.submit(session, draft.id, "editor")
-    async with db.session() as session:
-        await policies.approve(session, draft.id, "reviewer")
+        await session.execute(update(Policy).where(Policy.id == draft.id).values(status="approved", approvals=1))
     await make_user(db, "hr_editor2", "editor", HR)
     await login(client, "hr_editor2")
     page = await client.get(f"/console/policies/{draft.id}/publish")
@@ -171,7 +180,8 @@ async def test_console_publish_warns_and_refuses_for_every_released_text(
     assert page.text.count('class="pii-warning"') == 3 and _leaks(page.text) == []
     assert re.search(r"<button type=\"submit\"\s+disabled>确认发布", page.text)
     csrf = await console_csrf(client, f"/console/policies/{draft.id}/publish")
-    refused = await client.post(f"/console/policies/{draft.id}/publish", data={"csrf_token": csrf})
+    refused = await client.post(f"/console/policies/{draft.id}/publish",
+                                data={"csrf_token": csrf, "confirm_empty": "yes"})
     assert refused.status_code == 422
     for label in ("摘要含有个人信息", "惠企举措含有个人信息", "政策解读·解读单位含有个人信息"):
         assert label in refused.text

@@ -99,6 +99,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /console/policies/{policy_id}/edit": DRAFTING, "POST /console/policies/{policy_id}/submit": DRAFTING,
     "GET /console/policies/{policy_id}/publish": DRAFTING, "POST /console/policies/{policy_id}/publish": DRAFTING,
     "GET /console/policies/{policy_id}/amend": DRAFTING, "POST /console/policies/{policy_id}/amend": DRAFTING,
+    "POST /console/policies/{policy_id}/withdraw": DRAFTING | REVIEWING,  # 撤回 by its editor, 退回 by a reviewer
+    "POST /console/audience-preview": EDITORS, "GET /favicon.ico": PUBLIC,
     "GET /console/policies/{policy_id}/repeal": DRAFTING, "POST /console/policies/{policy_id}/repeal": DRAFTING,
     "POST /console/suggest": STAFF, "GET /console/review": STAFF,
     "POST /console/policies/{policy_id}/approve": REVIEWING, "POST /console/policies/{policy_id}/return": REVIEWING,
