@@ -32,7 +32,8 @@ TABLES: dict[str, dict[str, str]] = {
         "repeal": "废止", "expire": "到期失效",
     },
     "audit": {
-        "login": "登录", "logout": "退出", "user.logout": "退出所有登录", "user.create": "创建账号", "user.enable": "启用账号",
+        "login": "登录", "logout": "退出", "user.logout": "退出所有登录", "user.create": "创建账号",
+        "user.enable": "启用账号",
         "user.disable": "停用账号", "user.password": "修改密码", "token.create": "创建令牌",
         "token.revoke": "吊销令牌",
     },
