@@ -24,7 +24,15 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from policies.text import taxonomy
 from subscriptions import store
 from subscriptions import validation as valid
-from subscriptions.audience import audience, audience_chunks, dry_run, match_subscriber_ids, members_in_scope
+from subscriptions.audience import (
+    audience,
+    audience_chunks,
+    audience_groups,
+    dry_run,
+    match_subscriber_ids,
+    members_in_scope,
+    reachable_addresses_sql,
+)
 from subscriptions.match_index import live as match_index
 from subscriptions.models import (
     ChannelAddress,
@@ -41,6 +49,7 @@ from subscriptions.models import (
 )
 from subscriptions.views import (
     AddressView,
+    AudienceSlice,
     ChannelName,
     DeliveryPreference,
     DryRun,
@@ -49,6 +58,7 @@ from subscriptions.views import (
     ImportReport,
     MySubscriptions,
     Recipient,
+    RecipientGroup,
     RecipientRole,
     SubscriberView,
 )
@@ -56,6 +66,7 @@ from subscriptions.wording import describe
 
 __all__ = [
     "AddressView",
+    "AudienceSlice",
     "ChannelName",
     "DeliveryPreference",
     "DryRun",
@@ -65,6 +76,7 @@ __all__ = [
     "InactiveReason",
     "MySubscriptions",
     "Recipient",
+    "RecipientGroup",
     "RecipientRole",
     "SubscriberView",
     "add_address",
@@ -75,6 +87,7 @@ __all__ = [
     "attach_to_enterprise",
     "audience",
     "audience_chunks",
+    "audience_groups",
     "create_hub",
     "create_resident",
     "deactivate_address",
@@ -96,6 +109,7 @@ __all__ = [
     "my_subscriptions",
     "parse_invite_payload",
     "pause",
+    "reachable_addresses_sql",
     "reactivate_address",
     "rebuild_match_index",
     "remove_hub_member",

@@ -398,7 +398,7 @@ _CONTACTS = (
     "s.quiet_end, s.daily_cap FROM {ids} {join} subscriber s ON s.id = j.value WHERE s.paused = {false}"
 )
 _ADDRESSES = (
-    "SELECT a.subscriber_id, a.id, a.channel, a.address FROM {ids} "
+    "SELECT a.subscriber_id, a.id AS address_id, a.channel, a.address FROM {ids} "
     "{join} channel_address a ON a.subscriber_id = j.value WHERE a.active = {true}"
 )
 _ENTERPRISES = (
@@ -441,6 +441,47 @@ async def _fetch_ids(dialect: str, driver: Any, sql: str, ids: list[int]) -> lis
     return list(rows)
 
 
+def reachable_addresses_sql(dialect: str) -> str:
+    """SELECT (subscriber_id, address_id, channel, address) of the active addresses of the
+    contacts whose ids are its one parameter: JSON array text on SQLite (`?`), an int array on
+    PostgreSQL (`$1`). Pausing is not checked here: callers pass ids of contacts read as not paused."""
+    if dialect not in _SQL:
+        raise NotImplementedError(dialect)
+    return _SQL[dialect]["addresses"]
+
+
+ContactRow = tuple[
+    int, str, int | None, int | None, str, Any, str, Any, Any, int | None, Any, str | None, str | None, str | None,
+]  # fmt: skip
+"""The first 14 columns of `ReachableRow` (no address)."""
+
+
+async def contact_rows(
+    session: AsyncSession, subscriber_ids: Sequence[int], *, with_enterprise: bool = True
+) -> dict[int, ContactRow]:
+    """Not-paused contacts among these ids (ascending), with what reasons and preferences need."""
+    if not subscriber_ids:
+        return {}
+    dialect, driver = await _driver(session)
+    if dialect not in _SQL:
+        raise NotImplementedError(dialect)
+    return await _contact_rows(dialect, driver, [int(i) for i in subscriber_ids], with_enterprise)
+
+
+async def _contact_rows(dialect: str, driver: Any, ids: list[int], with_enterprise: bool) -> dict[int, ContactRow]:
+    sql = _SQL[dialect]
+    contacts = {row[0]: row for row in await _fetch_ids(dialect, driver, sql["contacts"], ids)}
+    enterprises: dict[int, tuple[Any, ...]] = {}
+    if with_enterprise:
+        wanted = sorted({row[3] for row in contacts.values() if row[3] is not None})
+        if wanted:
+            enterprises = {row[0]: row[1:] for row in await _fetch_ids(dialect, driver, sql["enterprises"], wanted)}
+    return {
+        sid: (*contact, *(enterprises.get(contact[3], _NO_ENTERPRISE) if contact[3] is not None else _NO_ENTERPRISE))
+        for sid, contact in contacts.items()
+    }  # type: ignore[misc]
+
+
 async def reachable_rows(
     session: AsyncSession, subscriber_ids: Sequence[int], *, with_enterprise: bool = True
 ) -> list[ReachableRow]:
@@ -451,22 +492,15 @@ async def reachable_rows(
     dialect, driver = await _driver(session)
     if dialect not in _SQL:
         raise NotImplementedError(dialect)
-    sql = _SQL[dialect]
     ids = [int(i) for i in subscriber_ids]
-    contacts = {row[0]: row for row in await _fetch_ids(dialect, driver, sql["contacts"], ids)}
-    addresses = await _fetch_ids(dialect, driver, sql["addresses"], ids)
-    enterprises: dict[int, tuple[Any, ...]] = {}
-    if with_enterprise:
-        wanted = sorted({row[3] for row in contacts.values() if row[3] is not None})
-        if wanted:
-            enterprises = {row[0]: row[1:] for row in await _fetch_ids(dialect, driver, sql["enterprises"], wanted)}
+    contacts = await _contact_rows(dialect, driver, ids, with_enterprise)
+    addresses = await _fetch_ids(dialect, driver, _SQL[dialect]["addresses"], ids)
     addresses.sort()
     rows: list[ReachableRow] = []
     for sid, address_id, channel, address in addresses:
         contact = contacts.get(sid)
         if contact is not None:
-            company = enterprises.get(contact[3], _NO_ENTERPRISE) if contact[3] is not None else _NO_ENTERPRISE
-            rows.append((*contact, *company, address_id, channel, address))  # type: ignore[arg-type]
+            rows.append((*contact, address_id, channel, address))
     return rows
 
 
