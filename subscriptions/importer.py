@@ -24,7 +24,9 @@ batches; each batch runs in its own unit of work.
 from __future__ import annotations
 
 import csv
+import logging
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
@@ -50,6 +53,8 @@ from subscriptions.models import (
     SubscriptionTopic,
 )
 from subscriptions.views import ImportReport, RowError
+
+log = logging.getLogger(__name__)
 
 BATCH = 500
 COLUMNS = {
@@ -88,11 +93,18 @@ def _header_map(header: list[str]) -> dict[int, str]:
     return {i: lookup[h.strip().lower()] for i, h in enumerate(header) if h and h.strip().lower() in lookup}
 
 
+NOT_CSV = "文件不是有效的 CSV 表格，请从 Excel 另存为 CSV（UTF-8）后再导入。"
+NOT_XLSX = "文件不是有效的 .xlsx 工作簿，请用 Excel 打开并另存为 .xlsx 后再导入。"
+NO_HEADER = "第一行（表头）中没有可识别的列名，请使用 名称、渠道、地址、主题 等列名（见导入说明）。"
+
+
 def _rows_from_table(table: Iterator[list[str]]) -> Iterator[ImportRow]:
     header = next(table, None)
     if header is None:
-        return
+        raise ValidationFailed("文件是空的：没有表头，也没有数据行。", field="file")
     columns = _header_map(header)
+    if not columns:
+        raise ValidationFailed(NO_HEADER, field="file")
     for number, cells in enumerate(table, start=2):
         if not any((c or "").strip() for c in cells):
             continue
@@ -108,6 +120,8 @@ def _csv_table(path: Path) -> Iterator[list[str]]:
             break
         except UnicodeDecodeError:
             continue
+        except csv.Error as exc:  # NUL bytes, unterminated quotes: not a text table
+            raise ValidationFailed(NOT_CSV, field="file") from exc
     else:
         raise ValidationFailed("无法识别文件编码，请另存为 UTF-8 编码的 CSV。", field="file")
     yield from rows
@@ -116,7 +130,10 @@ def _csv_table(path: Path) -> Iterator[list[str]]:
 def _xlsx_table(path: Path) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ValidationFailed(NOT_XLSX, field="file") from exc
     try:
         for values in workbook.worksheets[0].iter_rows(values_only=True):
             yield ["" if v is None else str(v) for v in values]
@@ -127,10 +144,14 @@ def _xlsx_table(path: Path) -> Iterator[list[str]]:
 def read_rows(path: Path) -> list[ImportRow]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return list(_rows_from_table(_csv_table(path)))
-    if suffix == ".xlsx":
-        return list(_rows_from_table(_xlsx_table(path)))
-    raise ValidationFailed("只能导入 .csv 或 .xlsx 文件。", field="file")
+        rows = list(_rows_from_table(_csv_table(path)))
+    elif suffix == ".xlsx":
+        rows = list(_rows_from_table(_xlsx_table(path)))
+    else:
+        raise ValidationFailed("只能导入 .csv 或 .xlsx 文件。", field="file")
+    if not rows:
+        raise ValidationFailed("文件只有表头，没有数据行。", field="file")
+    return rows
 
 
 @dataclass(frozen=True)
@@ -171,7 +192,18 @@ def _kind(row: ImportRow) -> str:
     raise ValidationFailed(f"类型“{row.get('kind')}”无法识别，请填 企业 或 居民。", field="kind")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _check_text(row: ImportRow) -> None:
+    """Control characters (NUL above all, which PostgreSQL refuses) make a row bad on every backend."""
+    for name, value in row.values.items():
+        if _CONTROL.search(value):
+            raise ValidationFailed("含有不可见的控制字符，请删除后重新导入。", field=name)
+
+
 def parse(row: ImportRow) -> Parsed:
+    _check_text(row)
     kind = _kind(row)
     channel = valid.channel(row.get("channel")) if row.get("channel") else ""
     if row.get("address") and not channel:
@@ -218,13 +250,44 @@ async def import_subscribers(db: Database, path: str | Path, progress: bool = Tr
                     parsed.append(parse(row))
                 except DomainError as exc:
                     report.errors.append(RowError(row.number, exc.field or "", exc.message))
-            async with db.session() as session:
-                await _Batch(session, report).run(parsed)
+            await _apply_batch(db, parsed, report)
             bar.update(min(BATCH, len(rows) - start))
     finally:
         bar.close()
     report.errors.sort(key=lambda e: e.row)
     return report
+
+
+ROW_REFUSED = "这一行无法保存（数据库拒绝：内容超长、格式不符或与已有数据冲突），请核对后重新导入。"
+
+
+async def _apply_batch(db: Database, parsed: list[Parsed], report: ImportReport) -> None:
+    """One unit of work for the batch; if the database refuses it, each row gets its own, so
+    one bad row is reported and the good rows of its batch are still imported."""
+    attempt = ImportReport(rows=0)
+    try:
+        async with db.session() as session:
+            await _Batch(session, attempt).run(parsed)
+    except DBAPIError:
+        log.warning("subscriber import: a batch of %d rows was refused; retrying row by row", len(parsed))
+        for row in parsed:
+            single = ImportReport(rows=0)
+            try:
+                async with db.session() as session:
+                    await _Batch(session, single).run([row])
+            except DBAPIError:
+                report.errors.append(RowError(row.number, "", ROW_REFUSED))
+                continue
+            _add(report, single)
+        return
+    _add(report, attempt)
+
+
+def _add(report: ImportReport, part: ImportReport) -> None:
+    report.created += part.created
+    report.updated += part.updated
+    report.unchanged += part.unchanged
+    report.errors += part.errors
 
 
 class _Batch:
