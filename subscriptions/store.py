@@ -143,7 +143,7 @@ async def apply_index_diff(session: AsyncSession, before: set[IndexRow], after: 
 async def insert_index_rows(session: AsyncSession, rows: Iterable[IndexRow]) -> None:
     values = [r.__dict__ for r in rows]
     for part in chunks(values, 5000):
-        await session.execute(insert(MatchKey), list(part))
+        await session.execute(insert(MatchKey.__table__), list(part))  # Core: no ORM bulk bookkeeping
 
 
 @asynccontextmanager
