@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     scheduler_poll_seconds: float = Field(default=5.0, gt=0)
     data_dir: Path = REPO_ROOT / "data"
 
+    # Operations: /metrics, structured logs
+    metrics_token: str = Field(default="", description="bearer token /metrics requires; empty: open")
+    log_format: str = Field(default="text", description="text or json")
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

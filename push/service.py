@@ -31,6 +31,7 @@ from core.db import Database
 from push import store
 from push.channels.base import ChannelAdapter, RenderedMessage
 from push.fanout import AudienceFn, FanOut, FanoutReport
+from push.gauges import PipelineGauges, pipeline_gauges
 from push.receipts import acknowledge, reach, record_read
 from push.relay import service as relay
 from push.waiting import wait_any
@@ -39,10 +40,12 @@ from push.worker import DeliveryWorker
 __all__ = [
     "InboxMessage",
     "Pipeline",
+    "PipelineGauges",
     "acknowledge",
     "fan_out_now",
     "get_delivery",
     "mark_web_inbox_read",
+    "pipeline_gauges",
     "reach",
     "record_read",
     "run_workers",

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from core import metrics
 from core.db import Database
 from push import store
 from push.channels.base import (
@@ -242,7 +243,8 @@ class DeliveryWorker:
             return Outcome(item.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
                            error=f"消息生成失败：{exc}")
         try:
-            result = await adapter.send(message)
+            with metrics.timed(metrics.SEND_SECONDS, item.channel):
+                result = await adapter.send(message)
         except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
             log.warning("delivery %s: adapter raised %r", item.id, exc)
             result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
@@ -281,7 +283,8 @@ class DeliveryWorker:
             return outcomes + [Outcome(row.id, DeliveryStatus.FAILED, AttemptOutcome.FAILED, now,
                                        error=f"汇总消息生成失败：{exc}") for row in readable]
         try:
-            result = await adapter.send(message)
+            with metrics.timed(metrics.SEND_SECONDS, lead.channel):
+                result = await adapter.send(message)
         except Exception as exc:  # noqa: BLE001 - an adapter bug or network error: retry later
             log.warning("digest for address %s: adapter raised %r", lead.address_id, exc)
             result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")

@@ -72,6 +72,9 @@ def create_app(
     app.include_router(relay_console.router)
     app.include_router(faq_console.router)
     app.include_router(public_router)
+    from web import metrics as metrics_route
+
+    app.include_router(metrics_route.router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

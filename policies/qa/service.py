@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import metrics
 from core.clock import now
 from core.errors import NotFound
 from policies.qa.engine import QaEngine
@@ -27,7 +29,9 @@ MAX_CHANNEL = 20
 async def answer(session: AsyncSession, engine: QaEngine, question: object, *, channel: str) -> Answer:
     """Answer and log the question (time, channel, text, outcome); never raises on any input.
     The returned answer's `answer_id` is what feedback refers to."""
+    started = time.perf_counter()
     reply = engine.ask(question)
+    metrics.record_answer(reply.kind, time.perf_counter() - started)
     raw = question if isinstance(question, str) else ""
     row = QuestionLog(
         asked_at=now(), channel=(channel or "unknown")[:MAX_CHANNEL], text=raw[:MAX_LOGGED_TEXT],

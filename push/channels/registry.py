@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core.metrics import rate_limit_sleep
 from core.settings import Settings
 from push.channels.base import ChannelAdapter, ChannelName
 from push.channels.telegram import TelegramChannel, make_telegram_bot
@@ -33,17 +34,19 @@ def build_channels(
     channels: dict[str, ChannelAdapter] = {}
     if settings.telegram_bot_token:
         bot = make_telegram_bot(settings.telegram_bot_token, settings.telegram_api_base)
-        channels[ChannelName.TELEGRAM] = TelegramChannel(bot, telegram_limiter(limits.telegram))
+        limiter = telegram_limiter(limits.telegram, sleep=rate_limit_sleep("telegram"))
+        channels[ChannelName.TELEGRAM] = TelegramChannel(bot, limiter)
     if settings.wechat_app_id and settings.wechat_app_secret:
         channels[ChannelName.WECHAT] = WeChatChannel(
             settings.wechat_app_id,
             settings.wechat_app_secret,
             settings.wechat_api_base,
             settings.wechat_template_id or None,
-            wechat_limiter(limits.wechat),
+            wechat_limiter(limits.wechat, sleep=rate_limit_sleep("wechat")),
             daily_quota=DailyQuota(limits.wechat.per_day),
         )
-    channels[ChannelName.WECOM_ROBOT] = WeComRobotChannel(wecom_webhook_base, wecom_robot_limiter(limits.wecom_robot))
+    robots = wecom_robot_limiter(limits.wecom_robot, sleep=rate_limit_sleep("wecom_robot"))
+    channels[ChannelName.WECOM_ROBOT] = WeComRobotChannel(wecom_webhook_base, robots)
     channels[ChannelName.WEB] = WebInboxChannel(web_store or store_not_configured)
     return channels
 
