@@ -64,7 +64,8 @@ async def serve(settings: Settings) -> int:
         db, settings, qa_engine=engine, extra_routers=[build_router(db, settings, services, telegram=telegram)]
     )
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on")
+        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on",
+                       log_config=None)  # our handlers: JSON if asked, no query strings in the access log
     )
     stop = asyncio.Event()
     background = [
@@ -283,11 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler logs every job addition and run at INFO; our jobs log what they did themselves.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from core.logging_setup import configure_logging
+
     args = build_parser().parse_args(argv)
     settings = get_settings()
+    configure_logging(settings.log_format)  # LOG_FORMAT=json: one JSON object per line
     command = args.command or "serve"
     try:
         if command == "serve":

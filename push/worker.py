@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from core import metrics
+from core import logging_setup, metrics
 from core.db import Database
 from push import store
 from push.channels.base import (
@@ -231,6 +231,10 @@ class DeliveryWorker:
 
     async def send_one(self, item: ClaimedDelivery) -> Outcome:
         """Render and send one claimed row; never raises (a bad row fails, the worker goes on)."""
+        with logging_setup.delivery_context(item.id):  # its log lines carry the delivery id
+            return await self._send_one(item)
+
+    async def _send_one(self, item: ClaimedDelivery) -> Outcome:
         now = self.queue.clock.now()
         adapter = self.channels.get(item.channel)
         if adapter is None:

@@ -42,6 +42,9 @@ def create_app(
                        max_age=SESSION_MAX_AGE, same_site="lax",
                        https_only=settings.effective_public_base_url.startswith("https://"))
     errors.install(app)
+    from web.request_id import RequestIdMiddleware
+
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of a request carries its id
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
