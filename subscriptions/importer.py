@@ -371,14 +371,20 @@ class _Batch:
         self.touched |= set(owner_ids)
         ids = sorted(self.owners)
         for part in store.chunks(ids):
-            rows_t = await self.s.execute(select(SubscriptionTopic).where(SubscriptionTopic.subscriber_id.in_(part)))
-            for t in rows_t.scalars():
-                self.topics.setdefault(t.subscriber_id, set()).add(t.topic)
-            rows_k = await self.s.execute(
-                select(SubscriptionKeyword).where(SubscriptionKeyword.subscriber_id.in_(part))
+            rows_t = await self.s.execute(
+                select(SubscriptionTopic.subscriber_id, SubscriptionTopic.topic).where(
+                    SubscriptionTopic.subscriber_id.in_(part)
+                )
             )
-            for k in rows_k.scalars():
-                self.keywords.setdefault(k.subscriber_id, set()).add(k.keyword)
+            for sid, topic in rows_t:
+                self.topics.setdefault(sid, set()).add(topic)
+            rows_k = await self.s.execute(
+                select(SubscriptionKeyword.subscriber_id, SubscriptionKeyword.keyword).where(
+                    SubscriptionKeyword.subscriber_id.in_(part)
+                )
+            )
+            for sid, keyword in rows_k:
+                self.keywords.setdefault(sid, set()).add(keyword)
         if any(r.hub for r in rows):
             self.hubs = {name: hid for hid, name in (await store.hub_names(self.s)).items()}
             for part in store.chunks(ent_ids):
