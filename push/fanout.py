@@ -325,15 +325,17 @@ class FanOut:
         )  # fmt: skip
         if self.db.dialect == "postgresql":
             slices = _read_ahead(slices)
-        async for piece in slices:
-            if budget[0] <= 0:
-                return inserted
-            inserted += await self._write_slice(event, piece, addresses_sql)
-            budget[0] -= 1
-            self.on_chunk()
-            if first:
-                await asyncio.sleep(FIRST_CHUNK_PAUSE)  # as in fan_out_event
-                first = False
+        # Closed explicitly when stopping early: a slice read ahead must not outlive the session.
+        async with contextlib.aclosing(slices):  # type: ignore[type-var]
+            async for piece in slices:
+                if budget[0] <= 0:
+                    return inserted
+                inserted += await self._write_slice(event, piece, addresses_sql)
+                budget[0] -= 1
+                self.on_chunk()
+                if first:
+                    await asyncio.sleep(FIRST_CHUNK_PAUSE)  # as in fan_out_event
+                    first = False
         if budget[0] > 0:
             inserted += await self._write_slice(event, None, addresses_sql)
             budget[0] -= 1
