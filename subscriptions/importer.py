@@ -57,7 +57,7 @@ from subscriptions.views import ImportReport, RowError
 
 log = logging.getLogger(__name__)
 
-BATCH = 2000
+BATCH = 5_000
 COLUMNS = {
     "kind": ("类型", "kind", "订阅者类型"),
     "name": ("名称", "name", "企业名称", "姓名"),
