@@ -265,23 +265,20 @@ ROW_REFUSED = "这一行无法保存（数据库拒绝：内容超长、格式�
 
 
 async def _apply_batch(db: Database, parsed: list[Parsed], report: ImportReport) -> None:
-    """One unit of work for the batch; if the database refuses it, each row gets its own, so
-    one bad row is reported and the good rows of its batch are still imported."""
+    """One unit of work for the rows; if the database refuses it, each half is tried on its own,
+    down to single rows, so one bad row is reported and the good rows around it are imported."""
     attempt = ImportReport(rows=0)
     try:
         async with db.session() as session:
             await _Batch(session, attempt).run(parsed)
     except DBAPIError:
-        log.warning("subscriber import: a batch of %d rows was refused; retrying row by row", len(parsed))
-        for row in parsed:
-            single = ImportReport(rows=0)
-            try:
-                async with db.session() as session:
-                    await _Batch(session, single).run([row])
-            except DBAPIError:
-                report.errors.append(RowError(row.number, "", ROW_REFUSED))
-                continue
-            _add(report, single)
+        if len(parsed) == 1:
+            log.warning("subscriber import: the database refused one row")
+            report.errors.append(RowError(parsed[0].number, "", ROW_REFUSED))
+            return
+        middle = len(parsed) // 2
+        await _apply_batch(db, parsed[:middle], report)
+        await _apply_batch(db, parsed[middle:], report)
         return
     _add(report, attempt)
 
