@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Any
 
+import pytest
+
 from core.clock import FixedClock
 from core.db import Database
 from policies import service as policies
-from push.fanout import FanOut
+from push.fanout import GROUP_STATEMENT_MIN, FanOut
 from subscriptions import service as subscriptions
 from tests.factories import make_published_policy
 from tests.push.helpers import deliveries
@@ -42,12 +44,17 @@ def _rows_of(rows: list[Any], policy_id: int) -> set[tuple[Any, ...]]:
     }  # fmt: skip
 
 
-async def test_groups_write_the_same_rows_as_row_by_row(db: Database, clock: FixedClock) -> None:
+# 1: every group gets its own INSERT … SELECT; the default writes these small groups as rows.
+STATEMENT_MIN = pytest.mark.parametrize("statement_min", [1, GROUP_STATEMENT_MIN], ids=["statements", "rows"])
+
+
+@STATEMENT_MIN
+async def test_groups_write_the_same_rows_as_row_by_row(db: Database, clock: FixedClock, statement_min: int) -> None:
     county = await build_county(db)
     await _varied_preferences(db, county)
 
     by_groups = await make_published_policy(db, **POLICY)
-    first = await FanOut(db, chunk_size=2, first_chunk_size=1).run_once()
+    first = await FanOut(db, chunk_size=2, first_chunk_size=1, group_statement_min=statement_min).run_once()
     by_rows = await make_published_policy(db, **POLICY)
     second = await FanOut(db, audience=subscriptions.audience).run_once()
 
@@ -64,11 +71,14 @@ async def test_groups_write_the_same_rows_as_row_by_row(db: Database, clock: Fix
     assert {r[10] for r in grouped if r[1] == county.undeclared} == {clock.now() + timedelta(hours=1)}
 
 
-async def test_daily_cap_books_each_address_in_the_group_path(db: Database, clock: FixedClock) -> None:
+@STATEMENT_MIN
+async def test_daily_cap_books_each_address_in_the_group_path(
+    db: Database, clock: FixedClock, statement_min: int
+) -> None:
     county = await build_county(db)
     await _varied_preferences(db, county)
     published = [await make_published_policy(db, **{**POLICY, "title": f"第{n}号措施"}) for n in range(3)]
-    await FanOut(db).run_once()
+    await FanOut(db, group_statement_min=statement_min).run_once()
     owner_due = sorted(
         r.due_at for r in await deliveries(db) if r.subscriber_id == county.owner and r.policy_id in
         {p.id for p in published}
@@ -78,18 +88,21 @@ async def test_daily_cap_books_each_address_in_the_group_path(db: Database, cloc
     assert owner_due[2] >= clock.now() + timedelta(hours=23)
 
 
-async def test_group_fan_out_resumes_after_a_crash_without_duplicates(db: Database, clock: FixedClock) -> None:
+@STATEMENT_MIN
+async def test_group_fan_out_resumes_after_a_crash_without_duplicates(
+    db: Database, clock: FixedClock, statement_min: int
+) -> None:
     county = await build_county(db)
     await _varied_preferences(db, county)
     await make_published_policy(db, **POLICY)
     chunks: list[int] = []
-    partial = await FanOut(db, chunk_size=2, first_chunk_size=1, on_chunk=lambda: chunks.append(1)).run_once(
-        max_chunks=2
-    )
+    crashed = FanOut(db, chunk_size=2, first_chunk_size=1, on_chunk=lambda: chunks.append(1),
+                     group_statement_min=statement_min)  # fmt: skip
+    partial = await crashed.run_once(max_chunks=2)
     assert partial.events == 0 and len(chunks) == 2
     written = len(await deliveries(db))
     assert 0 < written == partial.rows
-    resumed = await FanOut(db, chunk_size=2).run_once()
+    resumed = await FanOut(db, chunk_size=2, group_statement_min=statement_min).run_once()
     assert resumed.events == 1
     rows = await deliveries(db)
     assert len(rows) == written + resumed.rows
