@@ -351,11 +351,16 @@ class _Batch:
         for part in store.chunks(codes):
             for ent in (await self.s.execute(select(Enterprise).where(Enterprise.credit_code.in_(part)))).scalars():
                 self.enterprises[ent.credit_code or ""] = ent
-        addresses = sorted({r.address for r in rows if r.address})
-        for part in store.chunks(addresses):
-            found = await self.s.execute(select(ChannelAddress).where(ChannelAddress.address.in_(part)))
-            for a in found.scalars():
-                self.addresses[(a.channel, a.address)] = a
+        # By channel, then address: the unique (channel, address) index answers it; by address
+        # alone every chunk scanned the whole table, so a large import slowed down as it grew.
+        for channel in sorted({r.channel for r in rows if r.address}):
+            addresses = sorted({r.address for r in rows if r.address and r.channel == channel})
+            for part in store.chunks(addresses):
+                found = await self.s.execute(
+                    select(ChannelAddress).where(ChannelAddress.channel == channel, ChannelAddress.address.in_(part))
+                )
+                for a in found.scalars():
+                    self.addresses[(a.channel, a.address)] = a
         owner_ids = sorted({a.subscriber_id for a in self.addresses.values()})
         ent_ids = sorted(e.id for e in self.enterprises.values())
         for part in store.chunks(ent_ids):
