@@ -80,7 +80,8 @@ async def serve(settings: Settings) -> int:
         db, settings, qa_engine=engine, extra_routers=[build_router(db, settings, services, telegram=telegram)]
     )
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on")
+        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on",
+                       log_config=None)  # our handlers: JSON if asked, no query strings in the access log
     )
     stop = asyncio.Event()
     background = [
@@ -266,6 +267,36 @@ async def load_demo(settings: Settings) -> int:
     return 0
 
 
+def backup_database(settings: Settings, path: str) -> int:
+    from pathlib import Path
+
+    from core.backup import backup
+
+    result = backup(settings, Path(path))
+    print(f"已备份数据库：{result.database}（{result.size_bytes / 1e6:.1f} MB，完整性检查：{result.integrity}）")
+    if result.secret_key is not None:
+        print(f"已备份密钥：{result.secret_key}（权限 0600，请与数据库一同妥善保管）")
+    else:
+        print("密钥来自环境变量 SECRET_KEY，未写入备份：请另行保管，恢复时设置同一个值。")
+    print("恢复：停止服务，把备份的 policy_direct.db 复制为 DATA_DIR 下的 policy_direct.db"
+          "（并删除旧的 -wal、-shm 文件），secret_key 复制回 DATA_DIR，再启动。")
+    return 0 if result.integrity == "ok" else 1
+
+
+async def migrate_to_postgres(settings: Settings, url: str) -> int:
+    from core.transfer import migrate_to_postgres as transfer
+
+    def progress(table: str, rows: int) -> None:
+        print(f"  {table}: {rows} 行", flush=True)
+
+    print("正在把 SQLite 数据库的每张表复制到 PostgreSQL（一个事务，失败则什么都不留下）……", flush=True)
+    report = await transfer(settings.effective_database_url, url, progress)
+    print(f"完成：{len(report.counts)} 张表、共 {sum(report.counts.values())} 行，两边行数逐表核对一致。")
+    print(f"下一步：停止服务，设置 DATABASE_URL={url.replace('postgresql://', 'postgresql+asyncpg://', 1)}"
+          "（多台主机时还要设置同一个 SECRET_KEY 和 REDIS_URL），再启动；原 SQLite 文件保留作回退。")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     cli_words.install()
     parser = argparse.ArgumentParser(prog="run.py", description="政策直达：政策推送、问答与接力转达")
@@ -300,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     subscribers_import = subscribers.add_parser("import", help="从 .csv / .xlsx 批量导入企业和居民")
     subscribers_import.add_argument("file", metavar="文件", help=".csv 或 .xlsx 文件")
 
+    backup = commands.add_parser("backup", help="在线备份 SQLite 数据库和密钥到一个目录（服务运行时也可以）")
+    backup.add_argument("path", metavar="目录", help="备份目录（须为空或不存在）")
+    migrate = commands.add_parser("migrate-to-postgres", help="把 SQLite 中的全部数据复制到一个空的 PostgreSQL 数据库")
+    migrate.add_argument("url", metavar="连接串", help="目标库连接串，例如 postgresql://政策直达用户@数据库主机/policy_direct")
+
     wechat = commands.add_parser("wechat", help="微信公众号").add_subparsers(dest="wechat_command", required=True,
                                                                           metavar="子命令")
     wechat.add_parser("menu", help="通过接口创建公众号菜单")
@@ -308,13 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from core.logging_setup import configure_logging
+
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler logs every job addition and run at INFO; our jobs log what they did themselves.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if not args.verbose:  # Alembic's "Context impl…", "Running upgrade…" lines are for operators who ask
         logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = get_settings()
+    configure_logging(settings.log_format)  # LOG_FORMAT=json: one JSON object per line
     command = args.command or "serve"
     try:
         if command == "serve":
@@ -335,6 +371,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(load_demo(settings))
         if command == "wechat":
             return asyncio.run(create_wechat_menu(settings))
+        if command == "backup":
+            return backup_database(settings, args.path)
+        if command == "migrate-to-postgres":
+            return asyncio.run(migrate_to_postgres(settings, args.url))
     except KeyboardInterrupt:
         # uvicorn re-raises Ctrl-C after its orderly shutdown; for the long-running commands a
         # requested stop is a success. An interrupted import or CLI command is not.

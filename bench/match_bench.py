@@ -279,24 +279,40 @@ async def run(args: argparse.Namespace) -> None:
 
 
 async def fanout(db: Database, p) -> None:  # type: ignore[no-untyped-def]
-    """Match + the real push fan-out (plan, schedule, insert in committed chunks into `delivery`)."""
-    from policies import service as policies
-    from push.fanout import FanOut
-    from tests.factories import make_published_policy
+    """Match + the real push fan-out of the county-wide audience into `delivery`, both ways:
+    by groups (what published events use: one INSERT … SELECT per group of contacts) and row
+    by row (an audience list given, as amendments and tests use)."""
 
     async def bench_audience(session, _published):  # type: ignore[no-untyped-def]
         return await service.audience(session, p)
+
+    def bench_groups(session, _published, **options):  # type: ignore[no-untyped-def]
+        return service.audience_groups(session, p, **options)
+
+    ways = (("by groups", {"audience_groups": bench_groups}), ("row by row", {"audience": bench_audience}))
+    for label, options in ways:
+        for _ in range(FANOUT_RUNS):
+            await fanout_once(db, label, options)
+
+
+FANOUT_RUNS = 2
+
+
+async def fanout_once(db: Database, label: str, options: dict) -> None:  # type: ignore[type-arg]
+    from policies import service as policies
+    from push.fanout import FanOut
+    from tests.factories import make_published_policy
 
     published = await make_published_policy(db, title=f"基准政策{time.time_ns()}")
     async with db.reader() as s:
         (event,) = [e for e in await policies.events_after(s, 0, limit=10_000) if e.policy_id == published.id]
     start = time.perf_counter()
     commits: list[float] = []
-    out = FanOut(db, audience=bench_audience, on_chunk=lambda: commits.append(time.perf_counter()))
+    out = FanOut(db, on_chunk=lambda: commits.append(time.perf_counter()), **options)
     rows = await out.fan_out_event(event)
     done = time.perf_counter()
     first = (commits[0] - start) * 1000
-    print(f"match + fan-out of {rows:,} deliveries (push.fanout.FanOut, committed chunks): "
+    print(f"match + fan-out {label:10s} of {rows:,} deliveries (push.fanout.FanOut, committed chunks): "
           f"{(done - start) * 1000:.0f} ms, first chunk committed after {first:.0f} ms")  # fmt: skip
     async with db.session() as s:
         await s.execute(text("DELETE FROM delivery WHERE policy_id = :p"), {"p": published.id})

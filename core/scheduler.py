@@ -32,7 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core import clock
+from core import clock, metrics
 from core.clock import CHINA_TZ
 from core.db import Database
 
@@ -239,7 +239,10 @@ class JobScheduler:
         try:
             await job.run(at)
         except Exception:
+            metrics.record_scheduler_run(job_id, ok=False)
             log.exception("scheduled job %s (%s) failed", job_id, at.isoformat())
+        else:
+            metrics.record_scheduler_run(job_id, ok=True)
 
     async def catch_up(self, now: datetime | None = None) -> None:
         """Run each job once for its latest fire time within its grace period (oldest period

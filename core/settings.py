@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     wechat_replay_window_seconds: int = Field(default=300, ge=30, le=3600)
 
+    # Operations: /metrics, structured logs
+    metrics_token: str = Field(default="", description="bearer token /metrics requires; empty: open")
+    log_format: str = Field(default="text", description="text or json")
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -32,6 +32,7 @@ from core.scheduler import Leadership, PostgresLeadership
 from push import store
 from push.channels.base import ChannelAdapter, RenderedMessage
 from push.fanout import AudienceFn, FanOut, FanoutReport
+from push.gauges import PipelineGauges, pipeline_gauges
 from push.ratelimit import LimiterConfig
 from push.receipts import acknowledge, reach, record_read
 from push.relay import service as relay
@@ -42,11 +43,13 @@ from push.worker import DeliveryWorker
 __all__ = [
     "InboxMessage",
     "Pipeline",
+    "PipelineGauges",
     "acknowledge",
     "can_record",
     "fan_out_now",
     "get_delivery",
     "mark_web_inbox_read",
+    "pipeline_gauges",
     "reach",
     "record_read",
     "run_workers",

@@ -252,6 +252,91 @@ async def _insert_core(session: AsyncSession, rows: Sequence[NewDelivery]) -> in
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+class GroupDelivery(NamedTuple):
+    """What the rows of one recipient group share (everything but the address)."""
+
+    policy_id: int
+    revision: int
+    kind: str
+    reasons: tuple[str, ...]
+    role: str
+    hub_id: int | None
+    urgent: bool
+    digest: bool
+    due_at: datetime
+    created_at: datetime
+
+
+async def insert_group_deliveries(
+    session: AsyncSession, group: GroupDelivery, subscriber_ids: Sequence[int], addresses_sql: str
+) -> int:
+    """One row per address `addresses_sql` lists for these contacts, insert-or-ignore, in one
+    INSERT … SELECT (no row passes through Python); returns how many rows were new.
+
+    `addresses_sql` is `subscriptions.service.reachable_addresses_sql(dialect)`: it selects
+    (subscriber_id, address_id, channel, address) for the id list given as its one parameter."""
+    if not subscriber_ids:
+        return 0
+    conn = await session.connection()
+    dialect = conn.dialect.name
+    reasons = json.dumps(list(group.reasons), ensure_ascii=False)
+    if dialect == "sqlite":
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        due, created = _sqlite_time(group.due_at), _sqlite_time(group.created_at)
+        values = "?, ?, ?, r.subscriber_id, r.address_id, r.channel, r.address, ?, ?, ?, ?, ?, ?, ?, ?"
+        params: tuple[Any, ...] = (
+            group.policy_id, group.revision, group.kind, reasons, group.role, group.hub_id,
+            int(group.urgent), int(group.digest), due, due, created, json.dumps([int(i) for i in subscriber_ids]),
+        )  # fmt: skip
+        before = await _sqlite_changes(driver)
+        await driver.execute(_GROUP_INSERT.format(values=values, addresses=addresses_sql), params)
+        return await _sqlite_changes(driver) - before
+    if dialect == "postgresql":
+        driver = await _driver(session)
+        values = (
+            "$2, $3, $4, r.subscriber_id, r.address_id, r.channel, r.address, $5::json, $6, $7, $8, $9, $10, $10, $11"
+        )
+        status = await driver.execute(
+            _GROUP_INSERT.format(values=values, addresses=addresses_sql),
+            [int(i) for i in subscriber_ids], group.policy_id, group.revision, group.kind, reasons, group.role,
+            group.hub_id, group.urgent, group.digest, group.due_at, group.created_at,
+        )  # fmt: skip
+        return int(status.rsplit(" ", 1)[-1])
+    raise NotImplementedError(dialect)
+
+
+# `WHERE true`: SQLite needs it to tell the upsert's ON from a join's ON.
+_GROUP_INSERT = """
+    INSERT INTO delivery (policy_id, revision, kind, subscriber_id, address_id, channel, address, reasons,
+                          role, hub_id, urgent, digest, due_at, next_attempt_at, created_at,
+                          status, attempts, last_error)
+    SELECT {values}, 'pending', 0, ''
+    FROM ({addresses}) r WHERE true
+    ON CONFLICT DO NOTHING
+"""
+
+
+async def addresses_of_contacts(
+    session: AsyncSession, subscriber_ids: Sequence[int], addresses_sql: str
+) -> list[tuple[int, int, str, str]]:
+    """(subscriber_id, address_id, channel, address) that `addresses_sql` lists for these
+    contacts, in key order: for groups whose rows need per-address scheduling (daily caps)."""
+    if not subscriber_ids:
+        return []
+    conn = await session.connection()
+    ids = [int(i) for i in subscriber_ids]
+    if conn.dialect.name == "postgresql":
+        driver = await _driver(session)
+        rows = [tuple(r) for r in await driver.fetch(addresses_sql, ids)]
+    else:
+        raw = await conn.get_raw_connection()
+        async with raw.driver_connection.execute(addresses_sql, (json.dumps(ids),)) as cursor:  # type: ignore[union-attr]
+            rows = [tuple(r) for r in await cursor.fetchall()]
+    return sorted(rows)  # type: ignore[arg-type]
+
+
 async def booked_per_day(
     session: AsyncSession, address_ids: Iterable[int], since: datetime
 ) -> Counter[tuple[int, date]]:

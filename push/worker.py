@@ -34,6 +34,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from core import logging_setup, metrics
 from core.db import Database
 from push import store
 from push.channels.base import (
@@ -269,6 +270,10 @@ class DeliveryWorker:
 
     async def send_one(self, item: ClaimedDelivery) -> Outcome:
         """Render and send one claimed row; never raises (a bad row fails, the worker goes on)."""
+        with logging_setup.delivery_context(item.id):  # its log lines carry the delivery id
+            return await self._send_one(item)
+
+    async def _send_one(self, item: ClaimedDelivery) -> Outcome:
         now = self.queue.clock.now()
         adapter = self.channels.get(item.channel)
         if adapter is None:
@@ -292,7 +297,8 @@ class DeliveryWorker:
         """The adapter's answer; a full shared limit (Throttled) becomes DEFERRED, and an
         exception a transient failure."""
         try:
-            return await adapter.send(message)
+            with metrics.timed(metrics.SEND_SECONDS, channel):
+                return await adapter.send(message)
         except Throttled as exc:
             if exc.everyone:
                 self.hold_claims(channel, exc.retry_after)

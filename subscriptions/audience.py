@@ -32,7 +32,15 @@ from subscriptions.match_index import live
 from subscriptions.match_index.memory import Matched
 from subscriptions.matching import Hits, PolicyQuery
 from subscriptions.models import Hub, Subscriber
-from subscriptions.views import Coverage, DeliveryPreference, DryRun, Recipient, RecipientRole
+from subscriptions.views import (
+    AudienceSlice,
+    Coverage,
+    DeliveryPreference,
+    DryRun,
+    Recipient,
+    RecipientGroup,
+    RecipientRole,
+)
 
 NO_TOWNSHIP_LABEL = "未填写乡镇"
 CHUNK_SIZE = 5_000  # contact ids per statement when reading recipients
@@ -165,10 +173,10 @@ class _Recipients:
         self.preferences: dict[tuple[Any, ...], DeliveryPreference] = {}
         self.times: dict[Any, datetime.time | None] = {}
 
-    def _lines(self, group: int, row: store.ReachableRow) -> tuple[str, ...]:
+    def _lines(self, group: int, row: store.ContactRow | store.ReachableRow) -> tuple[str, ...]:
         kind = row[1]
         if self.profile_matters:
-            key: tuple[Any, ...] = (group, kind, _json_key(row[10]), row[11], _json_key(row[5]), row[12], row[17])
+            key: tuple[Any, ...] = (group, kind, _json_key(row[10]), row[11], _json_key(row[5]), row[12], row[14])
         else:
             key = (group, kind)
         lines = self.reasons.get(key)
@@ -177,7 +185,7 @@ class _Recipients:
             industry = (row[12] or "") if kind == "enterprise" else ""
             hits = self.plan.matched.hits[group]
             lines = self.reasons[key] = matching.reasons(hits, kind, tags, industry, self.plan.policy,
-                                                         verified=_verified(row[17]))
+                                                         verified=_verified(row[14]))
         return lines
 
     def _time(self, value: Any) -> datetime.time | None:
@@ -185,7 +193,7 @@ class _Recipients:
             self.times[value] = _time(value)
         return self.times[value]
 
-    def _preference(self, row: store.ReachableRow) -> DeliveryPreference:
+    def _preference(self, row: store.ContactRow | store.ReachableRow) -> DeliveryPreference:
         key = (row[6], row[7], row[8], row[9])
         preference = self.preferences.get(key)
         if preference is None:
@@ -194,12 +202,43 @@ class _Recipients:
             )
         return preference
 
-    def build(self, chunk_ids: np.ndarray, rows: Sequence[store.ReachableRow]) -> list[Recipient]:
+    def _groups_of(self, chunk_ids: np.ndarray) -> dict[int, int]:
+        """Matched contact id → its hit group, for the matched ids among `chunk_ids`."""
         m = self.plan.matched
         pos = np.searchsorted(m.ids, chunk_ids)
         pos[pos >= len(m.ids)] = 0
         hit = m.ids[pos] == chunk_ids if len(m.ids) else np.zeros(len(chunk_ids), dtype=bool)
-        group_of = dict(zip(chunk_ids[hit].tolist(), m.group[pos[hit]].tolist(), strict=True))
+        return dict(zip(chunk_ids[hit].tolist(), m.group[pos[hit]].tolist(), strict=True))
+
+    def groups(self, chunk_ids: np.ndarray, contacts: dict[int, store.ContactRow]) -> tuple[RecipientGroup, ...]:
+        """The contacts of one chunk grouped by (reasons, role, preference, hub): the same
+        recipients `build` makes, without their addresses."""
+        group_of = self._groups_of(chunk_ids)
+        relay = self.plan.relay
+        members: dict[tuple[Any, ...], list[int]] = {}
+        for sid in sorted(contacts):
+            row = contacts[sid]
+            group = group_of.get(sid)
+            own = self._lines(group, row) if group is not None else ()
+            line = relay.get(sid)
+            if line is None:
+                if group is None:
+                    continue
+                key: tuple[Any, ...] = (own, RecipientRole.SUBSCRIBER, self._preference(row), None)
+            else:
+                key = ((*own, line), RecipientRole.RELAYER, self._preference(row), row[2])
+            found = members.get(key)
+            if found is None:
+                members[key] = [sid]
+            else:
+                found.append(sid)
+        return tuple(
+            RecipientGroup(lines, role, preference, hub_id, tuple(ids))
+            for (lines, role, preference, hub_id), ids in members.items()
+        )
+
+    def build(self, chunk_ids: np.ndarray, rows: Sequence[store.ReachableRow]) -> list[Recipient]:
+        group_of = self._groups_of(chunk_ids)
         relay = self.plan.relay
         out: list[Recipient] = []
         for row in rows:
@@ -214,14 +253,14 @@ class _Recipients:
                 if group is None and item_line is None:
                     continue
                 out.append(
-                    Recipient(sid, row[14], row[15], row[16], own, RecipientRole.SUBSCRIBER, self._preference(row))
+                    Recipient(sid, row[15], row[16], row[17], own, RecipientRole.SUBSCRIBER, self._preference(row))
                 )
                 lines = own
             else:
                 lines = (*own, line)
                 out.append(
                     Recipient(
-                        sid, row[14], row[15], row[16], lines, RecipientRole.RELAYER, self._preference(row),
+                        sid, row[15], row[16], row[17], lines, RecipientRole.RELAYER, self._preference(row),
                         hub_id=row[2],
                     )
                 )  # fmt: skip
@@ -260,6 +299,36 @@ async def audience_chunks(
     plan = await _plan(session, policy)
     async for chunk in _chunks(session, plan, None, chunk_size, first_chunk_size):
         yield chunk
+
+
+async def audience_groups(
+    session: AsyncSession,
+    policy: PolicyView,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    first_chunk_size: int = FIRST_CHUNK_SIZE,
+    after_subscriber_id: int = 0,
+) -> AsyncIterator[AudienceSlice]:
+    """The recipients of `audience()` as groups of contact ids, slice by slice in ascending id
+    order, leaving out contacts with ids up to `after_subscriber_id` (a resumed fan-out).
+
+    Each slice costs one read of up to `chunk_size` contacts (the first `first_chunk_size`) and
+    no read of addresses: a fan-out inserts each group's rows with `reachable_addresses_sql`,
+    so a 77,000-recipient policy never passes through Python row by row."""
+    plan = await _plan(session, policy)
+    ids = plan.ids[plan.ids > after_subscriber_id] if after_subscriber_id else plan.ids
+    make = _Recipients(plan)
+    start, size = 0, max(1, min(first_chunk_size, chunk_size))
+    while start < len(ids):
+        chunk_ids = ids[start : start + size]
+        start, size = start + size, max(1, chunk_size)
+        contacts = await store.contact_rows(session, chunk_ids.tolist(), with_enterprise=make.needs_enterprise)
+        yield AudienceSlice(int(chunk_ids[-1]), make.groups(chunk_ids, contacts))
+
+
+def reachable_addresses_sql(dialect: str) -> str:
+    """See `store.reachable_addresses_sql`: the statement that lists a group's addresses."""
+    return store.reachable_addresses_sql(dialect)
 
 
 async def audience(session: AsyncSession, policy: PolicyView) -> list[Recipient]:

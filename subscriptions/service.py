@@ -24,7 +24,15 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from policies.text import taxonomy
 from subscriptions import claims, store
 from subscriptions import validation as valid
-from subscriptions.audience import audience, audience_chunks, dry_run, match_subscriber_ids, members_in_scope
+from subscriptions.audience import (
+    audience,
+    audience_chunks,
+    audience_groups,
+    dry_run,
+    match_subscriber_ids,
+    members_in_scope,
+    reachable_addresses_sql,
+)
 from subscriptions.claims import (
     Approver,
     ChatRegistration,
@@ -56,6 +64,7 @@ from subscriptions.models import (
 )
 from subscriptions.views import (
     AddressView,
+    AudienceSlice,
     ChannelName,
     DeliveryPreference,
     DryRun,
@@ -64,6 +73,7 @@ from subscriptions.views import (
     ImportReport,
     MySubscriptions,
     Recipient,
+    RecipientGroup,
     RecipientRole,
     SubscriberView,
 )
@@ -72,6 +82,7 @@ from subscriptions.wording import describe
 __all__ = [
     "AddressView",
     "Approver",
+    "AudienceSlice",
     "ChannelName",
     "ChatRegistration",
     "ClaimView",
@@ -84,6 +95,7 @@ __all__ = [
     "IssuedInvite",
     "MySubscriptions",
     "Recipient",
+    "RecipientGroup",
     "RecipientRole",
     "SubscriberView",
     "add_address",
@@ -94,6 +106,7 @@ __all__ = [
     "attach_to_enterprise",
     "audience",
     "audience_chunks",
+    "audience_groups",
     "claims_for",
     "create_hub",
     "create_resident",
@@ -122,6 +135,7 @@ __all__ = [
     "my_subscriptions",
     "parse_invite_payload",
     "pause",
+    "reachable_addresses_sql",
     "reactivate_address",
     "rebuild_match_index",
     "redeem_enterprise_invite",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,13 +51,15 @@ async def load_facts(session: AsyncSession, subscriber_ids: Iterable[int]) -> di
     ids = sorted(set(subscriber_ids))
     facts: dict[int, ContactFacts] = {}
     for part in chunks(ids):
-        rows = (
-            await session.execute(
-                select(Subscriber, Enterprise)
+        # Columns, not entities: building ORM objects was most of the cost of a large import.
+        rows = [
+            (_SubscriberFacts(*row[:7]), _EnterpriseFacts(*row[8:]) if row[7] is not None else None)
+            for row in await session.execute(
+                select(*_SUBSCRIBER_COLUMNS, Enterprise.id, *_ENTERPRISE_COLUMNS)
                 .outerjoin(Enterprise, Enterprise.id == Subscriber.enterprise_id)
                 .where(Subscriber.id.in_(part))
             )
-        ).all()
+        ]
         topics: dict[int, set[str]] = {i: set() for i in part}
         for sid, topic in await session.execute(
             select(SubscriptionTopic.subscriber_id, SubscriptionTopic.topic).where(
@@ -84,13 +86,35 @@ async def load_facts(session: AsyncSession, subscriber_ids: Iterable[int]) -> di
     return facts
 
 
-def home_township(sub: Subscriber, ent: Enterprise | None) -> str:
+class _SubscriberFacts(NamedTuple):
+    id: int
+    kind: str
+    audience: str
+    township: str
+    all_topics: bool
+    recommend_by_profile: bool
+    groups: list[str] | None
+
+
+class _EnterpriseFacts(NamedTuple):
+    township: str
+    qualifications: list[str] | None
+    size: str
+    industry: str
+
+
+_SUBSCRIBER_COLUMNS = (Subscriber.id, Subscriber.kind, Subscriber.audience, Subscriber.township,
+                       Subscriber.all_topics, Subscriber.recommend_by_profile, Subscriber.groups)  # fmt: skip
+_ENTERPRISE_COLUMNS = (Enterprise.township, Enterprise.qualifications, Enterprise.size, Enterprise.industry)
+
+
+def home_township(sub: Subscriber | _SubscriberFacts, ent: Enterprise | _EnterpriseFacts | None) -> str:
     return ent.township if ent is not None else sub.township
 
 
 def facts_of(
-    sub: Subscriber,
-    ent: Enterprise | None,
+    sub: Subscriber | _SubscriberFacts,
+    ent: Enterprise | _EnterpriseFacts | None,
     topics: set[str],
     keywords: list[tuple[str, tuple[str, ...]]],
     townships: set[str],
@@ -143,7 +167,7 @@ async def apply_index_diff(session: AsyncSession, before: set[IndexRow], after: 
 async def insert_index_rows(session: AsyncSession, rows: Iterable[IndexRow]) -> None:
     values = [r.__dict__ for r in rows]
     for part in chunks(values, 5000):
-        await session.execute(insert(MatchKey), list(part))
+        await session.execute(insert(MatchKey.__table__), list(part))  # Core: no ORM bulk bookkeeping
 
 
 @asynccontextmanager
@@ -399,7 +423,7 @@ _CONTACTS = (
     "s.quiet_end, s.daily_cap FROM {ids} {join} subscriber s ON s.id = j.value WHERE s.paused = {false}"
 )
 _ADDRESSES = (
-    "SELECT a.subscriber_id, a.id, a.channel, a.address FROM {ids} "
+    "SELECT a.subscriber_id, a.id AS address_id, a.channel, a.address FROM {ids} "
     "{join} channel_address a ON a.subscriber_id = j.value WHERE a.active = {true}"
 )
 _ENTERPRISES = (
@@ -418,13 +442,13 @@ _NO_ENTERPRISE = (None, None, None, None, None)
 
 ReachableRow = tuple[
     int, str, int | None, int | None, str, Any, str, Any, Any, int | None, Any, str | None, str | None, str | None,
-    int, str, str, Any,
+    Any, int, str, str,
 ]  # fmt: skip
 """(subscriber_id, kind, hub_id, enterprise_id, own township, groups JSON, frequency,
 quiet_start, quiet_end, daily_cap, qualifications JSON, size, industry, enterprise township,
-address_id, channel, address, enterprise verified). JSON columns come as text; times as `datetime.time` on
-PostgreSQL and as ISO text on SQLite; the five enterprise columns are None unless asked for
-(verified comes last so that the older positions stay where they were)."""
+enterprise verified, address_id, channel, address): a `ContactRow` and one of its addresses.
+JSON columns come as text; times as `datetime.time` on PostgreSQL and as ISO text on SQLite;
+the five enterprise columns are None unless asked for."""
 
 
 async def _driver(session: AsyncSession) -> tuple[str, Any]:
@@ -444,6 +468,48 @@ async def _fetch_ids(dialect: str, driver: Any, sql: str, ids: list[int]) -> lis
     return list(rows)
 
 
+def reachable_addresses_sql(dialect: str) -> str:
+    """SELECT (subscriber_id, address_id, channel, address) of the active addresses of the
+    contacts whose ids are its one parameter: JSON array text on SQLite (`?`), an int array on
+    PostgreSQL (`$1`). Pausing is not checked here: callers pass ids of contacts read as not paused."""
+    if dialect not in _SQL:
+        raise NotImplementedError(dialect)
+    return _SQL[dialect]["addresses"]
+
+
+ContactRow = tuple[
+    int, str, int | None, int | None, str, Any, str, Any, Any, int | None, Any, str | None, str | None, str | None,
+    Any,
+]  # fmt: skip
+"""The first 15 columns of `ReachableRow` (no address)."""
+
+
+async def contact_rows(
+    session: AsyncSession, subscriber_ids: Sequence[int], *, with_enterprise: bool = True
+) -> dict[int, ContactRow]:
+    """Not-paused contacts among these ids (ascending), with what reasons and preferences need."""
+    if not subscriber_ids:
+        return {}
+    dialect, driver = await _driver(session)
+    if dialect not in _SQL:
+        raise NotImplementedError(dialect)
+    return await _contact_rows(dialect, driver, [int(i) for i in subscriber_ids], with_enterprise)
+
+
+async def _contact_rows(dialect: str, driver: Any, ids: list[int], with_enterprise: bool) -> dict[int, ContactRow]:
+    sql = _SQL[dialect]
+    contacts = {row[0]: row for row in await _fetch_ids(dialect, driver, sql["contacts"], ids)}
+    enterprises: dict[int, tuple[Any, ...]] = {}
+    if with_enterprise:
+        wanted = sorted({row[3] for row in contacts.values() if row[3] is not None})
+        if wanted:
+            enterprises = {row[0]: row[1:] for row in await _fetch_ids(dialect, driver, sql["enterprises"], wanted)}
+    return {
+        sid: (*contact, *(enterprises.get(contact[3], _NO_ENTERPRISE) if contact[3] is not None else _NO_ENTERPRISE))
+        for sid, contact in contacts.items()
+    }  # type: ignore[misc]
+
+
 async def reachable_rows(
     session: AsyncSession, subscriber_ids: Sequence[int], *, with_enterprise: bool = True
 ) -> list[ReachableRow]:
@@ -454,22 +520,15 @@ async def reachable_rows(
     dialect, driver = await _driver(session)
     if dialect not in _SQL:
         raise NotImplementedError(dialect)
-    sql = _SQL[dialect]
     ids = [int(i) for i in subscriber_ids]
-    contacts = {row[0]: row for row in await _fetch_ids(dialect, driver, sql["contacts"], ids)}
-    addresses = await _fetch_ids(dialect, driver, sql["addresses"], ids)
-    enterprises: dict[int, tuple[Any, ...]] = {}
-    if with_enterprise:
-        wanted = sorted({row[3] for row in contacts.values() if row[3] is not None})
-        if wanted:
-            enterprises = {row[0]: row[1:] for row in await _fetch_ids(dialect, driver, sql["enterprises"], wanted)}
+    contacts = await _contact_rows(dialect, driver, ids, with_enterprise)
+    addresses = await _fetch_ids(dialect, driver, _SQL[dialect]["addresses"], ids)
     addresses.sort()
     rows: list[ReachableRow] = []
     for sid, address_id, channel, address in addresses:
         contact = contacts.get(sid)
         if contact is not None:
-            company = enterprises.get(contact[3], _NO_ENTERPRISE) if contact[3] is not None else _NO_ENTERPRISE
-            rows.append((*contact, *company[:4], address_id, channel, address, company[4]))  # type: ignore[arg-type]
+            rows.append((*contact, address_id, channel, address))
     return rows
 
 

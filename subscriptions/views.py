@@ -45,6 +45,29 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class RecipientGroup:
+    """Contacts who get a policy for the same reasons, with the same role and preference.
+
+    Their active addresses are not listed: a caller inserts one row per address with
+    `reachable_addresses_sql` and these ids, in one statement, instead of reading them."""
+
+    reasons: tuple[str, ...]
+    role: str  # RecipientRole
+    preference: DeliveryPreference
+    hub_id: int | None
+    subscriber_ids: tuple[int, ...]  # ascending, not paused
+
+
+@dataclass(frozen=True)
+class AudienceSlice:
+    """The recipients among a range of matched contact ids, as groups. Every contact with an id
+    up to `last_subscriber_id` is in this slice or an earlier one (a slice may have no groups)."""
+
+    last_subscriber_id: int
+    groups: tuple[RecipientGroup, ...]
+
+
+@dataclass(frozen=True)
 class AddressView:
     id: int
     subscriber_id: int

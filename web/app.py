@@ -50,6 +50,9 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(
         body_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
         by_path={"/wechat": WECHAT_MAX_BODY_BYTES}))
+    from web.request_id import RequestIdMiddleware
+
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of a request carries its id
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -106,6 +109,9 @@ def create_app(
     from web import items_routes  # policy items (事项) and the policy calculator
     for router in items_routes.routers():
         app.include_router(router)
+    from web import metrics as metrics_route
+
+    app.include_router(metrics_route.router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

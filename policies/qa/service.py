@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import metrics
 from core.clock import now
 from core.errors import NotFound
 from policies.pii import mask_pii
@@ -29,7 +31,9 @@ MAX_COMMENT = 1000
 async def answer(session: AsyncSession, engine: QaEngine, question: object, *, channel: str) -> Answer:
     """Answer and log the question (time, channel, text, outcome); never raises on any input.
     The returned answer's `answer_id` is what feedback refers to."""
+    started = time.perf_counter()
     reply = engine.ask(question)
+    metrics.record_answer(reply.kind, time.perf_counter() - started)
     # The log feeds the unanswered board, exports and feedback: keep no ID, mobile or card of
     # the person asking. Capped before masking so a huge paste costs nothing.
     raw = mask_pii(question[: MAX_LOGGED_TEXT * 2]) if isinstance(question, str) else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core.metrics import rate_limit_sleep
 from core.settings import Settings
 from push.channels.base import ChannelAdapter, ChannelName
 from push.channels.telegram import TelegramChannel, make_telegram_bot
@@ -37,7 +38,8 @@ def build_channels(
     if settings.telegram_bot_token:
         bot = make_telegram_bot(settings.telegram_bot_token, settings.telegram_api_base)
         bot_id = settings.telegram_bot_token.split(":", 1)[0]
-        tg_limiter = shared.telegram(bot_id, limits.telegram) if shared else telegram_limiter(limits.telegram)
+        tg_limiter = shared.telegram(bot_id, limits.telegram) if shared else telegram_limiter(
+            limits.telegram, sleep=rate_limit_sleep("telegram"))
         channels[ChannelName.TELEGRAM] = TelegramChannel(bot, tg_limiter)  # type: ignore[arg-type]
     if settings.wechat_app_id and settings.wechat_app_secret:
         channels[ChannelName.WECHAT] = WeChatChannel(
@@ -45,10 +47,12 @@ def build_channels(
             settings.wechat_app_secret,
             settings.wechat_api_base,
             settings.wechat_template_id or None,
-            shared.wechat(settings.wechat_app_id, limits.wechat) if shared else wechat_limiter(limits.wechat),  # type: ignore[arg-type]
+            shared.wechat(settings.wechat_app_id, limits.wechat) if shared else wechat_limiter(
+                limits.wechat, sleep=rate_limit_sleep("wechat")),  # type: ignore[arg-type]
             daily_quota=DailyQuota(0 if shared else limits.wechat.per_day),
         )
-    robot_limiter = shared.wecom_robot(limits.wecom_robot) if shared else wecom_robot_limiter(limits.wecom_robot)
+    robot_limiter = shared.wecom_robot(limits.wecom_robot) if shared else wecom_robot_limiter(
+        limits.wecom_robot, sleep=rate_limit_sleep("wecom_robot"))
     channels[ChannelName.WECOM_ROBOT] = WeComRobotChannel(wecom_webhook_base, robot_limiter)  # type: ignore[arg-type]
     channels[ChannelName.WEB] = WebInboxChannel(web_store or store_not_configured)
     return channels

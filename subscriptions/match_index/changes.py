@@ -41,7 +41,8 @@ async def _append(session: AsyncSession, subscriber_ids: Iterable[int]) -> None:
         return
     if (await session.connection()).dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
-    await session.execute(insert(MatchChange), [{"subscriber_id": sid, "token": secrets.randbits(62)} for sid in ids])
+    rows = [{"subscriber_id": sid, "token": secrets.randbits(62)} for sid in ids]
+    await session.execute(insert(MatchChange.__table__), rows)  # Core: no ORM bulk bookkeeping
     session.info[PENDING] = True
     last = (await session.execute(select(MatchChange.seq).order_by(MatchChange.seq.desc()).limit(1))).scalar_one()
     if last // PRUNE_EVERY != (last - len(ids)) // PRUNE_EVERY:

@@ -219,8 +219,8 @@ async def import_subscribers(request: Request, principal: ApiPrincipal, file: Up
         path.write_bytes(content)
         try:
             report = await subscriptions.import_subscribers(request.app.state.db, path, progress=False)
-        except ValueError as exc:
-            raise ValidationFailed(f"文件无法读取：{exc}", field="file") from exc
+        except (ValueError, UnicodeError) as exc:  # the reader's own errors are ValidationFailed already
+            raise ValidationFailed("文件无法读取，请确认是 Excel 导出的 .csv 或 .xlsx 文件。", field="file") from exc
     return ImportOut(rows=report.rows, created=report.created, updated=report.updated, unchanged=report.unchanged,
                      errors=[ImportErrorOut(row=e.row, field=e.field, message=e.message) for e in report.errors])
 
