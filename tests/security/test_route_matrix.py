@@ -101,6 +101,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "GET /console/policies/{policy_id}/amend": DRAFTING, "POST /console/policies/{policy_id}/amend": DRAFTING,
     "POST /console/policies/{policy_id}/withdraw": DRAFTING | REVIEWING,  # 撤回 by its editor, 退回 by a reviewer
     "POST /console/audience-preview": EDITORS, "GET /favicon.ico": PUBLIC,
+    # Counts only, no personal data; METRICS_TOKEN (unset here) closes it: tests/web/test_metrics.py.
+    "GET /metrics": PUBLIC,
     "GET /console/policies/{policy_id}/repeal": DRAFTING, "POST /console/policies/{policy_id}/repeal": DRAFTING,
     "POST /console/suggest": STAFF, "GET /console/review": STAFF,
     "POST /console/policies/{policy_id}/approve": REVIEWING, "POST /console/policies/{policy_id}/return": REVIEWING,
