@@ -212,6 +212,18 @@ async def update_profile_as_contact(
     ent = await _enterprise(session, sub.enterprise_id)
     if ent.verified and not sub.contact_verified:
         raise Forbidden("已核实企业的信息只能由部门或企业已认证联系人修改。", field="subscriber_id")
+    fields = profile_fields(industry=industry, size=size, qualifications=qualifications, township=township)
+    return await apply_profile_changes(session, ent, fields)
+
+
+def profile_fields(
+    *,
+    industry: str | None = None,
+    size: str | None = None,
+    qualifications: Iterable[str] | None = None,
+    township: str | None = None,
+) -> dict[str, object]:
+    """The enterprise profile fields that were given (not None), validated."""
     fields: dict[str, object] = {}
     if industry is not None:
         fields["industry"] = valid.industry(industry)
@@ -221,6 +233,12 @@ async def update_profile_as_contact(
         fields["qualifications"] = valid.eligibility(qualifications, "enterprise", field="qualifications")
     if township is not None:
         fields["township"] = valid.township(township)
+    return fields
+
+
+async def apply_profile_changes(session: AsyncSession, ent: Enterprise, fields: dict[str, object]) -> EnterpriseView:
+    """Set the `fields` that differ on the enterprise, keeping its contacts' match index current
+    (every contact sees the shared profile); nothing is written when none differ."""
     changed = {k: v for k, v in fields.items() if getattr(ent, k) != v}
     if changed:
         async with store.keeping_index(session, await store.contact_ids_of_enterprise(session, ent.id)):

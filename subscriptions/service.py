@@ -354,7 +354,7 @@ async def save_enterprise(
         await session.flush()
         return _enterprise_view(ent)
     first_named_in_a_chat = not ent.verified
-    view = await _update_enterprise(session, ent, fields)
+    view = await claims.apply_profile_changes(session, ent, fields)
     if first_named_in_a_chat:
         await claims.detach_unverified_contacts(session, ent.id)
     return view
@@ -375,25 +375,9 @@ async def update_enterprise(
     fields: dict[str, object] = {}
     if name is not None:
         fields["name"] = name.strip()[:200] or ent.name
-    if industry is not None:
-        fields["industry"] = valid.industry(industry)
-    if size is not None:
-        fields["size"] = valid.size(size)
-    if qualifications is not None:
-        fields["qualifications"] = valid.eligibility(qualifications, "enterprise", field="qualifications")
-    if township is not None:
-        fields["township"] = valid.township(township)
-    return await _update_enterprise(session, ent, fields)
-
-
-async def _update_enterprise(session: AsyncSession, ent: Enterprise, fields: dict[str, object]) -> EnterpriseView:
-    changed = {k: v for k, v in fields.items() if getattr(ent, k) != v}
-    if changed:
-        async with store.keeping_index(session, await store.contact_ids_of_enterprise(session, ent.id)):
-            for key, value in changed.items():
-                setattr(ent, key, value)
-            ent.updated_at = now()
-    return _enterprise_view(ent)
+    fields.update(claims.profile_fields(industry=industry, size=size, qualifications=qualifications,
+                                        township=township))
+    return await claims.apply_profile_changes(session, ent, fields)
 
 
 async def add_enterprise_contact(

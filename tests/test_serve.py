@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,31 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def start_server(env: dict[str, str]) -> Awaitable[asyncio.subprocess.Process]:
+    """`python run.py` with `env`, its stdout and stderr together in one pipe."""
+    return asyncio.create_subprocess_exec(
+        sys.executable, "run.py", cwd=REPO, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def answers_healthz(client: httpx.AsyncClient, attempts: int, server: asyncio.subprocess.Process | None = None,
+                          log: bytearray | None = None) -> bool:
+    """Polls /healthz every half second until it answers 200 (True) or `attempts` run out
+    (False). With `server`, first asserts on each round that it is still running (the
+    tail of `log` as the message)."""
+    for _ in range(attempts):
+        if server is not None:
+            assert server.returncode is None, (log or bytearray()).decode()[-3000:]
+        try:
+            if (await client.get("/healthz")).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.5)
+    return False
 
 
 async def cli(env: dict[str, str], *args: str) -> str:
@@ -52,21 +78,11 @@ async def test_publish_through_the_api_reaches_telegram_and_ctrl_c_stops(
     }
     editor = (await cli(env, "token", "create", "--agency", AGENCY, "--role", "editor")).split()[-1]
     reviewer = (await cli(env, "token", "create", "--agency", AGENCY, "--role", "reviewer")).split()[-1]
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "run.py", cwd=REPO, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
+    server = await start_server(env)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-            for _ in range(120):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.5)
-            else:
+            if not await answers_healthz(client, 120):
                 pytest.fail("the server did not answer /healthz")
             await fake_telegram.wait_for(lambda: fake_telegram.calls_to("getUpdates"), timeout=30)
 

@@ -7,7 +7,8 @@ The clip is made once per revision and served from the disk cache afterwards.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import FileResponse, Response
@@ -25,6 +26,7 @@ from web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 PublicId = Annotated[int, Path(ge=1, le=MAX_ID)]
+T = TypeVar("T")
 AUDIO_CACHE = "public, max-age=600"  # a new revision makes a new clip; the page always asks again
 
 
@@ -32,14 +34,22 @@ def _voice(request: Request) -> VoiceService:
     return voice_service_for(request.app.state.db, request.app.state.settings)
 
 
-async def _clip(request: Request, policy_id: int, fmt: str) -> VoiceClip:
+async def _made(make: Callable[[], Awaitable[T | None]], unavailable: str, missing: str) -> T:
+    """What `make` returns; 503 with `unavailable` without a speech engine, 404 with `missing`
+    when there is nothing to read."""
     try:
-        clip = await _voice(request).policy_clip(policy_id, fmt)
+        found = await make()
     except EngineUnavailable as exc:
-        raise HTTPException(503, "语音播报暂不可用（服务器未安装语音引擎），请查看政策全文") from exc
-    if clip is None:
-        raise HTTPException(404, "这份政策没有语音播报（未发布、已失效或已废止）")
-    return clip
+        raise HTTPException(503, unavailable) from exc
+    if found is None:
+        raise HTTPException(404, missing)
+    return found
+
+
+async def _clip(request: Request, policy_id: int, fmt: str) -> VoiceClip:
+    return await _made(lambda: _voice(request).policy_clip(policy_id, fmt),
+                       "语音播报暂不可用（服务器未安装语音引擎），请查看政策全文",
+                       "这份政策没有语音播报（未发布、已失效或已废止）")
 
 
 @router.get("/p/{policy_id}/listen")
@@ -77,13 +87,8 @@ async def audio_mp3(request: Request, policy_id: PublicId, part: Annotated[int, 
 
 
 async def _faq(request: Request, faq_id: int, fmt: str) -> tuple[str, list[str], VoiceClip]:
-    try:
-        found = await _voice(request).faq_clip(faq_id, fmt)
-    except EngineUnavailable as exc:
-        raise HTTPException(503, "语音播报暂不可用（服务器未安装语音引擎）") from exc
-    if found is None:
-        raise HTTPException(404, "没有找到这条常见问题")
-    return found
+    return await _made(lambda: _voice(request).faq_clip(faq_id, fmt),
+                       "语音播报暂不可用（服务器未安装语音引擎）", "没有找到这条常见问题")
 
 
 @router.get("/faq/{faq_id}/listen")

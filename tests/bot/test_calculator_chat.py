@@ -12,10 +12,11 @@ from core.db import Database
 from subscriptions import service as subscriptions
 from tests.bot.helpers import credit_code
 from tests.bot.test_telegram import Chat, chat  # noqa: F401  (fixture)
-from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS, NO_BROWSER, SCREENSHOTS, chat_app, live_chat  # noqa: F401
+from tests.bot.test_webchat import NO_BROWSER, chat_app, live_chat  # noqa: F401
 from tests.bot.test_wechat import WeChat, wechat  # noqa: F401  (fixture)
 from tests.factories import make_published_policy
 from tests.policies.items.helpers import HIGH_TECH_AWARD, SME_LOAN_SUBSIDY, STARTUP_GRANT, save_items
+from tests.web.browser import CHROMIUM, SCREENSHOTS, chromium_page
 
 
 async def _items(db: Database) -> None:
@@ -101,34 +102,29 @@ async def test_wechat_numbered_options_and_typed_age(wechat: WeChat, db: Databas
 @pytest.mark.skipif(NO_BROWSER, reason=f"{CHROMIUM} is not installed (apt install chromium)")
 async def test_web_chat_calculator_in_chromium(live_chat: str, db: Database,  # noqa: F811
                                                clock: FixedClock) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     await _items(db)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = await browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
-        try:
-            await page.goto(f"{live_chat}/chat")
-            log = page.locator("#log")
-            await expect(log).to_contain_text("欢迎")
-            await page.fill("#text", "政策计算器")
-            await page.press("#text", "Enter")
-            await page.click("button[data-action='calc:k.enterprise']")
-            await page.click("button[data-action='calc:t.xiangshui']")
-            await page.click("button[data-action='calc:i.C']")
-            await page.click("button[data-action='calc:s.small']")
-            await page.click("button[data-action='calc:q.high_tech']")
-            # The web chat marks a chosen answer in words and state, not by an emoji alone.
-            chosen = page.locator("button[data-action='calc:q.high_tech']").last
-            await expect(chosen).to_have_attribute("aria-pressed", "true")
-            await expect(chosen).to_have_text("高新技术企业")
-            await page.click("button[data-action='calc:q.ok'] >> nth=-1")
-            answer = log.locator(".msg.bot").last
-            await expect(answer).to_contain_text("高新技术企业认定奖励：10万元")
-            await expect(answer).to_contain_text("需核实：成立年限：成立5年及以下")
-            await page.screenshot(path=str(SCREENSHOTS / "calculator-webchat.png"), full_page=True)
-        finally:
-            await browser.close()
+    async with chromium_page(locale="zh-CN", viewport={"width": 390, "height": 844}) as page:
+        await page.goto(f"{live_chat}/chat")
+        log = page.locator("#log")
+        await expect(log).to_contain_text("欢迎")
+        await page.fill("#text", "政策计算器")
+        await page.press("#text", "Enter")
+        await page.click("button[data-action='calc:k.enterprise']")
+        await page.click("button[data-action='calc:t.xiangshui']")
+        await page.click("button[data-action='calc:i.C']")
+        await page.click("button[data-action='calc:s.small']")
+        await page.click("button[data-action='calc:q.high_tech']")
+        # The web chat marks a chosen answer in words and state, not by an emoji alone.
+        chosen = page.locator("button[data-action='calc:q.high_tech']").last
+        await expect(chosen).to_have_attribute("aria-pressed", "true")
+        await expect(chosen).to_have_text("高新技术企业")
+        await page.click("button[data-action='calc:q.ok'] >> nth=-1")
+        answer = log.locator(".msg.bot").last
+        await expect(answer).to_contain_text("高新技术企业认定奖励：10万元")
+        await expect(answer).to_contain_text("需核实：成立年限：成立5年及以下")
+        await page.screenshot(path=str(SCREENSHOTS / "calculator-webchat.png"), full_page=True)
 
 
 async def test_wechat_menu_has_the_calculator(wechat: WeChat, db: Database, clock: FixedClock) -> None:  # noqa: F811

@@ -7,15 +7,11 @@ fixture's connections) on 127.0.0.1 and a free port. Screenshots go to artifacts
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import uvicorn
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
@@ -29,12 +25,8 @@ from tests.bot.helpers import services, settings
 from tests.bot.test_acknowledge import send_all
 from tests.factories import make_published_policy
 from tests.push.helpers import deliveries
+from tests.web.browser import CHROMIUM, CHROMIUM_PRESENT, SCREENSHOTS, chromium_page, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-CHROMIUM_PRESENT = CHROMIUM.exists()
 NO_BROWSER = not CHROMIUM_PRESENT and os.environ.get("CI") != "true"  # under CI a missing browser fails
 
 
@@ -81,76 +73,56 @@ async def test_chat_api_cookie_and_inbox(db: Database) -> None:
         assert (await subscriptions.get_subscriber(session, found.subscriber_id)).topics == ("employment",)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest_asyncio.fixture
 async def live_chat(db: Database) -> AsyncIterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(chat_app(db), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serve(chat_app(db)) as base:
+        yield base
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(NO_BROWSER, reason=f"{CHROMIUM} is not installed (apt install chromium)")
 async def test_a_newcomer_subscribes_and_asks_in_chromium(live_chat: str, db: Database) -> None:
     assert CHROMIUM_PRESENT, f"{CHROMIUM} is missing and CI=true: install Debian's chromium"
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     policy = await make_published_policy(db, doc_no="泾人社发〔2026〕8号")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = await browser.new_page(locale="zh-CN", viewport={"width": 900, "height": 900})
-        try:
-            await page.goto(f"{live_chat}/chat")
-            log = page.locator("#log")
-            await expect(log).to_contain_text("欢迎使用泾源县“政策直达”")
-            await page.click("button[data-action='who:resident']")
-            await expect(log).to_contain_text("第2步")
-            await page.click("button[data-action='town:skip']")
-            await page.click("button[data-action='tp:employment']")
-            chosen = page.locator("button[data-action='tp:employment']")
-            await expect(chosen).to_have_attribute("aria-pressed", "true")
-            await expect(chosen).to_have_text("就业创业")  # marked by style and "已选", not only an emoji
-            await page.screenshot(path=str(SCREENSHOTS / "bot-01-webchat-topics.png"), full_page=True)
-            await page.click("button[data-action='tpok']")
-            await page.click("button[data-action='freq:skip']")
-            await expect(log).to_contain_text("设置完成")
+    async with chromium_page(locale="zh-CN", viewport={"width": 900, "height": 900}) as page:
+        await page.goto(f"{live_chat}/chat")
+        log = page.locator("#log")
+        await expect(log).to_contain_text("欢迎使用泾源县“政策直达”")
+        await page.click("button[data-action='who:resident']")
+        await expect(log).to_contain_text("第2步")
+        await page.click("button[data-action='town:skip']")
+        await page.click("button[data-action='tp:employment']")
+        chosen = page.locator("button[data-action='tp:employment']")
+        await expect(chosen).to_have_attribute("aria-pressed", "true")
+        await expect(chosen).to_have_text("就业创业")  # marked by style and "已选", not only an emoji
+        await page.screenshot(path=str(SCREENSHOTS / "bot-01-webchat-topics.png"), full_page=True)
+        await page.click("button[data-action='tpok']")
+        await page.click("button[data-action='freq:skip']")
+        await expect(log).to_contain_text("设置完成")
 
-            await page.fill("#text", "一次性创业补贴多少钱")
-            await page.press("#text", "Enter")
-            answer = log.locator(".msg.bot").last
-            await expect(answer).to_contain_text(policy.title)
-            await expect(answer).to_contain_text("泾人社发〔2026〕8号")
-            await expect(answer.locator(f"a[href$='/p/{policy.id}']").first).to_be_visible()
-            await page.screenshot(path=str(SCREENSHOTS / "bot-02-webchat-answer.png"), full_page=True)
+        await page.fill("#text", "一次性创业补贴多少钱")
+        await page.press("#text", "Enter")
+        answer = log.locator(".msg.bot").last
+        await expect(answer).to_contain_text(policy.title)
+        await expect(answer).to_contain_text("泾人社发〔2026〕8号")
+        await expect(answer.locator(f"a[href$='/p/{policy.id}']").first).to_be_visible()
+        await page.screenshot(path=str(SCREENSHOTS / "bot-02-webchat-answer.png"), full_page=True)
 
-            # 绑定 with no chat channel configured says so honestly.
-            await page.click("#bind")
-            await expect(log.locator(".msg.bot").last).to_contain_text("暂未开通")
+        # 绑定 with no chat channel configured says so honestly.
+        await page.click("#bind")
+        await expect(log.locator(".msg.bot").last).to_contain_text("暂未开通")
 
-            # A new policy arrives in the inbox; 确认收到 under it records the acknowledgement.
-            second = await make_published_policy(db, title="泾源县高校毕业生就业见习补贴办法")
-            await send_all(db, settings().secret_key)
-            await page.click("#tab-inbox")
-            item = page.locator("#inbox article", has_text=second.title)
-            await item.locator("button.ack").click()
-            await expect(item.locator(".ack-result")).to_contain_text("已确认收到")
-            await page.screenshot(path=str(SCREENSHOTS / "bot-03-webchat-inbox-ack.png"), full_page=True)
-        finally:
-            await browser.close()
+        # A new policy arrives in the inbox; 确认收到 under it records the acknowledgement.
+        second = await make_published_policy(db, title="泾源县高校毕业生就业见习补贴办法")
+        await send_all(db, settings().secret_key)
+        await page.click("#tab-inbox")
+        item = page.locator("#inbox article", has_text=second.title)
+        await item.locator("button.ack").click()
+        await expect(item.locator(".ack-result")).to_contain_text("已确认收到")
+        await page.screenshot(path=str(SCREENSHOTS / "bot-03-webchat-inbox-ack.png"), full_page=True)
 
     async with db.reader() as session:
         sub = await subscriptions.get_subscriber(session, 1)  # the only subscriber: the visitor

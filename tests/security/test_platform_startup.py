@@ -26,7 +26,7 @@ from core.db import Database
 from core.scheduler import FileLeadership
 from core.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
-from tests.test_serve import REPO, free_port
+from tests.test_serve import REPO, answers_healthz, free_port, start_server
 
 WEBHOOK = "https://policy.example.gov.cn/telegram/webhook"
 
@@ -44,8 +44,7 @@ async def test_serve_starts_with_telegram_down_and_sets_the_webhook_once_it_is_u
         "TELEGRAM_WEBHOOK_URL": WEBHOOK,
         "TELEGRAM_WEBHOOK_SECRET": "startup-secret",
     }
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "run.py", cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    server = await start_server(env)
     log = bytearray()
 
     async def collect() -> None:
@@ -56,15 +55,7 @@ async def test_serve_starts_with_telegram_down_and_sets_the_webhook_once_it_is_u
     reader = asyncio.create_task(collect())
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=10) as client:
-            for _ in range(240):
-                assert server.returncode is None, log.decode()[-3000:]
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.5)
-            else:
+            if not await answers_healthz(client, 240, server, log):
                 pytest.fail("the server did not answer /healthz with Telegram down: " + log.decode()[-3000:])
             for _ in range(240):
                 if "Telegram 暂不可达" in log.decode(errors="replace"):

@@ -4,17 +4,14 @@ chat and the library still work under in Chromium."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from fastapi import FastAPI
 
 from bot.web_routes import build_router
@@ -22,8 +19,8 @@ from core.db import Database
 from core.settings import Settings
 from tests.bot.helpers import services
 from tests.factories import make_published_policy
+from tests.web.browser import CHROMIUM, CHROMIUM_PRESENT, chromium_page, serve
 from tests.web.conftest import HR, PASSWORD, csrf_of, make_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
 from web import accounts
 from web.app import create_app
 
@@ -116,55 +113,39 @@ async def test_only_the_chat_pages_own_inline_blocks_are_allowed(db: Database, s
 
 @pytest_asyncio.fixture
 async def live_site(db: Database, settings: Settings) -> AsyncIterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(_chat_app(db, settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serve(_chat_app(db, settings)) as base:
+        yield base
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM_PRESENT, reason=f"{CHROMIUM} is not installed (apt install chromium)")
 async def test_console_chat_and_library_work_under_the_policy_in_chromium(live_site: str, db: Database) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     policy = await make_published_policy(db, doc_no="泾人社发〔2026〕9号")
     await make_user(db, "hr-editor", "editor", HR)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = await browser.new_page(locale="zh-CN")
+    async with chromium_page(locale="zh-CN") as page:
         page.set_default_timeout(30_000)  # generous: the machine is shared with other test runs
         expect.set_options(timeout=20_000)
         violations: list[str] = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        try:
-            await page.goto(f"{live_site}/library")
-            await expect(page.locator("body")).to_contain_text(policy.title)
-            await page.goto(f"{live_site}/console/login")
-            await page.fill("input[name=username]", "hr-editor")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("button[type=submit], form button")
-            await expect(page).to_have_url(re.compile(r"/console/policies"))
-            await page.goto(f"{live_site}/console/policies/new")
-            await page.fill("textarea[name=body]", "为支持高校毕业生就业创业，对首次创业的给予一次性创业补贴。")
-            # draft.js (a same-origin script) still fetches tag suggestions under the policy
-            await expect(page.locator("body")).to_contain_text("就业创业", timeout=30_000)
-            await page.goto(f"{live_site}/chat")
-            log = page.locator("#log")
-            await expect(log).to_contain_text("欢迎")  # the inline script ran
-            await page.fill("#text", "一次性创业补贴多少钱")
-            await page.press("#text", "Enter")
-            await expect(log.locator(".msg.bot").last).to_contain_text(policy.title)
-            header = page.locator("header").first
-            assert await header.evaluate("e => getComputedStyle(e).display") == "flex"  # the inline style applied
-        finally:
-            await browser.close()
+        await page.goto(f"{live_site}/library")
+        await expect(page.locator("body")).to_contain_text(policy.title)
+        await page.goto(f"{live_site}/console/login")
+        await page.fill("input[name=username]", "hr-editor")
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit], form button")
+        await expect(page).to_have_url(re.compile(r"/console/policies"))
+        await page.goto(f"{live_site}/console/policies/new")
+        await page.fill("textarea[name=body]", "为支持高校毕业生就业创业，对首次创业的给予一次性创业补贴。")
+        # draft.js (a same-origin script) still fetches tag suggestions under the policy
+        await expect(page.locator("body")).to_contain_text("就业创业", timeout=30_000)
+        await page.goto(f"{live_site}/chat")
+        log = page.locator("#log")
+        await expect(log).to_contain_text("欢迎")  # the inline script ran
+        await page.fill("#text", "一次性创业补贴多少钱")
+        await page.press("#text", "Enter")
+        await expect(log.locator(".msg.bot").last).to_contain_text(policy.title)
+        header = page.locator("header").first
+        assert await header.evaluate("e => getComputedStyle(e).display") == "flex"  # the inline style applied
     assert violations == []

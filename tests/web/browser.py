@@ -43,8 +43,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest_asyncio.fixture
-async def live_server(app: FastAPI) -> AsyncIterator[str]:
+@asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[str]:
+    """`app` under uvicorn as a task in the running event loop on 127.0.0.1 and a free port;
+    yields its base URL and stops the server on the way out."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
@@ -52,27 +54,49 @@ async def live_server(app: FastAPI) -> AsyncIterator[str]:
         if task.done():
             task.result()
         await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest_asyncio.fixture
+async def live_server(app: FastAPI) -> AsyncIterator[str]:
+    async with serve(app) as base:
+        yield base
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Any]:
+    """Debian's Chromium launched by Playwright, closed on the way out."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def chromium_page(**options: Any) -> AsyncIterator[Any]:
+    """A new page in Debian's Chromium, opened with Playwright's `new_page(**options)`."""
+    async with chromium() as browser:
+        yield await browser.new_page(**options)
 
 
 @asynccontextmanager
 async def browser_page(viewport: dict[str, int]) -> AsyncIterator[Any]:
     """A fresh page in Debian's Chromium at `viewport`, touch-enabled on the phone size."""
     assert CHROMIUM_PRESENT, f"{CHROMIUM} is missing and CI=true: install Debian's chromium"
-    from playwright.async_api import async_playwright
-
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     phone = viewport["width"] < 600
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = await browser.new_context(locale="zh-CN", viewport=viewport, has_touch=phone,
-                                                is_mobile=phone, device_scale_factor=1)
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        context = await browser.new_context(locale="zh-CN", viewport=viewport, has_touch=phone,
+                                            is_mobile=phone, device_scale_factor=1)
+        yield await context.new_page()
 
 
 def tag(viewport: dict[str, int]) -> str:

@@ -8,63 +8,29 @@ it launches /usr/bin/chromium. Screenshots go to artifacts/screenshots/.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-import pytest_asyncio
-import uvicorn
-from fastapi import FastAPI
-
 from core.db import Database
 from policies import service as policies
 from push.fanout import FanOut
 from subscriptions import service as subscriptions
 from tests.fakes.telegram_api import FakeTelegram
 from tests.push.relay.helpers import drain, worker
+from tests.web.browser import (  # noqa: F401  (live_server: fixture)
+    CHROMIUM,
+    CHROMIUM_PRESENT,
+    SCREENSHOTS,
+    chromium_page,
+    live_server,
+    pytestmark,
+)
 from tests.web.conftest import HR, PASSWORD, make_user
 
-CHROMIUM = Path("/usr/bin/chromium")
 RESIDENT_CHAT = 777_001
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-CHROMIUM_PRESENT = CHROMIUM.exists()
-# Without the browser: skipped with a reason on a workstation, failed under CI=true.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM_PRESENT and os.environ.get("CI") != "true",
-                       reason=f"{CHROMIUM} is not installed (apt install chromium)"),
-]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest_asyncio.fixture
-async def live_server(app: FastAPI) -> AsyncIterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-async def test_draft_publish_and_reach_in_chromium(live_server: str, db: Database, fake_telegram: FakeTelegram) -> None:
+async def test_draft_publish_and_reach_in_chromium(live_server: str, db: Database,  # noqa: F811
+                                                   fake_telegram: FakeTelegram) -> None:
     assert CHROMIUM_PRESENT, f"{CHROMIUM} is missing and CI=true: install Debian's chromium"
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await make_user(db, "hr-editor", "editor", HR)
@@ -72,58 +38,53 @@ async def test_draft_publish_and_reach_in_chromium(live_server: str, db: Databas
         resident = await subscriptions.create_resident(session, display_name="马先生", channel="telegram",
                                                        address=str(RESIDENT_CHAT))
         await subscriptions.subscribe_all_topics(session, resident.id)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = await browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        try:
-            await page.goto(f"{live_server}/console/login")
-            await page.fill("input[name=username]", "hr-editor")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("button[type=submit]")
-            await expect(page.locator("h1")).to_contain_text("政策")
+    async with chromium_page(locale="zh-CN", viewport={"width": 1280, "height": 900}) as page:
+        await page.goto(f"{live_server}/console/login")
+        await page.fill("input[name=username]", "hr-editor")
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit]")
+        await expect(page.locator("h1")).to_contain_text("政策")
 
-            await page.goto(f"{live_server}/console/policies/new")
-            await page.fill("input[name=title]", "泾源县支持高校毕业生创业就业的若干措施")
-            await page.fill("textarea[name=body]",
-                            "对高校毕业生首次创业并正常经营6个月以上的，给予一次性创业补贴5000元。"
-                            "咨询联系人张老师，手机13912345678。")
-            await expect(page.locator("#suggestions .chip").first).to_be_visible(timeout=15_000)
-            await expect(page.locator("#pii .pii-warning").first).to_contain_text("手机", timeout=15_000)
-            await page.screenshot(path=str(SCREENSHOTS / "01-draft-suggestions-pii.png"), full_page=True)
+        await page.goto(f"{live_server}/console/policies/new")
+        await page.fill("input[name=title]", "泾源县支持高校毕业生创业就业的若干措施")
+        await page.fill("textarea[name=body]",
+                        "对高校毕业生首次创业并正常经营6个月以上的，给予一次性创业补贴5000元。"
+                        "咨询联系人张老师，手机13912345678。")
+        await expect(page.locator("#suggestions .chip").first).to_be_visible(timeout=15_000)
+        await expect(page.locator("#pii .pii-warning").first).to_contain_text("手机", timeout=15_000)
+        await page.screenshot(path=str(SCREENSHOTS / "01-draft-suggestions-pii.png"), full_page=True)
 
-            await page.locator("#suggestions .chip").first.click()
-            await page.click("button[value=mask]")
-            await expect(page.locator("#form-message")).to_contain_text("已遮盖")
-            assert "13912345678" not in await page.input_value("textarea[name=body]")
-            await page.click("button[value=save]")
-            await expect(page.locator(".notice")).to_contain_text("已保存")
-            policy_id = int(page.url.split("/policies/")[1].split("?")[0])
-            await page.click("button:has-text(\"提交审核\")")
-            await expect(page.locator("h1 .badge")).to_contain_text("待审核")
+        await page.locator("#suggestions .chip").first.click()
+        await page.click("button[value=mask]")
+        await expect(page.locator("#form-message")).to_contain_text("已遮盖")
+        assert "13912345678" not in await page.input_value("textarea[name=body]")
+        await page.click("button[value=save]")
+        await expect(page.locator(".notice")).to_contain_text("已保存")
+        policy_id = int(page.url.split("/policies/")[1].split("?")[0])
+        await page.click("button:has-text(\"提交审核\")")
+        await expect(page.locator("h1 .badge")).to_contain_text("待审核")
 
-            async with db.session() as session:
-                await policies.approve(session, policy_id, "hr-reviewer")
-            await page.goto(f"{live_server}/console/policies/{policy_id}/publish")
-            await expect(page.locator("#audience-preview")).to_be_visible()
-            await page.screenshot(path=str(SCREENSHOTS / "02-confirm-publish.png"), full_page=True)
-            await page.click("button:has-text(\"确认发布\")")
-            await expect(page.locator("h1 .badge")).to_contain_text("有效")
+        async with db.session() as session:
+            await policies.approve(session, policy_id, "hr-reviewer")
+        await page.goto(f"{live_server}/console/policies/{policy_id}/publish")
+        await expect(page.locator("#audience-preview")).to_be_visible()
+        await page.screenshot(path=str(SCREENSHOTS / "02-confirm-publish.png"), full_page=True)
+        await page.click("button:has-text(\"确认发布\")")
+        await expect(page.locator("h1 .badge")).to_contain_text("有效")
 
-            await page.click("a:has-text(\"推送与触达\")")
-            await expect(page.locator("h1")).to_contain_text("推送与触达")
-            await expect(page.locator("[data-stage=sent]")).to_have_text("0")
+        await page.click("a:has-text(\"推送与触达\")")
+        await expect(page.locator("h1")).to_contain_text("推送与触达")
+        await expect(page.locator("[data-stage=sent]")).to_have_text("0")
 
-            # The pipeline fans out and sends through the real Telegram adapter to the fake Bot API;
-            # the dashboard then shows the message as sent.
-            await FanOut(db).run_once()
-            await drain(worker(db, fake_telegram))
-            assert len(fake_telegram.sent_messages(RESIDENT_CHAT)) == 1
-            await page.reload()
-            await expect(page.locator("[data-stage=sent]")).to_have_text("1")
-            await page.screenshot(path=str(SCREENSHOTS / "03-reach-dashboard.png"), full_page=True)
+        # The pipeline fans out and sends through the real Telegram adapter to the fake Bot API;
+        # the dashboard then shows the message as sent.
+        await FanOut(db).run_once()
+        await drain(worker(db, fake_telegram))
+        assert len(fake_telegram.sent_messages(RESIDENT_CHAT)) == 1
+        await page.reload()
+        await expect(page.locator("[data-stage=sent]")).to_have_text("1")
+        await page.screenshot(path=str(SCREENSHOTS / "03-reach-dashboard.png"), full_page=True)
 
-            await page.goto(f"{live_server}/p/{policy_id}")
-            await expect(page.locator("#validity")).to_contain_text("有效")
-            await page.screenshot(path=str(SCREENSHOTS / "04-public-page.png"), full_page=True)
-        finally:
-            await browser.close()
+        await page.goto(f"{live_server}/p/{policy_id}")
+        await expect(page.locator("#validity")).to_contain_text("有效")
+        await page.screenshot(path=str(SCREENSHOTS / "04-public-page.png"), full_page=True)

@@ -12,7 +12,7 @@ from core.clock import FixedClock
 from core.db import Database
 from tests.factories import make_published_policy
 from tests.policies.items.helpers import HIGH_TECH_AWARD, SME_LOAN_SUBSIDY, STARTUP_GRANT, save_items
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, live_server  # noqa: F401
+from tests.web.browser import CHROMIUM, SCREENSHOTS, chromium_page, live_server  # noqa: F401
 
 CODES = re.compile(r"\b(high_tech|xiangshui|small_micro|to_verify|not_met|enterprise|resident)\b")
 
@@ -59,31 +59,26 @@ async def test_nothing_answered_is_never_met_and_bad_numbers_are_explained(
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed")
 async def test_the_calculator_on_a_390px_phone(live_server: str, db: Database,  # noqa: F811
                                                clock: FixedClock) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     await _publish_items(db)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = await browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                      has_touch=True)
-        try:
-            await page.goto(f"{live_server}/calculator")
-            await page.get_by_label("个人").check()
-            await expect(page.locator(".calc-enterprise")).to_be_hidden()  # only the person's questions
-            await page.get_by_label("年龄（周岁）").fill("24")
-            await page.get_by_label("高校毕业生").first.check()
-            await page.get_by_role("button", name="查看我能享受的政策").click()
-            card = page.locator(".calc-item", has_text="一次性创业补贴")
-            await expect(card).to_be_visible()
-            await expect(card.locator(".calc-check")).to_contain_text("正常经营6个月以上")
-            await expect(card.get_by_role("link", name="去办理")).to_have_attribute(
-                "href", "https://zwfw.example.gov.cn/item/1")
-            overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            assert overflow <= 0, f"page is {overflow}px wider than the phone"
-            await page.screenshot(path=str(SCREENSHOTS / "calculator-390.png"), full_page=True)
-        finally:
-            await browser.close()
+    async with chromium_page(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                             has_touch=True) as page:
+        await page.goto(f"{live_server}/calculator")
+        await page.get_by_label("个人").check()
+        await expect(page.locator(".calc-enterprise")).to_be_hidden()  # only the person's questions
+        await page.get_by_label("年龄（周岁）").fill("24")
+        await page.get_by_label("高校毕业生").first.check()
+        await page.get_by_role("button", name="查看我能享受的政策").click()
+        card = page.locator(".calc-item", has_text="一次性创业补贴")
+        await expect(card).to_be_visible()
+        await expect(card.locator(".calc-check")).to_contain_text("正常经营6个月以上")
+        await expect(card.get_by_role("link", name="去办理")).to_have_attribute(
+            "href", "https://zwfw.example.gov.cn/item/1")
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"page is {overflow}px wider than the phone"
+        await page.screenshot(path=str(SCREENSHOTS / "calculator-390.png"), full_page=True)
 
 
 async def test_the_policy_page_lists_its_items_as_of_each_revision(client: httpx.AsyncClient, db: Database,

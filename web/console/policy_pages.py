@@ -4,11 +4,13 @@ repeal. Every state change re-checks the role inside the unit of work that makes
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError, ValidationFailed
 from policies import service as policies
@@ -190,12 +192,19 @@ async def save_draft(request: Request, principal: ConsolePrincipal, policy_id: P
     return await _save_draft(request, principal, policy_id)
 
 
+async def _step_as_editor(request: Request, principal: Principal, policy_id: int,
+                          step: Callable[[AsyncSession, int, str], Awaitable[object]]) -> None:
+    """One workflow step (submit, publish) in its own transaction, after checking that the
+    principal may edit the policy's agency."""
+    async with request.app.state.db.session() as session:
+        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
+        await step(session, policy_id, principal.actor)
+
+
 @router.post("/policies/{policy_id}/submit", dependencies=[CsrfChecked])
 async def submit(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     try:
-        async with request.app.state.db.session() as session:
-            require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-            await policies.submit(session, policy_id, principal.actor)
+        await _step_as_editor(request, principal, policy_id, policies.submit)
     except DomainError as exc:
         if exc.status_code == 403:
             raise
@@ -263,9 +272,7 @@ async def publish(request: Request, principal: ConsolePrincipal, policy_id: Path
             return await _confirm_page(request, principal, policy_id, status_code=422,
                                        errors={"confirm_empty": message}, message=message)
     try:
-        async with request.app.state.db.session() as session:
-            require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-            await policies.publish(session, policy_id, principal.actor)
+        await _step_as_editor(request, principal, policy_id, policies.publish)
     except DomainError as exc:
         if exc.status_code == 403:
             raise
