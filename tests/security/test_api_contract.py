@@ -38,10 +38,12 @@ EXAMPLES_PER_ROUTE_AND_MODE = 8
 NOT_YET = {"use_after_free", "ensure_resource_availability", "object_level_authorization"}
 # Schema-valid data these routes refuse with 422 for a business rule the schema cannot state; each
 # operation documents its 422 with the error body, and only these operations may answer it to valid data.
+_DRAFT_RULES = ("日期先后；主题、乡镇、行业、享受条件须在词表中；文号格式（容忍空格与括号变体，"
+                "年份至多次年）；标题、正文、发文机关不能只有空白")
 BUSINESS_RULE_422 = {
-    ("POST", "/api/policies"): "日期先后（申报开始不晚于截止、生效不晚于失效）",
-    ("PUT", "/api/policies/{policy_id}"): "日期先后（申报开始不晚于截止、生效不晚于失效）",
-    ("POST", "/api/tokens"): "hub_operator 令牌须指定存在的 hub_id，其他角色不得指定",
+    ("POST", "/api/policies"): _DRAFT_RULES,
+    ("PUT", "/api/policies/{policy_id}"): _DRAFT_RULES,
+    ("POST", "/api/tokens"): "部门编辑须有所属单位；园区/协会联络员须指定所属枢纽（hub_id）",
 }
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 # Schema-invalid data must be refused: schemathesis's list, plus 413 (every operation documents it: a body
