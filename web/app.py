@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -16,6 +16,7 @@ from core.secret_key import secret_key
 from core.settings import Settings
 from policies.qa.engine import QaEngine
 from web import errors, integrations
+from web.api.common import known_query_only
 from web.body_limit import BodyLimitMiddleware, BodyLimits
 from web.security_headers import SecurityHeaders
 
@@ -37,6 +38,7 @@ def create_app(
         "错误以 JSON 返回：`{\"error\": 中文说明, \"field\": 出错字段, \"details\": [...]}`。",
         docs_url="/api/docs",
         redoc_url=None,
+        dependencies=[Depends(known_query_only)],  # the REST API refuses undeclared query parameters
     )
     app.state.db = db
     app.state.settings = settings

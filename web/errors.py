@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import DomainError
+from web.api.fields import NO_NUL
 from web.auth import LoginRequired
 from web.console.common import FLASH_KEY
 from web.templating import templates
@@ -40,6 +41,8 @@ _PYDANTIC_MESSAGES = {
     "greater_than_equal": "过小",
     "less_than_equal": "过大",
     "too_long": "条目过多",
+    "extra_forbidden": "不认识的字段或参数",
+    "string_pattern_mismatch": "格式不正确",
 }
 
 
@@ -53,6 +56,8 @@ def validation_details(exc: RequestValidationError) -> list[dict[str, str]]:
     for error in exc.errors():
         name = _field_name(tuple(error.get("loc", ())))
         reason = _PYDANTIC_MESSAGES.get(error.get("type", ""))
+        if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == NO_NUL:
+            reason = "文本中不能包含空字符（\\x00）"
         message = str(error.get("msg", "输入无效")).removeprefix("Value error, ") if reason is None else reason
         details.append({"field": name, "message": f"{name}：{message}"})
     return details

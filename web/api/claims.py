@@ -10,14 +10,14 @@ import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import Forbidden
 from subscriptions import service as subscriptions
 from subscriptions.claims import INVITE_DEFAULT_DAYS, INVITE_MAX_DAYS
 from web.accounts import Principal
 from web.api.common import ERROR_RESPONSES
-from web.api.fields import MAX_ID
+from web.api.fields import MAX_ID, WHOLE
 from web.auth import ApiPrincipal
 from web.models import Role
 
@@ -55,7 +55,8 @@ class ClaimOut(BaseModel):
 
 
 class InviteIn(BaseModel):
-    days: int = Field(INVITE_DEFAULT_DAYS, ge=1, le=INVITE_MAX_DAYS, description="有效天数")
+    model_config = ConfigDict(extra="forbid")
+    days: Annotated[int, WHOLE] = Field(INVITE_DEFAULT_DAYS, ge=1, le=INVITE_MAX_DAYS, description="有效天数")
 
 
 class InviteOut(BaseModel):

@@ -10,7 +10,7 @@ from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import Forbidden, ValidationFailed
 from policies.qa import faq as faqs
@@ -30,6 +30,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class FaqIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     question: ShortText = Field(description="标准问题", examples=["创业补贴什么时候发放"])
     variants: list[ShortText] = Field(default_factory=list, max_length=faqs.MAX_VARIANTS,
                                       description="相似问法（群众的其他说法）", examples=[["创业补贴多久到账"]])

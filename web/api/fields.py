@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 MAX_ID = 2**31 - 1  # PostgreSQL integer columns
 
@@ -23,8 +23,17 @@ def _storable(value: str) -> str:
     return value
 
 
-ShortText = Annotated[str, Field(max_length=300), AfterValidator(_storable)]
-LongText = Annotated[str, Field(max_length=200_000), AfterValidator(_storable)]
-Label = Annotated[str, Field(max_length=120), AfterValidator(_storable)]
-Code = Annotated[str, Field(max_length=60), AfterValidator(_storable)]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+def _not_bool(value: object) -> object:
+    """JSON true/false is not a number, though pydantic would read it as 1/0."""
+    if isinstance(value, bool):
+        raise ValueError("须为整数")
+    return value
+
+
+NO_NUL = r"^[^\x00]*$"  # stated in the schema; `_storable` also refuses lone surrogates
+WHOLE = BeforeValidator(_not_bool)
+ShortText = Annotated[str, Field(max_length=300, pattern=NO_NUL), AfterValidator(_storable)]
+LongText = Annotated[str, Field(max_length=200_000, pattern=NO_NUL), AfterValidator(_storable)]
+Label = Annotated[str, Field(max_length=120, pattern=NO_NUL), AfterValidator(_storable)]
+Code = Annotated[str, Field(max_length=60, pattern=NO_NUL), AfterValidator(_storable)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID), WHOLE]

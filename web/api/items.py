@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.clock import today_in_china
 from policies import service as policies
@@ -20,7 +20,7 @@ from policies.items.extract import suggest_items
 from policies.items.views import ItemView
 from policies.items.vocabulary import CONDITION_LABELS, TRACK_LABELS, ConditionKind, name_of
 from web.api.common import ERROR_RESPONSES, PolicyId
-from web.api.fields import Code, ShortText, _storable
+from web.api.fields import WHOLE, Code, ShortText, _storable
 from web.auth import ApiPrincipal, require_edit, require_visible
 from web.calculator_profile import ProfileIn
 
@@ -30,21 +30,23 @@ ItemText = Annotated[str, Field(max_length=2000)]
 
 
 class ConditionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     kind: Literal[tuple(ConditionKind.ALL)]  # type: ignore[valid-type]
     codes: Annotated[list[Code], Field(max_length=40)] | None = None
-    low: Annotated[int, Field(ge=0, le=200)] | None = None
-    high: Annotated[int, Field(ge=0, le=200)] | None = None
+    low: Annotated[int, Field(ge=0, le=200), WHOLE] | None = None
+    high: Annotated[int, Field(ge=0, le=200), WHOLE] | None = None
     text: ShortText | None = None
 
 
 class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: ShortText
     track: Literal["auto", "fast", "apply"] = Field("apply",
                                                     description="auto 免申即享 / fast 快申快享 / apply 申请办理")
     benefit: ItemText = ""
-    amount_yuan: Annotated[int, Field(gt=0, le=10_000_000_000)] | None = None
+    amount_yuan: Annotated[int, Field(gt=0, le=10_000_000_000), WHOLE] | None = None
     rate_percent: Annotated[float, Field(gt=0, le=100)] | None = None
-    cap_yuan: Annotated[int, Field(gt=0, le=10_000_000_000)] | None = None
+    cap_yuan: Annotated[int, Field(gt=0, le=10_000_000_000), WHOLE] | None = None
     conditions: Annotated[list[ConditionIn], Field(max_length=20)] = []
     apply_url: Annotated[str, Field(max_length=500)] = ""
     apply_place: ShortText = ""
@@ -54,6 +56,7 @@ class ItemIn(BaseModel):
 
 
 class ItemsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     items: Annotated[list[ItemIn], Field(max_length=50)]
     change_summary: ShortText = Field("", description="已发布政策必填：本次修订改了什么")
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.errors import NotFound
 from core.secret_key import secret_key
@@ -36,6 +36,7 @@ MAX_PLACES = posters.MAX_PLACES_PER_BATCH
 
 
 class PlaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: PlaceText = Field(description="张贴地点，如 泾河源镇东山坡村村委会")
     kind: Literal["village", "community", "service_hall", "notice_board", "other"] = Field(
         "other", description="village 村委会 / community 社区 / service_hall 便民服务大厅 / "
@@ -44,6 +45,7 @@ class PlaceIn(BaseModel):
 
 
 class PostersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     places: list[PlaceIn] = Field(min_length=1, max_length=MAX_PLACES)
     batch: Annotated[str, Field(max_length=40), AfterValidator(_storable)] = Field(
         "", description="批次名称（例如一个乡镇的张贴清单），批量下载时用")

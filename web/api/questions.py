@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from policies.qa import service as qa
 from policies.qa.views import Answer, Passage, PolicyRef
 from web.api.common import ERROR_RESPONSES
 from web.api.engine import engine_of
-from web.api.fields import MAX_ID, _storable
+from web.api.fields import MAX_ID, NO_NUL, _storable
 from web.api.rate_limit import limit_public_asks
 from web.auth import ApiPrincipal, require_role
 from web.models import Role
@@ -29,9 +29,10 @@ router = APIRouter(prefix="/api", tags=["政策问答"], responses=ERROR_RESPONS
 MAX_QUESTION_CHARS = 2000
 CHANNEL = "api"
 
-Question = Annotated[str, Query(max_length=MAX_QUESTION_CHARS, description="问题原文（口语、繁体、文号均可）",
+Question = Annotated[str, Query(max_length=MAX_QUESTION_CHARS, pattern=NO_NUL,
+                                description="问题原文（口语、繁体、文号均可）",
                                 examples=["公租房谁能申请"]), AfterValidator(_storable)]
-Comment = Annotated[str, Field(max_length=1000), AfterValidator(_storable)]
+Comment = Annotated[str, Field(max_length=1000, pattern=NO_NUL), AfterValidator(_storable)]
 TOO_MANY = {429: {"description": "提问过于频繁（响应头 Retry-After 为需等待的秒数）"}}
 
 
@@ -91,6 +92,7 @@ class AnswerOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     useful: bool = Field(description="true 有用 / false 没用", examples=[True])
     comment: Comment = Field("", description="补充意见（可选）", examples=["材料清单写得很清楚"])
 

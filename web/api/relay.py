@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.errors import Forbidden
 from policies import service as policies
@@ -25,7 +25,7 @@ from push.relay import service as relay
 from push.relay.views import MemberCounts, RelayTaskView
 from web.accounts import Principal
 from web.api.common import ERROR_RESPONSES, PolicyId
-from web.api.fields import MAX_ID, _storable
+from web.api.fields import MAX_ID, NO_NUL, _storable
 from web.auth import ApiPrincipal, require_figures
 from web.models import Role
 
@@ -33,9 +33,10 @@ router = APIRouter(prefix="/api", tags=["接力转达"], responses=ERROR_RESPONS
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 NoteText = Annotated[str, Field(max_length=500), AfterValidator(_storable)]
-AgencyQuery = Annotated[str | None, Query(max_length=200, description="发文机关（部门）"),
+AgencyQuery = Annotated[str | None, Query(max_length=200, pattern=NO_NUL, description="发文机关（部门）"),
                         AfterValidator(lambda v: v if v is None else _storable(v))]
-QuarterQuery = Annotated[str | None, Query(max_length=10, description="季度，如 2026Q1"),
+QuarterQuery = Annotated[str | None, Query(max_length=10, pattern=r"^ *((19[0-9]{2}|20[0-9]{2}|2100) *[Qq][1-4])? *$",
+                                           description="季度，如 2026Q1（1900–2100 年）"),
                          AfterValidator(lambda v: v if v is None else _storable(v))]
 PolicyQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="政策编号")]
 StatusQuery = Annotated[Literal["open", "forwarded", "reported", "declined", "withdrawn"] | None,
@@ -168,11 +169,13 @@ class ActionOut(BaseModel):
 
 
 class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     count: int = Field(ge=0, le=100_000, description="在外部渠道（如本单位微信群）转发到的会员数")
     note: NoteText = ""
 
 
 class DeclineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     reason: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_storable)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from policies.lifecycle import AmendmentInput, DraftInput, InterpretationInput
 from policies.views import InterpretationView, PolicyView, RevisionView
@@ -22,6 +22,7 @@ EXAMPLE_ELEMENTS = {
 
 
 class InterpretationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     elements: dict[Code, LongText] = Field(
         default_factory=dict,
         description="解读要素：background 背景依据、goals 目标任务、key_points 主要内容、differences 新旧差异、"
@@ -38,6 +39,7 @@ class InterpretationIn(BaseModel):
 
 class PolicyDraftIn(BaseModel):
     """A draft policy. `agency` defaults to the token's agency; an editor may only use its own."""
+    model_config = ConfigDict(extra="forbid")
 
     title: ShortText = Field(examples=["泾源县一次性创业补贴实施办法"])
     body: LongText = Field(description="正文全文",
@@ -71,14 +73,17 @@ class PolicyDraftIn(BaseModel):
 
 
 class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     comment: LongText = Field("", description="审核意见；退回时必填", examples=["请补充申报材料清单"])
 
 
 class RepealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     reason: LongText = Field(description="废止理由", examples=["已被新政策替代"])
 
 
 class AmendmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     body: LongText = Field(description="修订后的正文全文")
     change_summary: LongText = Field(description="本次修订改了什么", examples=["补贴标准由5000元提高到6000元"])
     title: ShortText | None = None

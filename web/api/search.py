@@ -17,7 +17,7 @@ from policies.search.normalize import normalize_query
 from policies.text import taxonomy
 from web.api.common import ERROR_RESPONSES
 from web.api.engine import engine_of
-from web.api.fields import _storable
+from web.api.fields import NO_NUL, _storable
 from web.api.questions import TOO_MANY, PolicyRefOut
 from web.api.rate_limit import limit_public_asks
 
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api", tags=["政策检索"], responses=ERROR_RESPONS
 # Ranking deeper than this is not browsing any more; narrow the filters instead.
 MAX_DEPTH = 1000
 
-Text = Annotated[str, Query(max_length=200), AfterValidator(_storable)]
+Text = Annotated[str, Query(max_length=200, pattern=NO_NUL), AfterValidator(_storable)]
 
 
 class SearchHitOut(PolicyRefOut):

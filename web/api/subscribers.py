@@ -10,7 +10,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, ValidationFailed
@@ -62,6 +62,7 @@ class SubscriberOut(BaseModel):
 
 
 class ResidentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     display_name: Label = Field("", examples=["马女士"])
     township: Code = Field("", description="乡镇代码或名称", examples=["香水镇"])
     groups: list[Code] = Field(default_factory=list, max_length=20, description="居民身份标签，如 高校毕业生")
@@ -71,6 +72,7 @@ class ResidentIn(BaseModel):
 
 
 class EnterpriseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: Label = Field(examples=["泾源县六盘山农产品有限公司"])
     credit_code: Annotated[str, Field(max_length=18)] | None = Field(None, description="统一社会信用代码")
     industry: Code = Field("", description="国民经济行业门类字母，如 A")
@@ -95,12 +97,14 @@ class EnterpriseOut(BaseModel):
 
 
 class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     channel: Channel
     address: Label
     display_name: Label = ""
 
 
 class HubIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: Label = Field(examples=["泾源县工业园区"])
     kind: Literal["park", "association"] = "park"
     township: Code = ""

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import asdict
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from web import drafting
 from web.api.common import ERROR_RESPONSES
@@ -17,6 +17,7 @@ router = APIRouter(prefix="/api", tags=["起草辅助"], responses=ERROR_RESPONS
 
 
 class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     title: ShortText = Field("", examples=["泾源县支持高新技术企业研发投入的若干措施"])
     text: LongText = Field(examples=["对认定为高新技术企业的，一次性奖励10万元。联系人张三，电话13912345678。"])
 

@@ -6,21 +6,22 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from web import accounts
 from web.api.common import ERROR_RESPONSES
-from web.api.fields import MAX_ID, Label
+from web.api.fields import MAX_ID, WHOLE, Label
 from web.auth import ApiPrincipal, require_admin
 
 router = APIRouter(prefix="/api/tokens", tags=["令牌"], responses=ERROR_RESPONSES)
 
 
 class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     agency: Label = Field(examples=["泾源县人力资源和社会保障局"])
     role: Literal["admin", "editor", "reviewer", "hub_operator", "viewer"] = "editor"
     name: Label = Field("", examples=["县政府网站 CMS"])
-    hub_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    hub_id: Annotated[int, Field(ge=1, le=MAX_ID), WHOLE] | None = None
 
 
 class TokenOut(BaseModel):
