@@ -90,8 +90,13 @@ def configure_logging(log_format: str = "text", *, stream: IO[str] | None = None
     if not any(isinstance(f, AccessLogWithoutQuery) for f in access.filters):
         access.addFilter(AccessLogWithoutQuery())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
+        # An earlier uvicorn.Config in this process (log_level=, access_log=False) leaves its
+        # level, handlers or propagation behind; this configuration owns them from here on.
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
+        uvicorn_logger.disabled = False
+        uvicorn_logger.setLevel(logging.NOTSET)
     # APScheduler logs every job addition and run at INFO; our jobs log what they did themselves.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # httpx logs every outgoing URL at INFO: bot tokens and access_token query strings.
