@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
@@ -122,6 +122,11 @@ def is_known_to_county(enterprise: EnterpriseView) -> bool:
     """True for enterprises the county registered (console, API, registry import) or approved;
     False for ones only named in a chat, whose profile is unconfirmed."""
     return enterprise.verified
+
+
+def known_to_county_clause() -> ColumnElement[bool]:
+    """`is_known_to_county` as a WHERE clause, for queries over many enterprises."""
+    return Enterprise.verified.is_(True)
 
 
 async def _subscriber(session: AsyncSession, subscriber_id: int) -> Subscriber:

@@ -21,6 +21,7 @@ from core.errors import ValidationFailed
 from policies.items.evaluate import Outcome, check_conditions
 from policies.items.views import ItemView
 from policies.items.vocabulary import name_of
+from subscriptions.claims import known_to_county_clause
 from subscriptions.item_profile import enterprise_profile
 from subscriptions.item_roster.models import STATUS_LABELS, ApplicationStatus, ItemApplication
 from subscriptions.models import Enterprise
@@ -31,9 +32,9 @@ CSV_HEADERS = ("企业名称", "统一社会信用代码", "乡镇", "行业", "
 
 
 def registered_in_the_county() -> ColumnElement[bool]:
-    # Known to the county = verified (registry import, console, API, an approved claim); an
-    # enterprise only named in a chat is not, so it never lands on a grant list.
-    return Enterprise.verified.is_(True) & Enterprise.credit_code.is_not(None)
+    # Known to the county (never one only named in a chat), and with the credit code a grant
+    # list needs.
+    return known_to_county_clause() & Enterprise.credit_code.is_not(None)
 
 
 async def known_enterprises(session: AsyncSession,
