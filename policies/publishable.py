@@ -9,28 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.models import INTERPRETATION_ELEMENTS
 from policies.pii import find_pii
 from policies.validation import Problems
+from vocabulary.labels import field_label
 
-FIELD_LABELS: dict[str, str] = {
-    "title": "标题",
-    "body": "正文",
-    "summary": "摘要",
-    "benefits": "惠企举措",
-    "who_qualifies": "享受条件",
-    "change_summary": "修订说明",
-    "reason": "废止理由",
-    "question": "问题",
-    "answer": "答案",
-    "variants": "相似问法",
-    "interpretation.unit": "政策解读·解读单位",
-    **{f"interpretation.{key}": f"政策解读·{label}" for key, label in INTERPRETATION_ELEMENTS.items()},
-}
+# In a refusal the repeal's `reason` is named for what it is; every other field by its one label
+# in vocabulary.labels, interpretation elements as 政策解读·<element>.
+_REFUSAL_WORDS = {"reason": "废止理由"}
+
+
+def refusal_label(field_name: str) -> str:
+    if field_name in _REFUSAL_WORDS:
+        return _REFUSAL_WORDS[field_name]
+    if field_name.startswith("interpretation."):
+        return "政策解读·" + field_label(field_name).removeprefix("解读·")
+    return field_label(field_name)
 
 
 def interpretation_texts(elements: Mapping[str, object], unit: str = "") -> dict[str, str]:
-    """Field name → text of an interpretation, in the names `FIELD_LABELS` knows.
+    """Field name → text of an interpretation, in the names `refusal_label` knows.
 
     The consultation phone is left out on purpose: it is the department's published line.
     """
@@ -55,7 +52,7 @@ def release_texts(policy: object, body: str, interpretation: object | None) -> d
 def personal_data_problems(texts: Mapping[str, str | None], problems: Problems) -> None:
     """Adds one problem per finding; the message names the field and shows the masked value."""
     for field_name, text in texts.items():
-        label = FIELD_LABELS.get(field_name, field_name)
+        label = refusal_label(field_name)
         for finding in find_pii(text or ""):
             problems.add(field_name, f"{label}含有个人信息：{finding.describe()}，发布前请删除或遮盖")
 

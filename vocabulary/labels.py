@@ -55,6 +55,7 @@ TABLES: dict[str, dict[str, str]] = {
         "password": "密码", "username": "用户名", "role": "角色", "reason": "原因", "comment": "意见",
         "credit_code": "统一社会信用代码", "channel": "渠道", "address": "接收地址", "name": "名称",
         "phone": "电话", "status": "状态", "change_summary": "修订说明",
+        "question": "问题", "answer": "答案", "variants": "相似问法",
         "interpretation": "政策解读", "interpretation.unit": "解读单位", "interpretation.phone": "咨询电话",
         "interpretation.background": "解读·背景依据", "interpretation.goals": "解读·目标任务",
         "interpretation.key_points": "解读·创新特点与主要内容", "interpretation.differences": "解读·新旧差异",
