@@ -1,7 +1,7 @@
 """Fan-out enqueue rate: delivery rows written (committed, in chunks) per second.
 
-    .venv/bin/python bench/fanout_bench.py                   # 100,000 recipients, SQLite + PostgreSQL
-    .venv/bin/python bench/fanout_bench.py --recipients 2000 --no-postgres   # CI smoke
+    .venv/bin/python -m bench.fanout_bench                 # 100,000 recipients, SQLite + PostgreSQL
+    .venv/bin/python -m bench.fanout_bench --recipients 2000 --no-postgres   # CI smoke
 
 Prints, for the same rows: a raw `sqlite3.executemany` into an identical table (the ceiling,
 one transaction), our fan-out on SQLite (schedule + insert-or-ignore in committed chunks of

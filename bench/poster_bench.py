@@ -17,7 +17,7 @@ import time
 from datetime import date
 
 from push.posters.content import PolicyKeyPoints
-from push.posters.layout import PosterLayout, PosterPage
+from push.posters.layout import PosterFontMissing, PosterLayout, PosterPage
 from push.posters.links import poster_link
 
 POINTS = PolicyKeyPoints(
@@ -48,7 +48,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    wall, cpu, layout = timed(PosterLayout)
+    try:
+        wall, cpu, layout = timed(PosterLayout)
+    except PosterFontMissing as exc:  # a system package, not a Python one: say which, no traceback
+        raise SystemExit(f"无法测量海报排版：{exc}") from exc
     print(f"compiler start (fonts, template): wall {wall * 1000:.0f} ms, cpu {cpu * 1000:.0f} ms")
     wall, cpu, pdf = timed(lambda: layout.pdf([page(1)]))
     print(f"first poster (cold):              wall {wall * 1000:.0f} ms, cpu {cpu * 1000:.0f} ms, {len(pdf)} bytes")

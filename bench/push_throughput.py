@@ -1,7 +1,7 @@
 """Delivery throughput against the local fake Bot API (run in its own process).
 
-    .venv/bin/python bench/push_throughput.py                       # 20,000 msgs, 75,000-recipient latency
-    .venv/bin/python bench/push_throughput.py --messages 500 --latency-recipients 2000 \
+    .venv/bin/python -m bench.push_throughput                     # 20,000 msgs, 75,000-recipient latency
+    .venv/bin/python -m bench.push_throughput --messages 500 --latency-recipients 2000 \
         --latency-runs 2 --limited 60                               # CI smoke
 
 Prints, in one run:

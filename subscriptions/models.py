@@ -2,7 +2,7 @@
 
 Other packages never query these directly: they go through `subscriptions.service`.
 
-`match_key` is a denormalised index derived from the other tables (see ADR-matching.md);
+`match_key` is a denormalised index derived from the other tables (see docs/adr/0009);
 it is rewritten in the same transaction as every change to the rows it is derived from.
 """
 

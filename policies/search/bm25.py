@@ -4,7 +4,7 @@ Why our own and not bm25s: bm25s precomputes every score at build time, so one p
 would mean a full rebuild (6.6 s at 10k policies); here IDF and length normalisation are
 computed at query time from counts kept up to date, so add, replace and remove are cheap
 and the ranking after any sequence of changes equals the ranking of a fresh build.
-See ADR-search-index.md for the figures behind the choice.
+See docs/adr/0010-search-index.md for the options measured behind the choice.
 
 Layout: each term has a postings pair (slots, weighted term frequencies) in numpy arrays.
 A slot is a document's position in the per-document arrays. Replacing a policy gives it a

@@ -1,6 +1,6 @@
 """The match index in memory: posting arrays per (criterion, township), plus an overlay.
 
-Layout (about 5 bytes per index row at 1M contacts, see ADR-matching.md):
+Layout (about 5 bytes per index row at 1M contacts, see docs/adr/0011):
 
 * a *term* is one (key, detail, rest) of `matching.IndexRow`: "t:employment", or a keyword
   anchor with the keyword as typed and its other tokens; townships are numbered too;
