@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.settings import get_settings
 from policies.qa import store, texts
 from policies.qa.aspects import asked_aspect
 from policies.qa.cards import PolicyCard
@@ -69,7 +68,8 @@ class QaEngine:
     def __init__(self, search: PolicySearch, faqs: FaqMatcher, *, phone: str | None = None) -> None:
         self.search_engine = search
         self.faqs = faqs
-        self.phone = phone if phone is not None else get_settings().consultation_phone
+        # The consultation phone comes from the caller's settings (settings.consultation_phone).
+        self.phone = phone or ""
         self._cards: dict[int, PolicyCard] = {}
         self._faqs_of_policy: dict[int, set[int]] = {}
         self.steering = Steering(Gazetteer.load(), self._cards.get)
