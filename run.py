@@ -68,7 +68,7 @@ async def serve(settings: Settings) -> int:
     say("正在加载政策问答索引…")
     # One Q&A index per process, shared by the web and every chat; loaded from the snapshot
     # when it matches the database (jieba is initialised there too, before the first question).
-    engine, follower = await start_engine(db, settings.consultation_phone)
+    engine, follower = await start_engine(db, settings.consultation_phone, data_dir=settings.data_dir)
     # The audience index is built from the database once; later changes arrive through its log.
     say("正在建立订阅匹配索引…")
     await warm_up_match_index(db)

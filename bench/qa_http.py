@@ -44,7 +44,7 @@ def serve(database: Path, data_dir: Path, port: int) -> None:
         settings = Settings(secret_key="bench", data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{database}",
                             http_host="127.0.0.1", http_port=port)
         db = Database(settings.effective_database_url)
-        engine, follower = await start_engine(db, "12345", snapshot_dir=data_dir / "qa_index")
+        engine, follower = await start_engine(db, "12345", data_dir=data_dir)
         app = create_app(db, settings, qa_engine=engine)
         app.state.ask_limiter = SlidingWindowLimiter(limit=10**9)
         stop = asyncio.Event()

@@ -25,7 +25,7 @@ class BotServices:
 def build_services(db: Database, settings: Settings, *, answerer: Answerer | None = None) -> BotServices:
     """One per process: the Q&A engine inside the answerer is loaded once and shared."""
     dialogue = Dialogue(
-        answerer or LibraryAnswerer(settings.consultation_phone),
+        answerer or LibraryAnswerer(settings.consultation_phone, data_dir=settings.data_dir),
         base_url=settings.effective_public_base_url,
         phone=settings.consultation_phone,
         # The Telegram username is filled in by bot.telegram.app when the bot starts (getMe).

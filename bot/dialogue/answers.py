@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from core.errors import NotFound
 from policies.qa import service as qa
 from policies.qa.engine import QaEngine
 from policies.qa.views import Answer
+from policies.search import word_lists
 
 ENGINE_MAX_AGE = 30.0  # seconds; a policy published elsewhere becomes answerable within this time
 
@@ -36,8 +38,10 @@ class LibraryAnswerer:
 
     logs_questions = True
 
-    def __init__(self, phone: str, *, engine: QaEngine | None = None, max_age: float = ENGINE_MAX_AGE) -> None:
+    def __init__(self, phone: str, *, engine: QaEngine | None = None, max_age: float = ENGINE_MAX_AGE,
+                 data_dir: Path | None = None) -> None:
         self.phone = phone
+        self.data_dir = data_dir  # where the console's edited word lists are
         self.shared = engine
         self.max_age = max_age
         self._own: QaEngine | None = None
@@ -54,7 +58,8 @@ class LibraryAnswerer:
                 # jieba loads its dictionary on first use (seconds): do it off the event loop,
                 # so the engine's in-memory answers afterwards take milliseconds.
                 await asyncio.to_thread(get_tokenizer().initialize)
-                self._own = await QaEngine.load(session, phone=self.phone)
+                self._own = await QaEngine.load(session, phone=self.phone,
+                                                synonyms=word_lists.load_table(self.data_dir))
                 self._loaded_at = time.monotonic()
             return self._own
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.settings import get_settings
 from policies.qa import store, texts
 from policies.qa.aspects import asked_aspect
 from policies.qa.cards import PolicyCard
@@ -43,8 +42,11 @@ FAQ_CONFIDENT = 0.75
 # The best policy is about another place or year than the question names.
 PLACE_MISMATCH_FACTOR = 0.5
 YEAR_MISMATCH_FACTOR = 0.5
-# Other hits scoring at least this share of the best are shown as alternatives / choices.
-AMBIGUOUS_RATIO = 0.6
+# ... and lowered further when no candidate is about that place or year.
+UNCOVERED_FACTOR = 0.7
+# Other hits scoring at least this share of the best are shown as alternatives / choices:
+# a resident who was told the wrong policy finds the right one a click away.
+AMBIGUOUS_RATIO = 0.35
 CHOICE_RATIO = 0.35
 TIE_RATIO = 0.9
 MAX_ALTERNATIVES = 3
@@ -66,7 +68,8 @@ class QaEngine:
     def __init__(self, search: PolicySearch, faqs: FaqMatcher, *, phone: str | None = None) -> None:
         self.search_engine = search
         self.faqs = faqs
-        self.phone = phone if phone is not None else get_settings().consultation_phone
+        # The consultation phone comes from the caller's settings (settings.consultation_phone).
+        self.phone = phone or ""
         self._cards: dict[int, PolicyCard] = {}
         self._faqs_of_policy: dict[int, set[int]] = {}
         self.steering = Steering(Gazetteer.load(), self._cards.get)
@@ -331,12 +334,22 @@ class QaEngine:
                                 ) if fits_place else frozenset()
         confidence = (result.coverage if top.policy_id == searched_top and not place_words
                       else self.search_engine.coverage(top.policy_id, result, place_words))
+        fits_year = card is None or self.steering.fits_year(card, facts)
         if not fits_place:
             confidence *= PLACE_MISMATCH_FACTOR
-        if card is not None and not self.steering.fits_year(card, facts):
+        if not fits_year:
             confidence *= YEAR_MISMATCH_FACTOR
+        if not (fits_place and fits_year):
+            confidence *= self._uncovered(
+                result, lambda c: self.steering.fits_place(c, facts) and self.steering.fits_year(c, facts))
         result.coverage = confidence
         return confidence
+
+    def _uncovered(self, result: SearchResult, fits: Callable[[PolicyCard], bool]) -> float:
+        """UNCOVERED_FACTOR when no candidate at all is about the place and year the question
+        names (深圳, 2018年的大足区): the library does not cover it, whatever the words share."""
+        cards = (self._cards.get(h.policy_id) for h in result.hits)
+        return 1.0 if any(c is not None and fits(c) for c in cards) else UNCOVERED_FACTOR
 
     def _faq_answer(self, question: str, match: FaqMatch) -> Answer:
         policies = tuple(self._cards[p].ref for p in match.faq.policy_ids if p in self._cards)

@@ -2,12 +2,14 @@
 
 Policies change through the lifecycle (publish, amend, repeal, expire), which writes an outbox
 event in the same transaction; the follower reads events after its cursor and refreshes each
-changed policy once per batch. Interpretations are saved without an event (they usually follow
+changed policy once per batch. Word lists a department saves in the console (concept map,
+synonyms, under DATA_DIR) are reloaded when their files change, so every process answers
+with them, not only the one that saved. Interpretations are saved without an event (they usually follow
 a publication by a few days), so their `updated_at` is followed too; FAQ rows are compared when
 the FAQ table's (count, last id, last change) moves. Refreshing is idempotent: replaying an
 event costs a millisecond and changes nothing.
 
-    engine, follower = await start_engine(db, settings.consultation_phone)
+    engine, follower = await start_engine(db, settings.consultation_phone, data_dir=settings.data_dir)
     app = create_app(db, settings, qa_engine=engine)
     task = asyncio.create_task(follower.run(stop))          # stop: asyncio.Event set at shutdown
 
@@ -27,10 +29,10 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
-from core.settings import get_settings
 from policies import service as policies
 from policies.qa import snapshot, store
 from policies.qa.engine import QaEngine
+from policies.search import word_lists
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class IndexFollower:
         cursor: FollowerCursor | None = None,
         snapshot_dir: Path | None = None,
         save_every: int = SAVE_EVERY_CHANGES,
+        data_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
@@ -79,6 +82,9 @@ class IndexFollower:
         self._faq_state: tuple[int, int, str] | None = None
         self._unsaved = 0
         self._lock = asyncio.Lock()
+        # Where the edited word lists live; the engine was built with the lists as they are now.
+        self.data_dir = data_dir
+        self.lists_version = word_lists.lists_version(data_dir)
 
     async def catch_up(self) -> int:
         """Apply every change committed since the last call; returns how many policies (and
@@ -99,12 +105,24 @@ class IndexFollower:
             since = max((at for _, at in saved), default=since)
             refreshed = await self.engine.refresh_policies(session, changed)
             refreshed += await self._follow_faqs(session)
+            self.follow_word_lists()
         # The query is "at or after the cursor" (another may be saved in the same instant), so
         # those at the cursor's instant are remembered and not refreshed again at every poll.
         self._seen_interpretations = {(pid, at) for pid, at in saved if at == since}
         self.cursor = FollowerCursor(event_id=event_id, interpretation_at=since)
         self._unsaved += refreshed
         return refreshed
+
+    def follow_word_lists(self) -> bool:
+        """Reload the concept map and synonyms when a list was saved since the last look (by
+        this process or another); True when reloaded. Costs two stat calls otherwise."""
+        version = word_lists.lists_version(self.data_dir)
+        if version == self.lists_version:
+            return False
+        self.engine.use_word_lists(word_lists.load_table(self.data_dir))
+        self.lists_version = version
+        log.info("Q&A word lists reloaded")
+        return True
 
     async def _follow_faqs(self, session: AsyncSession) -> int:
         state = await store.faq_state(session)
@@ -164,23 +182,31 @@ async def start_engine(
     *,
     snapshot_dir: Path | None = None,
     poll_interval: float = 2.0,
+    data_dir: Path | None = None,
 ) -> tuple[QaEngine, IndexFollower]:
     """The process's Q&A engine, ready to answer, and the follower that keeps it current
-    (run `follower.run(stop)` as a task). Loads the snapshot in `snapshot_dir` (default
-    `<DATA_DIR>/qa_index`) when it matches the database; otherwise builds from stored tokens
-    and saves a snapshot for the next start."""
+    (run `follower.run(stop)` as a task). `data_dir` is the settings' DATA_DIR: the edited
+    word lists are read (and followed) there. Loads the snapshot in `snapshot_dir` (default
+    `<data_dir>/qa_index`; neither given: no snapshot) when it matches the database; otherwise
+    builds from stored tokens and saves a snapshot for the next start."""
     from policies.text.tokenizer import get_tokenizer
 
-    directory = snapshot_dir if snapshot_dir is not None else get_settings().data_dir / SNAPSHOT_DIR_NAME
+    directory = snapshot_dir if snapshot_dir is not None else (
+        data_dir / SNAPSHOT_DIR_NAME if data_dir is not None else None)
     # jieba loads its dictionary (a second or two): off the event loop.
     await asyncio.to_thread(get_tokenizer().initialize)
     cursor = await current_cursor(db)
+    # Read before the lists themselves: a list saved meanwhile is reloaded at the first poll.
+    lists_version = word_lists.lists_version(data_dir)
     async with db.reader() as session:
-        loaded = await snapshot.open_engine(session, directory, phone=phone)
-    follower = IndexFollower(db, loaded.engine, poll_interval=poll_interval, cursor=cursor, snapshot_dir=directory)
+        loaded = await snapshot.open_engine(session, directory, phone=phone,
+                                            synonyms=word_lists.load_table(data_dir))
+    follower = IndexFollower(db, loaded.engine, poll_interval=poll_interval, cursor=cursor, snapshot_dir=directory,
+                             data_dir=data_dir)
+    follower.lists_version = lists_version
     if loaded.from_snapshot:
         follower.saved_fingerprint = loaded.fingerprint
-    else:
+    elif directory is not None:
         try:
             await asyncio.to_thread(snapshot.write_snapshot, snapshot.capture(loaded.engine, loaded.fingerprint),
                                     directory)

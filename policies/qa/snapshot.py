@@ -210,17 +210,19 @@ class LoadedEngine:
 
 async def open_engine(
     session: AsyncSession,
-    directory: Path,
+    directory: Path | None,
     *,
     phone: str | None = None,
     tokenize: Callable[[str], list[str]] | None = None,
     synonyms: SynonymTable | None = None,
 ) -> LoadedEngine:
     """The engine at start-up: from the snapshot when it was made at the database's current
-    state, else built from stored tokens (the caller then saves a snapshot of it)."""
+    state, else built from stored tokens (the caller then saves a snapshot of it). No
+    directory: always built."""
     faqs = await store.load_faqs(session)
     fingerprint = await database_fingerprint(session, faqs)
-    engine = load_snapshot(directory, fingerprint, faqs, tokenize=tokenize, phone=phone, synonyms=synonyms)
+    engine = None if directory is None else load_snapshot(directory, fingerprint, faqs, tokenize=tokenize,
+                                                          phone=phone, synonyms=synonyms)
     from_snapshot = engine is not None
     if engine is None:
         cards = await store.load_policy_cards(session)

@@ -116,6 +116,7 @@ class PolicySearch:
         """Expand queries with this table (synonyms and concepts) from now on, and tolerate
         typos of its words: the call after a department edits a list."""
         self.expander = SynonymExpander(table, self.tokenize)
+        self._known_words = frozenset(ASPECT_WORDS | table.words())
         self.corrector = corrector if corrector is not None else default_corrector(table)
 
     @classmethod
@@ -151,8 +152,17 @@ class PolicySearch:
         多久 would otherwise give 金能领)."""
         for word in self._fillers:
             if word in text:
-                text = text.replace(word, " ")
+                text = re.sub(re.escape(word), self._filler_gap, text)
         return _PARTICLES.sub(" ", text)
+
+    def _filler_gap(self, match: re.Match[str]) -> str:
+        """A filler whose last character starts a known word (怎么办|理 in 怎么办理) keeps that
+        character: the word it begins is what was asked about."""
+        after = match.string[match.end() : match.end() + 3]
+        last = match.group(0)[-1]
+        if any((last + after[:n]) in self._known_words for n in (1, 2, 3) if len(after) >= n):
+            return " " + last
+        return " "
 
     def query_terms(self, text: str, phrase_text: str | None = None) -> tuple[list[str], list[QueryTerm]]:
         """Typed tokens and weighted terms; synonyms and concepts are looked up in

@@ -56,12 +56,12 @@ class SynonymTable:
         return cls.parse(path.read_text(encoding="utf-8"))
 
     @classmethod
-    def load_all(cls) -> SynonymTable:
-        """The synonyms and the concept map together, as departments last edited them
-        (policies.qa.word_lists): what queries are expanded with."""
+    def load_all(cls, data_dir: Path | None = None) -> SynonymTable:
+        """The synonyms and the concept map together (policies.search.word_lists): as
+        departments last edited them under `data_dir`, or as shipped without one."""
         from policies.search.word_lists import load_table
 
-        return load_table()
+        return load_table(data_dir)
 
     def merged(self, other: SynonymTable) -> SynonymTable:
         partners = {k: dict.fromkeys(v) for k, v in self.partners.items()}

@@ -1,7 +1,11 @@
 """The Q&A word lists departments edit in the console: the concept map (everyday words →
 policy words) and the synonyms. The shipped files live in policies/data/; an edited copy is
 saved under DATA_DIR/qa_words/ and takes their place, so an upgrade never overwrites what a
-department wrote and a read-only install can still be edited."""
+department wrote and a read-only install can still be edited.
+
+The caller says where DATA_DIR is (the settings are read by the application, not here);
+without it only the shipped lists are read. `lists_version` tells another process that a
+list was saved, so it can reload (policies/qa/follower.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ValidationFailed
-from core.settings import get_settings
 from policies.search.synonyms import CONCEPTS_FILE, SYNONYMS_FILE, SynonymTable
 
 EDITED_DIR_NAME = "qa_words"
@@ -30,18 +33,34 @@ WORD_LISTS = {
 }
 
 
-def _data_dir(data_dir: Path | None) -> Path:
-    return data_dir if data_dir is not None else get_settings().data_dir
-
-
-def edited_path(name: str, data_dir: Path | None = None) -> Path:
-    return _data_dir(data_dir) / EDITED_DIR_NAME / f"{name}.txt"
+def edited_path(name: str, data_dir: Path) -> Path:
+    return data_dir / EDITED_DIR_NAME / f"{name}.txt"
 
 
 def read_list(name: str, data_dir: Path | None = None) -> str:
-    edited = edited_path(name, data_dir)
-    source = edited if edited.exists() else WORD_LISTS[name].shipped
+    """The edited copy under `data_dir` when there is one, else the shipped list."""
+    edited = edited_path(name, data_dir) if data_dir is not None else None
+    source = edited if edited is not None and edited.exists() else WORD_LISTS[name].shipped
     return source.read_text(encoding="utf-8") if source.exists() else ""
+
+
+ListsVersion = tuple[tuple[str, int, int], ...]
+
+
+def lists_version(data_dir: Path | None) -> ListsVersion:
+    """Changes whenever a list is saved (or an edited copy removed): each edited copy's
+    modification time and size. Saving replaces the file, so a save is never missed even
+    within the file system's time resolution unless the size is the same too."""
+    if data_dir is None:
+        return ()
+    version = []
+    for name in WORD_LISTS:
+        try:
+            stat = edited_path(name, data_dir).stat()
+        except OSError:
+            continue
+        version.append((name, stat.st_mtime_ns, stat.st_size))
+    return tuple(version)
 
 
 def check_list(text: str) -> list[str]:
@@ -67,7 +86,7 @@ def check_list(text: str) -> list[str]:
     return problems
 
 
-def save_list(name: str, text: str, data_dir: Path | None = None) -> None:
+def save_list(name: str, text: str, data_dir: Path) -> None:
     if name not in WORD_LISTS:
         raise ValidationFailed("没有这个词表", field="name")
     problems = check_list(text)
@@ -81,6 +100,7 @@ def save_list(name: str, text: str, data_dir: Path | None = None) -> None:
 
 
 def load_table(data_dir: Path | None = None) -> SynonymTable:
-    """What queries are expanded with: the synonyms and the concept map, edited copies first."""
+    """What queries are expanded with: the synonyms and the concept map, edited copies under
+    `data_dir` first (only the shipped lists without one)."""
     return SynonymTable.parse(read_list("synonyms", data_dir)).merged(
         SynonymTable.parse(read_list("concepts", data_dir)))

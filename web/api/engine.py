@@ -14,6 +14,7 @@ from fastapi import Request
 
 from policies.qa.engine import QaEngine
 from policies.qa.follower import IndexFollower, current_cursor
+from policies.search import word_lists
 
 _LOAD_LOCK = "qa_engine_lock"
 
@@ -34,10 +35,14 @@ async def engine_of(request: Request) -> QaEngine:
 
             await asyncio.to_thread(get_tokenizer().initialize)
             cursor = await current_cursor(state.db)
+            data_dir = state.settings.data_dir
+            lists_version = word_lists.lists_version(data_dir)
             async with state.db.reader() as session:
-                engine = await QaEngine.load(session, phone=state.settings.consultation_phone)
+                engine = await QaEngine.load(session, phone=state.settings.consultation_phone,
+                                             synonyms=word_lists.load_table(data_dir))
             state.qa_engine = engine
-            state.qa_follower = IndexFollower(state.db, engine, cursor=cursor)
+            state.qa_follower = IndexFollower(state.db, engine, cursor=cursor, data_dir=data_dir)
+            state.qa_follower.lists_version = lists_version
         await state.qa_follower.catch_up()
     return state.qa_engine  # type: ignore[no-any-return]
 

@@ -13,7 +13,9 @@ from policies import service as policies
 from policies.qa import faq as faqs
 from policies.qa.engine import QaEngine
 from policies.qa.follower import FollowerCursor, IndexFollower, current_cursor, start_engine
+from policies.qa.models import AnswerKind
 from policies.qa.snapshot import snapshot_fingerprint
+from policies.search import word_lists
 from tests.factories import FULL_INTERPRETATION, amend_policy, make_draft, make_published_policy, repeal_policy
 
 HOUSING = {
@@ -102,3 +104,24 @@ async def test_run_polls_until_stopped_and_saves_a_snapshot(db: Database, clock:
     stop.set()
     await asyncio.wait_for(task, timeout=10)
     assert snapshot_fingerprint(tmp_path) not in (None, first)  # saved at shutdown
+
+
+async def test_a_word_list_saved_by_another_process_is_followed(db: Database, tmp_path: Path) -> None:
+    await make_published_policy(db, interpretation=None)  # 泾源县一次性创业补贴实施办法
+    engine, follower = await start_engine(db, "12345", data_dir=tmp_path)
+    question = "弄了个修车铺能给点钱吗"
+    assert engine.ask(question).kind == "not_found"
+    await follower.catch_up()
+    assert not follower.follow_word_lists()  # nothing saved since the start
+
+    # The console of another process saves the concept map under the same DATA_DIR.
+    concepts = word_lists.read_list("concepts") + "\n修车铺 = 洗车店 => 创业 = 一次性创业补贴\n"
+    word_lists.save_list("concepts", concepts, tmp_path)
+    await follower.catch_up()
+    assert engine.ask(question).kind in AnswerKind.ANSWERED
+    assert not follower.follow_word_lists()  # read once per save
+
+    # Removing the edited copy goes back to the shipped list.
+    word_lists.edited_path("concepts", tmp_path).unlink()
+    assert follower.follow_word_lists()
+    assert engine.ask(question).kind == "not_found"

@@ -1,8 +1,9 @@
 """Q&A on real material must not get worse: the shared real policies, published through the
 policy service into the test database, asked the 300 questions of
 bench/data/qa/real_questions.jsonl. Floors a little below what bench/qa_real.py measured on
-the whole set when they were set (Recall@1 0.942, Recall@3 0.969, answerable declined 0.027,
-no-answer declined 0.800; plain jieba + BM25: 0.838 / 0.935)."""
+the whole set when they were last raised (Recall@1 0.942, Recall@3 0.973, answerable declined
+0.027, no-answer declined 0.800; plain jieba + BM25: 0.838 / 0.935): about one question of
+margin each."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from core.db import Database
 
 pytestmark = pytest.mark.skipif(not real_policies_available(), reason=f"{REAL_POLICIES_FILE} not present")
 
-RECALL_AT_1_FLOOR = 0.92
-RECALL_AT_3_FLOOR = 0.95
-ANSWERABLE_DECLINED_CEILING = 0.05
-NO_ANSWER_DECLINED_FLOOR = 0.75
+RECALL_AT_1_FLOOR = 0.935
+RECALL_AT_3_FLOOR = 0.965
+ANSWERABLE_DECLINED_CEILING = 0.035
+NO_ANSWER_DECLINED_FLOOR = 0.77
 
 
 async def test_quality_on_the_real_set_stays_above_the_floor(db: Database) -> None:
