@@ -241,13 +241,6 @@ async def deactivate_address(session: AsyncSession, address_id: int, reason: str
         set_active(row, False, reason[:40] or InactiveReason.BAD_ADDRESS)
 
 
-async def reactivate_address(session: AsyncSession, address_id: int) -> AddressView:
-    row = await address_row(session, address_id)
-    if not row.active:
-        set_active(row, True, "")
-    return address_view(row)
-
-
 async def replace_address(session: AsyncSession, address_id: int, new_address: str) -> None:
     """The platform moved the chat (Telegram group → supergroup): keep the contact, new id.
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
-from policies.text import taxonomy
 from subscriptions import store
 from subscriptions.audience import (
     audience,
@@ -50,7 +49,6 @@ from subscriptions.contacts import (
     create_resident,
     deactivate_address,
     ensure_subscriber_for_address,
-    reactivate_address,
     replace_address,
     save_enterprise,
     set_resident_profile,
@@ -166,7 +164,6 @@ __all__ = [
     "parse_invite_payload",
     "pause",
     "reachable_addresses_sql",
-    "reactivate_address",
     "rebuild_match_index",
     "redeem_enterprise_invite",
     "register_from_chat",
@@ -212,7 +209,3 @@ async def import_subscribers(db: Database, path: str | Path, progress: bool = Tr
 
     return await importer.import_subscribers(db, path, progress=progress)
 
-
-def topic_choices() -> list[tuple[str, str]]:
-    """(code, name) of every topic, for menus."""
-    return [(t.code, t.name) for t in taxonomy.topics()]
