@@ -218,7 +218,7 @@ async def ensure_subscriber_for_address(
     return await get_subscriber(session, sub.id)
 
 
-# --- addresses ---
+# --- addresses --------------------------------------------------------------------------
 
 
 def set_active(row: ChannelAddress, active: bool, reason: str) -> None:

@@ -28,6 +28,8 @@ from subscriptions.audience import (
     reachable_addresses_sql,
 )
 from subscriptions.claims import (
+    INVITE_DEFAULT_DAYS,
+    INVITE_MAX_DAYS,
     Approver,
     ChatRegistration,
     ClaimView,
@@ -80,6 +82,10 @@ from subscriptions.hubs import (
     parse_invite_payload,
     remove_hub_member,
 )
+from subscriptions.item_profile import registered_profile
+from subscriptions.item_roster.service import record as record_item_status
+from subscriptions.item_roster.service import roster as item_roster
+from subscriptions.item_roster.service import roster_csv as item_roster_csv
 from subscriptions.lookups import (
     enterprise_is_verified,
     find_address,
@@ -90,7 +96,6 @@ from subscriptions.lookups import (
 )
 from subscriptions.match_index import live as match_index
 from subscriptions.merging import merge_subscribers
-from subscriptions.models import InactiveReason
 from subscriptions.views import (
     AddressView,
     AudienceSlice,
@@ -100,14 +105,18 @@ from subscriptions.views import (
     EnterpriseView,
     HubView,
     ImportReport,
+    InactiveReason,
     MySubscriptions,
     Recipient,
     RecipientGroup,
     RecipientRole,
+    SubscriberKind,
     SubscriberView,
 )
 
 __all__ = [
+    "INVITE_DEFAULT_DAYS",
+    "INVITE_MAX_DAYS",
     "AddressView",
     "Approver",
     "AudienceSlice",
@@ -125,6 +134,7 @@ __all__ = [
     "Recipient",
     "RecipientGroup",
     "RecipientRole",
+    "SubscriberKind",
     "SubscriberView",
     "add_address",
     "add_enterprise_contact",
@@ -155,6 +165,8 @@ __all__ = [
     "import_subscribers",
     "is_known_to_county",
     "issue_enterprise_invite",
+    "item_roster",
+    "item_roster_csv",
     "join_hub",
     "looks_like_invite",
     "match_subscriber_ids",
@@ -165,8 +177,10 @@ __all__ = [
     "pause",
     "reachable_addresses_sql",
     "rebuild_match_index",
+    "record_item_status",
     "redeem_enterprise_invite",
     "register_from_chat",
+    "registered_profile",
     "remove_hub_member",
     "remove_keyword",
     "replace_address",
@@ -208,4 +222,3 @@ async def import_subscribers(db: Database, path: str | Path, progress: bool = Tr
     from subscriptions import importer  # the importer builds on this module
 
     return await importer.import_subscribers(db, path, progress=progress)
-
