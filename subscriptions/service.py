@@ -12,8 +12,6 @@ This module only names what other packages may call; the work is done in `contac
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
@@ -82,6 +80,7 @@ from subscriptions.hubs import (
     parse_invite_payload,
     remove_hub_member,
 )
+from subscriptions.importer import import_subscribers
 from subscriptions.item_profile import registered_profile
 from subscriptions.item_roster.service import record as record_item_status
 from subscriptions.item_roster.service import roster as item_roster
@@ -212,13 +211,3 @@ async def warm_up_match_index(db: Database) -> float:
     Call once at start-up in every process that publishes or fans out, so that the first
     match after start-up does not wait for the build (seconds at 1M contacts)."""
     return (await match_index.warm_up(db)).build_seconds
-
-
-async def import_subscribers(db: Database, path: str | Path, progress: bool = True) -> ImportReport:
-    """Import enterprises and residents from a .csv or .xlsx registry export.
-
-    Commits in batches of its own (hence a Database, not a session); row-level errors are in
-    the report; idempotent by credit code and channel address. See `subscriptions.importer`."""
-    from subscriptions import importer  # the importer builds on this module
-
-    return await importer.import_subscribers(db, path, progress=progress)
