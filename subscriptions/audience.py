@@ -27,7 +27,7 @@ from core.clock import today_in_china
 from core.errors import NotFound
 from policies.text import taxonomy
 from policies.views import PolicyView
-from subscriptions import item_audience, matching, store
+from subscriptions import audience_store, hub_store, item_audience, matching, store
 from subscriptions.match_index import live
 from subscriptions.match_index.memory import Matched
 from subscriptions.matching import Hits, PolicyQuery
@@ -65,7 +65,7 @@ async def matched(session: AsyncSession, policy: PolicyView) -> Matched:
 async def match_in_database(session: AsyncSession, q: PolicyQuery) -> dict[int, Hits]:
     """The same match read from the database index (the source of truth and the fallback)."""
     hits: dict[int, Hits] = {}
-    for key, sid, detail, rest, kind, industry in await store.match_index(session, q):
+    for key, sid, detail, rest, kind, industry in await audience_store.match_index(session, q):
         found = hits.get(sid)
         if found is None:
             found = hits[sid] = Hits()
@@ -114,7 +114,7 @@ async def _relay_lines(session: AsyncSession, policy: PolicyView) -> dict[int, s
         return {}
     in_scope = Counter(
         hub_id
-        for hub_id, _eid, township, industry in await store.hub_members_with_profile(session)
+        for hub_id, _eid, township, industry in await hub_store.hub_members_with_profile(session)
         if matching.member_in_scope(township, industry, policy, today)
     )
     if not in_scope:
@@ -122,7 +122,7 @@ async def _relay_lines(session: AsyncSession, policy: PolicyView) -> dict[int, s
     names = await store.hub_names(session)
     return {
         sid: f"经园区/协会转达：{names[hub_id]}有{in_scope[hub_id]}家会员企业在政策范围内，请转告"
-        for sid, hub_id in await store.hub_contacts(session, sorted(in_scope))
+        for sid, hub_id in await hub_store.hub_contacts(session, sorted(in_scope))
     }
 
 
@@ -365,12 +365,12 @@ async def members_in_scope(session: AsyncSession, hub_id: int, policy: PolicyVie
     today = today_in_china()
     members = [
         eid
-        for _hub, eid, township, industry in await store.hub_members_with_profile(session, [hub_id])
+        for _hub, eid, township, industry in await hub_store.hub_members_with_profile(session, [hub_id])
         if matching.member_in_scope(township, industry, policy, today)
     ]
     recipients: list[Recipient] = []
     for part in store.chunks(members):
-        for row in await store.reachable_addresses(session, Subscriber.enterprise_id.in_(part)):
+        for row in await audience_store.reachable_addresses(session, Subscriber.enterprise_id.in_(part)):
             tags, industry = _profile(row)
             lines = (f"经{hub.name}转达", *matching.eligibility_reasons(row.kind, tags, industry, policy,
                                                                     verified=_verified(row.enterprise_verified)))
@@ -406,7 +406,7 @@ async def _coverage(session: AsyncSession, policy: PolicyView, result: _Seen) ->
     towns = matching.regional_townships(policy)
     reached_enterprises = {e for e in result.enterprise_of.values() if e is not None}
     reached_contacts = set(result.lines)
-    enterprises, residents = await store.population(session)
+    enterprises, residents = await audience_store.population(session)
     described = reachable = in_audience = 0
     ent_tags = _described_tags(policy.eligibility, "enterprise")
     if policy.audience != "resident" and ent_tags is not None:

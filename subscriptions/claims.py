@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from subscriptions import store
+from subscriptions import contact_store, store
 from subscriptions import validation as valid
 from subscriptions.models import (
     ClaimStatus,
@@ -171,7 +171,7 @@ async def register_from_chat(
     if not name:
         raise ValidationFailed("企业名称不能为空。", field="name")
     code = valid.credit_code(credit_code)
-    ent = await store.enterprise_by_credit_code(session, code)
+    ent = await contact_store.enterprise_by_credit_code(session, code)
     if ent is None:
         at = now()
         ent = Enterprise(name=name, credit_code=code, industry="", size="", qualifications=[], township="",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from policies.items.profile import Profile
-from subscriptions import service
+from subscriptions.lookups import get_enterprise
 from subscriptions.models import SubscriberKind
 from subscriptions.views import EnterpriseView, SubscriberView
 
@@ -31,7 +31,7 @@ def resident_profile(subscriber: SubscriberView) -> Profile:
 async def registered_profile(session: AsyncSession, subscriber: SubscriberView) -> Profile | None:
     """The profile the subscriber registered, or None when there is nothing to go on."""
     if subscriber.kind == SubscriberKind.ENTERPRISE and subscriber.enterprise_id is not None:
-        return enterprise_profile(await service.get_enterprise(session, subscriber.enterprise_id))
+        return enterprise_profile(await get_enterprise(session, subscriber.enterprise_id))
     if subscriber.kind == SubscriberKind.RESIDENT and (subscriber.township or subscriber.groups):
         return resident_profile(subscriber)
     return None

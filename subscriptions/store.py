@@ -1,4 +1,4 @@
-"""Every query of the subscriptions package, and the upkeep of the match index.
+"""The upkeep of the match index, and the recipients of a policy read in bulk.
 
 The match index (`match_key`) is derived from the subscriber, enterprise and criteria
 tables by `matching.index_rows`. Writers wrap each change in `keeping_index(...)`, which
@@ -9,6 +9,9 @@ match-change log, which each process's in-memory index (`match_index`) follows.
 
 The recipients of a policy are read with plain SQL through the driver (`reachable_rows`):
 at ~77k recipients the ORM's per-row work would cost more than the rest of `audience()`.
+
+The other queries live by purpose: `contact_store` (addresses, criteria, enterprises),
+`hub_store` (hubs) and `audience_store` (what the audience reads through the ORM).
 """
 
 from __future__ import annotations
@@ -18,17 +21,15 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subscriptions import matching
 from subscriptions.match_index import changes
-from subscriptions.matching import ContactFacts, IndexRow, PolicyQuery
+from subscriptions.matching import ContactFacts, IndexRow
 from subscriptions.models import (
-    ChannelAddress,
     Enterprise,
     Hub,
-    HubMember,
     MatchKey,
     Subscriber,
     SubscriptionKeyword,
@@ -43,6 +44,10 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
+
+# The importer looks hubs up by name through this module.
+async def hub_names(session: AsyncSession) -> dict[int, str]:
+    return dict((await session.execute(select(Hub.id, Hub.name))).all())  # type: ignore[arg-type]
 
 # --- contacts' facts and the index ------------------------------------------------------
 
@@ -200,218 +205,6 @@ async def contact_ids_of_enterprise(session: AsyncSession, enterprise_id: int) -
     )
 
 
-# --- matching queries -------------------------------------------------------------------
-
-
-def _index_conditions(q: PolicyQuery) -> list[Any]:
-    conditions: list[Any] = [MatchKey.key.in_(q.keys)]
-    if q.townships is not None:
-        conditions.append(MatchKey.township.in_(q.townships))
-    if q.audiences is not None:
-        conditions.append(MatchKey.audience.in_(q.audiences))
-    if q.industries:
-        conditions.append(or_(MatchKey.kind != "e", MatchKey.industry == "", MatchKey.industry.in_(q.industries)))
-    return conditions
-
-
-async def match_index(session: AsyncSession, q: PolicyQuery) -> list[tuple[str, int, str, str, str, str]]:
-    """(key, subscriber_id, detail, rest, kind, industry) of every index row the policy hits."""
-    stmt = select(
-        MatchKey.key, MatchKey.subscriber_id, MatchKey.detail, MatchKey.rest, MatchKey.kind, MatchKey.industry
-    ).where(*_index_conditions(q))
-    return [tuple(r) for r in (await session.execute(stmt)).all()]  # type: ignore[misc]
-
-
-RECIPIENT_COLUMNS = (
-    Subscriber.id.label("subscriber_id"),
-    Subscriber.kind.label("kind"),
-    Subscriber.hub_id.label("hub_id"),
-    Subscriber.enterprise_id.label("enterprise_id"),
-    Subscriber.township.label("own_township"),
-    Subscriber.groups.label("groups"),
-    Subscriber.frequency.label("frequency"),
-    Subscriber.quiet_start.label("quiet_start"),
-    Subscriber.quiet_end.label("quiet_end"),
-    Subscriber.daily_cap.label("daily_cap"),
-    Subscriber.paused.label("paused"),
-    Enterprise.qualifications.label("qualifications"),
-    Enterprise.size.label("size"),
-    Enterprise.industry.label("industry"),
-    Enterprise.township.label("enterprise_township"),
-    ChannelAddress.id.label("address_id"),
-    ChannelAddress.channel.label("channel"),
-    ChannelAddress.address.label("address"),
-    Enterprise.verified.label("enterprise_verified"),
-)
-
-
-def _reachable(stmt: Any) -> Any:
-    return (
-        stmt.join(ChannelAddress, and_(ChannelAddress.subscriber_id == Subscriber.id, ChannelAddress.active.is_(True)))
-        .outerjoin(Enterprise, Enterprise.id == Subscriber.enterprise_id)
-        .where(Subscriber.paused.is_(False))
-    )
-
-
-async def reachable_addresses_of_matches(session: AsyncSession, q: PolicyQuery) -> list[Any]:
-    """Active addresses of not-paused contacts holding any index row the policy hits."""
-    hit_ids = select(MatchKey.subscriber_id).where(*_index_conditions(q))
-    stmt = _reachable(select(*RECIPIENT_COLUMNS).where(Subscriber.id.in_(hit_ids)))
-    return list((await session.execute(stmt.order_by(Subscriber.id, ChannelAddress.id))).all())
-
-
-async def reachable_addresses(session: AsyncSession, *conditions: Any) -> list[Any]:
-    stmt = _reachable(select(*RECIPIENT_COLUMNS).where(*conditions))
-    return list((await session.execute(stmt.order_by(Subscriber.id, ChannelAddress.id))).all())
-
-
-# --- hubs ---------------------------------------------------------------------------
-
-
-async def hub_members_with_profile(session: AsyncSession, hub_ids: Sequence[int] | None = None) -> list[Any]:
-    """(hub_id, enterprise_id, township, industry) of hub members."""
-    stmt = select(HubMember.hub_id, Enterprise.id, Enterprise.township, Enterprise.industry).join(
-        Enterprise, Enterprise.id == HubMember.enterprise_id
-    )
-    if hub_ids is not None:
-        stmt = stmt.where(HubMember.hub_id.in_(hub_ids))
-    return list((await session.execute(stmt)).all())
-
-
-async def hub_names(session: AsyncSession) -> dict[int, str]:
-    return dict((await session.execute(select(Hub.id, Hub.name))).all())  # type: ignore[arg-type]
-
-
-# --- look-ups ---------------------------------------------------------------------------
-
-
-async def address_by_channel(session: AsyncSession, channel: str, address: str) -> ChannelAddress | None:
-    return (
-        await session.execute(
-            select(ChannelAddress).where(ChannelAddress.channel == channel, ChannelAddress.address == address)
-        )
-    ).scalar_one_or_none()
-
-
-async def addresses_of(session: AsyncSession, subscriber_id: int) -> list[ChannelAddress]:
-    stmt = select(ChannelAddress).where(ChannelAddress.subscriber_id == subscriber_id).order_by(ChannelAddress.id)
-    return list((await session.execute(stmt)).scalars())
-
-
-async def keyword_rows_of(session: AsyncSession, subscriber_id: int) -> list[tuple[str, str]]:
-    """(keyword, tokens) of a contact, as stored (the tokens are not recomputed)."""
-    stmt = select(SubscriptionKeyword.keyword, SubscriptionKeyword.tokens).where(
-        SubscriptionKeyword.subscriber_id == subscriber_id
-    )
-    return sorted((k, t) for k, t in (await session.execute(stmt)).all())
-
-
-async def subscribers_for_update(session: AsyncSession, subscriber_ids: Iterable[int]) -> dict[int, Subscriber]:
-    """These contacts, freshly read and row-locked on PostgreSQL (in id order, so two
-    transactions locking the same pair cannot deadlock)."""
-    stmt = (
-        select(Subscriber)
-        .where(Subscriber.id.in_(sorted(set(subscriber_ids))))
-        .order_by(Subscriber.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {s.id: s for s in (await session.execute(stmt)).scalars()}
-
-
-async def move_addresses(session: AsyncSession, source_id: int, into_id: int, at: Any) -> int:
-    """Every address row of `source_id` now belongs to `into_id` (ids unchanged); returns how many."""
-    result = await session.execute(
-        update(ChannelAddress)
-        .where(ChannelAddress.subscriber_id == source_id)
-        .values(subscriber_id=into_id, updated_at=at)
-        .execution_options(synchronize_session="fetch")
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def clear_criteria(session: AsyncSession, subscriber_id: int) -> None:
-    """Delete a contact's topic, keyword and township rows."""
-    for table in (SubscriptionTopic, SubscriptionKeyword, SubscriptionTownship):
-        await session.execute(delete(table).where(table.subscriber_id == subscriber_id))
-
-
-async def enterprise_by_credit_code(session: AsyncSession, code: str) -> Enterprise | None:
-    return (await session.execute(select(Enterprise).where(Enterprise.credit_code == code))).scalar_one_or_none()
-
-
-async def hub_by_join_code(session: AsyncSession, code: str) -> Hub | None:
-    return (await session.execute(select(Hub).where(Hub.join_code == code))).scalar_one_or_none()
-
-
-async def hub_by_name(session: AsyncSession, name: str) -> Hub | None:
-    return (await session.execute(select(Hub).where(Hub.name == name))).scalar_one_or_none()
-
-
-async def topics_of(session: AsyncSession, subscriber_id: int) -> list[str]:
-    stmt = select(SubscriptionTopic.topic).where(SubscriptionTopic.subscriber_id == subscriber_id)
-    return sorted((await session.execute(stmt)).scalars())
-
-
-async def keywords_of(session: AsyncSession, subscriber_id: int) -> list[str]:
-    stmt = select(SubscriptionKeyword.keyword).where(SubscriptionKeyword.subscriber_id == subscriber_id)
-    return sorted((await session.execute(stmt)).scalars())
-
-
-async def townships_of(session: AsyncSession, subscriber_id: int) -> list[str]:
-    stmt = select(SubscriptionTownship.township).where(SubscriptionTownship.subscriber_id == subscriber_id)
-    return sorted((await session.execute(stmt)).scalars())
-
-
-async def hubs_of_enterprise(session: AsyncSession, enterprise_id: int) -> list[Hub]:
-    stmt = (
-        select(Hub)
-        .join(HubMember, HubMember.hub_id == Hub.id)
-        .where(HubMember.enterprise_id == enterprise_id)
-        .order_by(Hub.id)
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
-async def member_ids(session: AsyncSession, hub_id: int) -> list[int]:
-    stmt = select(HubMember.enterprise_id).where(HubMember.hub_id == hub_id).order_by(HubMember.enterprise_id)
-    return list((await session.execute(stmt)).scalars())
-
-
-async def population(session: AsyncSession) -> tuple[list[Any], list[Any]]:
-    """Enterprises and residents with a flag 'reachable' (for coverage in a dry run)."""
-    reachable_sub = (
-        select(ChannelAddress.subscriber_id)
-        .join(Subscriber, Subscriber.id == ChannelAddress.subscriber_id)
-        .where(ChannelAddress.active.is_(True), Subscriber.paused.is_(False))
-    )
-    reachable_ent = select(Subscriber.enterprise_id).where(Subscriber.id.in_(reachable_sub))
-    enterprises = (
-        await session.execute(
-            select(
-                Enterprise.id,
-                Enterprise.township,
-                Enterprise.industry,
-                Enterprise.qualifications,
-                Enterprise.size,
-                Enterprise.id.in_(reachable_ent),
-            )
-        )
-    ).all()
-    residents = (
-        await session.execute(
-            select(Subscriber.id, Subscriber.township, Subscriber.groups, Subscriber.id.in_(reachable_sub)).where(
-                Subscriber.kind == "resident"
-            )
-        )
-    ).all()
-    return list(enterprises), list(residents)
-
-
-async def count_subscribers(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(Subscriber))).scalar_one())
-
-
 # --- recipients in bulk (plain SQL through the driver) ----------------------------------
 
 # Three narrow statements rather than one join: SQLite plans the four-way join with the id
@@ -531,11 +324,3 @@ async def reachable_rows(
             rows.append((*contact, address_id, channel, address))
     return rows
 
-
-async def hub_contacts(session: AsyncSession, hub_ids: Sequence[int]) -> list[tuple[int, int]]:
-    """(subscriber_id, hub_id) of the operators of these hubs."""
-    rows: list[tuple[int, int]] = []
-    for part in chunks(sorted(hub_ids)):
-        stmt = select(Subscriber.id, Subscriber.hub_id).where(Subscriber.kind == "hub", Subscriber.hub_id.in_(part))
-        rows += [(int(sid), int(hid)) for sid, hid in await session.execute(stmt)]
-    return rows

@@ -5,6 +5,31 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from policies.items.evaluate import Outcome
+from subscriptions.item_roster.models import STATUS_LABELS
+from subscriptions.models import InactiveReason, SubscriberKind
+
+__all__ = [
+    "AddressView",
+    "AudienceSlice",
+    "ChannelName",
+    "Coverage",
+    "DeliveryPreference",
+    "DryRun",
+    "EnterpriseView",
+    "HubView",
+    "ImportReport",
+    "InactiveReason",
+    "MySubscriptions",
+    "Recipient",
+    "RecipientGroup",
+    "RecipientRole",
+    "RosterEntry",
+    "RowError",
+    "SubscriberKind",
+    "SubscriberView",
+]
+
 
 class ChannelName:
     """The channel names, the same strings as `push.channels.base.ChannelName`.
@@ -179,3 +204,21 @@ class ImportReport:
     @property
     def imported(self) -> int:
         return self.created + self.updated + self.unchanged
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """An enterprise on an item's roster (see `service.item_roster`)."""
+
+    enterprise: EnterpriseView
+    outcome: str  # Outcome.MET or Outcome.UNKNOWN
+    to_verify: tuple[str, ...]
+    status: str  # "" (nothing recorded), "applied" or "granted"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def judgement(self) -> str:
+        return "符合" if self.outcome == Outcome.MET else "可能符合（需核实）"

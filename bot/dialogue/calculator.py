@@ -22,7 +22,7 @@ from policies.items.catalogue_cache import CatalogueCache
 from policies.items.profile import Profile
 from policies.items.views import yuan_text
 from policies.items.vocabulary import SIZE_LABELS, allowed_options
-from subscriptions.item_profile import registered_profile
+from subscriptions.service import registered_profile
 
 SHOWN_PER_GROUP = 3
 UNSURE = "-"

@@ -22,8 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from core.errors import Conflict
 from subscriptions import service as subscriptions
-from subscriptions.models import SubscriberKind
-from subscriptions.views import SubscriberView
+from subscriptions.views import SubscriberKind, SubscriberView
 
 
 def refusal(source: SubscriberView, target: SubscriberView) -> str:

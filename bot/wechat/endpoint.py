@@ -31,8 +31,7 @@ from bot.wechat.menu import CLICK_ACTIONS
 from bot.wechat.render import passive_reply_xml, render_text
 from core.clock import now
 from subscriptions import service as subscriptions
-from subscriptions.models import InactiveReason
-from subscriptions.views import ChannelName
+from subscriptions.views import ChannelName, InactiveReason
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, select
@@ -23,9 +22,9 @@ from policies.items.views import ItemView
 from policies.items.vocabulary import name_of
 from subscriptions.claims import known_to_county_clause
 from subscriptions.item_profile import enterprise_profile
-from subscriptions.item_roster.models import STATUS_LABELS, ApplicationStatus, ItemApplication
+from subscriptions.item_roster.models import ApplicationStatus, ItemApplication
 from subscriptions.models import Enterprise
-from subscriptions.views import EnterpriseView
+from subscriptions.views import EnterpriseView, RosterEntry
 
 KnownPredicate = Callable[[], ColumnElement[bool]]
 CSV_HEADERS = ("企业名称", "统一社会信用代码", "乡镇", "行业", "判断", "需核实的条件", "状态")
@@ -43,22 +42,6 @@ async def known_enterprises(session: AsyncSession,
     rows = (await session.execute(select(Enterprise).where(is_known()).order_by(Enterprise.name, Enterprise.id)))
     return [EnterpriseView(e.id, e.name, e.credit_code, e.industry, e.size, tuple(e.qualifications or ()), e.township)
             for e in rows.scalars().all()]
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    enterprise: EnterpriseView
-    outcome: str  # Outcome.MET or Outcome.UNKNOWN
-    to_verify: tuple[str, ...]
-    status: str  # "" (nothing recorded), "applied" or "granted"
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-    @property
-    def judgement(self) -> str:
-        return "符合" if self.outcome == Outcome.MET else "可能符合（需核实）"
 
 
 async def roster(session: AsyncSession, policy_id: int, item: ItemView, today: date,

@@ -146,3 +146,11 @@ async def test_audience_chunks_are_the_audience_in_order(db: Database, clock: Fi
     assert [r for c in chunks for r in c] == whole
     assert [(r.subscriber_id, r.address_id) for r in whole] == sorted((r.subscriber_id, r.address_id) for r in whole)
     assert len(whole) == 7 + 3 - 1  # seven contacts, three with a second address, one paused (with one)
+
+
+async def test_the_build_time_is_read_from_the_timer_passed_in(db: Database, clock: FixedClock) -> None:
+    ticks = iter([100.0, 102.5])
+    index = live.LiveIndex(timer=lambda: next(ticks))
+    async with db.reader() as s:
+        await index.current(s)
+    assert index.build_seconds == 2.5

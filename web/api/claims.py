@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import Forbidden
 from subscriptions import service as subscriptions
-from subscriptions.claims import INVITE_DEFAULT_DAYS, INVITE_MAX_DAYS
+from subscriptions.service import INVITE_DEFAULT_DAYS, INVITE_MAX_DAYS
 from web.accounts import Principal
 from web.api.common import ERROR_RESPONSES
 from web.api.fields import MAX_ID, WHOLE

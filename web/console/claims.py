@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from core.errors import DomainError, ValidationFailed
 from subscriptions import service as subscriptions
-from subscriptions.claims import INVITE_DEFAULT_DAYS, INVITE_MAX_DAYS
+from subscriptions.service import INVITE_DEFAULT_DAYS, INVITE_MAX_DAYS
 from web.api.claims import approver_of
 from web.api.fields import MAX_ID
 from web.auth import ConsolePrincipal, CsrfChecked

@@ -15,8 +15,8 @@ from policies.items import service as items
 from policies.items.evaluate import Outcome
 from policies.items.views import ItemView
 from policies.views import PolicyView
-from subscriptions.item_roster import service as roster_service
-from subscriptions.item_roster.service import RosterEntry
+from subscriptions import service as subscriptions
+from subscriptions.views import RosterEntry
 from web.accounts import Principal
 from web.api.fields import MAX_ID
 from web.auth import ConsolePrincipal, CsrfChecked, may_edit, require_edit, require_figures
@@ -36,7 +36,7 @@ async def _item(request: Request, principal: Principal, policy_id: int,
         item = next((i for i in await items.items_of(session, policy_id) if i.position == position), None)
         if item is None:
             raise NotFound(f"这份政策没有第 {position} 项事项", field="position")
-        entries = await roster_service.roster(session, policy_id, item, today_in_china())
+        entries = await subscriptions.item_roster(session, policy_id, item, today_in_china())
     return policy, item, entries
 
 
@@ -64,7 +64,7 @@ async def roster_export(request: Request, principal: ConsolePrincipal, policy_id
     _policy, _item_view, entries = await _item(request, principal, policy_id, position)
     rows = _pending_grant(entries) if scope == "grant" else entries
     name = f"policy-{policy_id}-item-{position}-{'grant' if scope == 'grant' else 'roster'}.csv"
-    return Response(roster_service.roster_csv(rows), media_type="text/csv; charset=utf-8",
+    return Response(subscriptions.item_roster_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -79,5 +79,5 @@ async def record_status(request: Request, principal: ConsolePrincipal, policy_id
         item = next((i for i in await items.items_of(session, policy_id) if i.position == position), None)
         if item is None:
             raise NotFound(f"这份政策没有第 {position} 项事项", field="position")
-        await roster_service.record(session, policy_id, item.name, enterprise_id, status, principal.actor)
+        await subscriptions.record_item_status(session, policy_id, item.name, enterprise_id, status, principal.actor)
     return see_other(f"/console/policies/{policy_id}/items/{position}/enterprises")

@@ -10,8 +10,7 @@ from aiogram.types import ChatMemberUpdated, Message
 from bot.dialogue import Dialogue, Reply, Turn
 from bot.services import BotServices
 from subscriptions import service as subscriptions
-from subscriptions.models import InactiveReason
-from subscriptions.views import ChannelName
+from subscriptions.views import ChannelName, InactiveReason
 
 
 async def on_start(message: Message, command: CommandObject, turn: Turn, dialogue: Dialogue) -> list[Reply]:
