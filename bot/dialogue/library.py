@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from bot import texts
 from bot.dialogue import menus
-from bot.dialogue.actions import Kind, encode
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Button, Reply, rows
 from core.errors import NotFound
 from policies import service as policies
 from policies.views import PolicyView
 from subscriptions.views import SubscriberView
+from vocabulary.actions import Kind, encode
 
 LATEST_COUNT = 5
 SCAN_LIMIT = 200  # newest published policies looked at when filtering for the subscriber

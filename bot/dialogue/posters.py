@@ -13,7 +13,6 @@ import hashlib
 
 from bot import texts
 from bot.dialogue import menus, questions
-from bot.dialogue.actions import Kind, encode
 from bot.dialogue.context import Turn
 from bot.dialogue.library import card_text, find_policy, policy_link
 from bot.dialogue.replies import Button, Reply
@@ -24,6 +23,7 @@ from policies.views import PolicyView
 from push.posters import service as posters
 from subscriptions import service as subscriptions
 from subscriptions.views import ChannelName, SubscriberView
+from vocabulary.actions import Kind, encode
 
 BTN_SUBSCRIBE_LIKE_THIS = "订阅此类"
 POSTER_WELCOME = "欢迎！您扫描的是张贴在“{place}”的政策海报。"
