@@ -1,4 +1,4 @@
-"""Running one turn for channels that keep the conversation in our database (WeChat, web).
+"""Running one turn for every front end (Telegram, WeChat, web chat), with the one conversation store (bot.store).
 
 One unit of work per turn: the subscriber is loaded (created on first contact), the
 dialogue runs, the conversation is saved, and everything commits together. Any unexpected

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from bot.wechat.endpoint import MAX_BODY_BYTES as WECHAT_MAX_BODY_BYTES
+from bot.views import WECHAT_MAX_BODY_BYTES
 from core.db import Database
 from core.secret_key import secret_key
 from core.settings import Settings

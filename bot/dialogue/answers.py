@@ -16,6 +16,7 @@ from policies.qa import service as qa
 from policies.qa.engine import QaEngine
 from policies.qa.views import Answer
 from policies.search import word_lists
+from policies.text.tokenizer import get_tokenizer
 
 ENGINE_MAX_AGE = 30.0  # seconds; a policy published elsewhere becomes answerable within this time
 
@@ -53,8 +54,6 @@ class LibraryAnswerer:
             return self.shared
         async with self._lock:
             if self._own is None or time.monotonic() - self._loaded_at > self.max_age:
-                from policies.text.tokenizer import get_tokenizer
-
                 # jieba loads its dictionary on first use (seconds): do it off the event loop,
                 # so the engine's in-memory answers afterwards take milliseconds.
                 await asyncio.to_thread(get_tokenizer().initialize)

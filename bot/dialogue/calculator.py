@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot import calculator_texts as texts
-from bot.dialogue.actions import Action, Kind, encode
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Button, Reply, rows
 from core.clock import today_in_china
@@ -23,6 +22,7 @@ from policies.items.profile import Profile
 from policies.items.views import yuan_text
 from policies.items.vocabulary import SIZE_LABELS, allowed_options
 from subscriptions.service import registered_profile
+from vocabulary.actions import Action, Kind, encode
 
 SHOWN_PER_GROUP = 3
 UNSURE = "-"

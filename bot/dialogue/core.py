@@ -24,7 +24,6 @@ from bot.dialogue import (
     subscribing,
     voice,
 )
-from bot.dialogue.actions import Action, Kind, decode
 from bot.dialogue.answers import Answerer
 from bot.dialogue.calculator import CalculatorChat
 from bot.dialogue.context import Step, Turn
@@ -33,6 +32,7 @@ from bot.dialogue.replies import Reply
 from core.errors import DomainError
 from push.posters.service import poster_of_payload
 from subscriptions.views import SubscriberView
+from vocabulary.actions import Action, Kind, decode
 
 MAX_TEXT_CHARS = 1000  # longer messages are not questions; the Q&A engine reads at most 200 anyway
 _NUMBERS = re.compile(r"^\d{1,3}(?:[\s,，、]+\d{1,3})*$")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.dialogue.subscribing import ALL_WORDS, resolve_topics, split_words
+
 
 class Intent:
     SUBSCRIBE = "subscribe"
@@ -114,8 +116,6 @@ def parse(text: str) -> Parsed:
 
 
 def _names_topics(rest: str) -> bool:
-    from bot.dialogue.subscribing import ALL_WORDS, resolve_topics, split_words
-
     if rest.lower() in ALL_WORDS:
         return True
     found, unknown = resolve_topics(split_words(rest))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from bot import texts
 from bot.dialogue import menus
-from bot.dialogue.actions import Kind, encode
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Button, Reply, rows
+from bot.dialogue.voice import BTN_READ_ALOUD, listen_url
 from core.errors import NotFound
 from policies import service as policies
 from policies.views import PolicyView
 from subscriptions.views import SubscriberView
+from vocabulary.actions import Kind, encode
 
 LATEST_COUNT = 5
 SCAN_LIMIT = 200  # newest published policies looked at when filtering for the subscriber
@@ -83,8 +84,6 @@ def card_text(policy: PolicyView, base_url: str) -> str:
 
 
 def card_buttons(policy: PolicyView, base_url: str) -> tuple[tuple[Button, ...], ...]:
-    from bot.dialogue.voice import BTN_READ_ALOUD, listen_url
-
     read_aloud = (Button(BTN_READ_ALOUD, url=listen_url(base_url, policy.id)),) if policy.is_valid else ()
     return (
         (Button(texts.BTN_OPEN_PAGE, url=policy_link(base_url, policy.id)),

@@ -13,17 +13,20 @@ import hashlib
 
 from bot import texts
 from bot.dialogue import menus, questions
-from bot.dialogue.actions import Kind, encode
 from bot.dialogue.context import Turn
 from bot.dialogue.library import card_text, find_policy, policy_link
 from bot.dialogue.replies import Button, Reply
+from bot.dialogue.subscribing import topic_names
 from core.clock import now as clock_now
 from core.clock import today_in_china
 from core.errors import NotFound
 from policies.views import PolicyView
 from push.posters import service as posters
+from push.posters import store
+from push.posters.models import PosterScan
 from subscriptions import service as subscriptions
 from subscriptions.views import ChannelName, SubscriberView
+from vocabulary.actions import Kind, encode
 
 BTN_SUBSCRIBE_LIKE_THIS = "订阅此类"
 POSTER_WELCOME = "欢迎！您扫描的是张贴在“{place}”的政策海报。"
@@ -44,8 +47,6 @@ def poster_buttons(poster_id: int, policy: PolicyView, base_url: str) -> tuple[t
 
 
 async def _subscribe_like(turn: Turn, policy: PolicyView) -> str:
-    from bot.dialogue.subscribing import topic_names
-
     if policy.topics:
         turn.subscriber = await subscriptions.subscribe_topics(turn.session, turn.subscriber.id, policy.topics)
         return SUBSCRIBED_FROM_POSTER.format(names=topic_names(policy.topics))
@@ -57,9 +58,6 @@ async def _subscribe_like(turn: Turn, policy: PolicyView) -> str:
 async def _record_wechat_scan(turn: Turn, poster: posters.PosterView) -> None:
     # WeChat resolves its own code without opening our link: count the scan here, keyed by
     # a hash of the openid (never the openid itself), once a day like a web scan.
-    from push.posters import store
-    from push.posters.models import PosterScan
-
     at = clock_now()
     day = today_in_china(at)
     key = hashlib.sha256(f"{day.isoformat()}|wechat|{turn.address}".encode()).hexdigest()[:40]

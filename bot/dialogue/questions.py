@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from bot import texts
 from bot.dialogue import menus
-from bot.dialogue.actions import Kind, encode
 from bot.dialogue.answers import Answerer
 from bot.dialogue.context import Turn
 from bot.dialogue.library import card_buttons, card_text, find_policy, policy_link
 from bot.dialogue.replies import Button, Reply
 from bot.dialogue.voice import BTN_READ_ALOUD, faq_listen_url, listen_url
 from policies.qa.views import Answer, PolicyRef
+from vocabulary.actions import Kind, encode
 
 QUESTION_SHOWN_CHARS = 30
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Button:
-    """A choice offered to the user: an `action` (see `bot.dialogue.actions`) or a `url`."""
+    """A choice offered to the user: an `action` (see `vocabulary.actions`) or a `url`."""
 
     label: str
     action: str = ""

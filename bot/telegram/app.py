@@ -5,8 +5,8 @@
     await start_webhook(runtime, settings)       # webhook mode; updates then arrive through
                                                  # POST /telegram/webhook (bot.web_routes)
 
-FSM state (the set-up flow) lives in aiogram's MemoryStorage: a restart forgets a flow in
-progress, never a subscription (each answer is saved at once).
+FSM state (the set-up flow) is the conversation in the database (bot.telegram.storage), the
+same store WeChat and the web chat use: a restart in the middle of the flow loses nothing.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import BotCommand, LinkPreviewOptions
 
 from bot import texts
 from bot.services import BotServices
 from bot.telegram.handlers import routers
 from bot.telegram.middleware import TurnMiddleware
+from bot.telegram.storage import DatabaseStorage
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(services: BotServices) -> Dispatcher:
-    dispatcher = Dispatcher(storage=MemoryStorage(), services=services)
+    # Conversations are per chat, as subscriptions are (a group shares one set-up flow).
+    dispatcher = Dispatcher(storage=DatabaseStorage(services.db), fsm_strategy=FSMStrategy.CHAT, services=services)
     middleware = TurnMiddleware(services)
     dispatcher.message.outer_middleware(middleware)
     dispatcher.callback_query.outer_middleware(middleware)

@@ -2,14 +2,14 @@
 
 The push messages' buttons (`push/render.py` → the Telegram adapter) use the first five:
 `ack:<delivery_id>`, `ask:<policy_id>`, `uns:<delivery_id>`, `fwd:<delivery_id>`,
-`int:<policy_id>`. The dialogue's own buttons travel as `d:<kind>:<arg>`.
+`int:<policy_id>`. The dialogue's own buttons travel as `d:<kind>:<arg>`; the kinds are `vocabulary.actions`.
 """
 
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.dialogue.actions import Kind, decode, encode
+from vocabulary.actions import Kind, decode, encode
 
 
 class AckCb(CallbackData, prefix=Kind.ACK):

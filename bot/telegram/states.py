@@ -1,13 +1,13 @@
-"""The set-up flow as aiogram FSM states; the dialogue's `Conversation` lives in FSM storage."""
+"""The set-up flow as aiogram FSM states (for state filters such as `Onboarding.enterprise`).
+
+The dialogue's `Conversation` is what is stored (bot.store); an FSM state is only another
+name for its step, translated here both ways."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 
-from bot.dialogue.context import Conversation, Step
+from bot.dialogue.context import Step
 
 
 class Onboarding(StatesGroup):
@@ -28,13 +28,12 @@ _BY_STEP: dict[str, State] = {
 _BY_STATE = {state.state: step for step, state in _BY_STEP.items()}
 
 
-async def load(state: FSMContext) -> Conversation:
-    current = await state.get_state()
-    data: dict[str, Any] = await state.get_data()
-    return Conversation(_BY_STATE.get(current or "", Step.IDLE), dict(data))
+def state_of(step: str) -> str | None:
+    """The FSM state name of a conversation step (None outside the flow)."""
+    found = _BY_STEP.get(step)
+    return found.state if found is not None else None
 
 
-async def save(state: FSMContext, conversation: Conversation) -> None:
-    step_state = _BY_STEP.get(conversation.step)
-    await state.set_state(step_state)
-    await state.set_data(dict(conversation.data))
+def step_of(state: str | None) -> str:
+    """The conversation step of an FSM state name; a state outside the flow is no step."""
+    return _BY_STATE.get(state or "", Step.IDLE)

@@ -13,11 +13,11 @@ from typing import Any
 
 from bot import texts
 from bot.dialogue import pushed
-from bot.dialogue.actions import Kind, encode
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Reply
 from push import service as push
 from push.links import read_token_payload
+from vocabulary.actions import Kind, encode
 
 INBOX_LIMIT = 50
 

@@ -1,4 +1,4 @@
-"""`/chat` (the page) and its JSON endpoints under `/chat/api/`.
+"""`/chat` (the page) and its JSON endpoints under `/chat/api/`, as ordinary FastAPI routes.
 
     POST /chat/api/start            → {"replies": [...]}   greeting or set-up flow
     POST /chat/api/message {text}   → {"replies": [...]}
@@ -13,19 +13,30 @@ A reply is {"text", "buttons": [[{"label", "action", "url"}]], "replace"}; `repl
 Every /chat/api/* request is rate limited per visitor cookie and per IP (429 with Retry-After),
 and a body over MAX_BODY_BYTES is refused (413) before it is parsed. Refusals are JSON
 {"error", "replies"} so the page shows them as a message.
+
+The routes are module-level functions; what they work with arrives through dependencies:
+`webchat_router(services)` binds a `WebChat` (services + rate limits) to the request,
+`visitor` reads or makes the cookie, `admitted` applies the rate limit and `JsonBody(Model)`
+parses the body. `ChatRoute` turns a `Refused` into its JSON answer and sets a new
+visitor's cookie on every answer, refusals included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field, ValidationError
 
 from bot import texts
+from bot.dialogue import voice
+from bot.dialogue.context import Turn
 from bot.dialogue.replies import Reply
 from bot.runner import run_turn
 from bot.services import BotServices
@@ -42,6 +53,7 @@ MAX_BODY_BYTES = 16 * 1024  # a message of MAX_MESSAGE_CHARS ASCII characters fi
 INBOX_LIMIT = inbox.INBOX_LIMIT
 
 Body = TypeVar("Body", bound=BaseModel)
+TurnFn = Callable[[Turn], Awaitable[list[Reply]]]
 
 
 class MessageIn(BaseModel):
@@ -84,31 +96,74 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     }
 
 
-def webchat_router(services: BotServices, *, rate_limit: ChatRateLimit | None = None) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    secure = services.settings.effective_public_base_url.startswith("https://")
-    limits = rate_limit or ChatRateLimit(DEFAULT_PER_VISITOR, DEFAULT_PER_IP)
-    secret = services.settings.secret_key
+@dataclass
+class Visitor:
+    token: str
+    fresh: bool  # no valid cookie came with the request: the answer sets this token
 
-    def visitor(request: Request) -> tuple[str, bool]:
-        token = request.cookies.get(COOKIE_NAME)
-        if valid_token(token):
-            return str(token), False
-        return new_token(), True
+    @property
+    def address(self) -> str:
+        return address_of(self.token)
 
-    def remember(response: Response, token: str, fresh: bool) -> Response:
-        if fresh:
-            response.set_cookie(COOKIE_NAME, token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax",
-                                secure=secure, path="/chat")
-        return response
 
-    def admit(request: Request, token: str) -> None:
-        wait = limits.check(token, request.client.host if request.client else "-")
-        if wait:
-            raise Refused(429, texts.WEB_RATE_LIMITED.format(seconds=wait, phone=services.phone),
-                          {"Retry-After": str(wait)})
+@dataclass(eq=False)  # FastAPI caches dependencies by the callable: hashed by identity
+class WebChat:
+    """What the chat routes work with; one per `webchat_router`, bound to each of its requests."""
 
-    async def parsed(request: Request, model: type[Body]) -> Body:
+    services: BotServices
+    limits: ChatRateLimit
+
+    def __call__(self, request: Request) -> None:
+        request.state.webchat = self
+
+    @property
+    def secure(self) -> bool:
+        return self.services.settings.effective_public_base_url.startswith("https://")
+
+    @property
+    def secret(self) -> str:
+        return self.services.settings.secret_key
+
+    async def turn(self, visitor: Visitor, step: TurnFn) -> Response:
+        replies = await run_turn(self.services.db, ChannelName.WEB, visitor.address, step, has_buttons=True,
+                                 phone=self.services.phone)
+        return JSONResponse({"replies": [reply_json(r) for r in replies]})
+
+
+def current_chat(request: Request) -> WebChat:
+    chat: WebChat = request.state.webchat
+    return chat
+
+
+def visitor(request: Request) -> Visitor:
+    token = request.cookies.get(COOKIE_NAME)
+    found = Visitor(str(token), False) if valid_token(token) else Visitor(new_token(), True)
+    request.state.visitor = found  # for ChatRoute, which sets the cookie of a new visitor
+    return found
+
+
+Chat = Annotated[WebChat, Depends(current_chat)]
+
+
+def admitted(request: Request, chat: Chat, visitor: Annotated[Visitor, Depends(visitor)]) -> Visitor:
+    """The visitor, once the rate limit (per cookie and per IP) lets the request through."""
+    wait = chat.limits.check(visitor.token, request.client.host if request.client else "-")
+    if wait:
+        raise Refused(429, texts.WEB_RATE_LIMITED.format(seconds=wait, phone=chat.services.phone),
+                      {"Retry-After": str(wait)})
+    return visitor
+
+
+Admitted = Annotated[Visitor, Depends(admitted)]
+
+
+class JsonBody(Generic[Body]):
+    """The request body as `model`, read after the rate limit; too large is 413 before parsing."""
+
+    def __init__(self, model: type[Body]) -> None:
+        self.model = model
+
+    async def __call__(self, request: Request, _: Admitted) -> Body:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise Refused(413, texts.WEB_TOO_LARGE)
@@ -116,85 +171,77 @@ def webchat_router(services: BotServices, *, rate_limit: ChatRateLimit | None = 
         if len(body) > MAX_BODY_BYTES:
             raise Refused(413, texts.WEB_TOO_LARGE)
         try:
-            return model.model_validate_json(body or b"{}")
+            return self.model.model_validate_json(body or b"{}")
         except ValidationError as exc:
             too_long = any(e.get("type") == "string_too_long" for e in exc.errors())
             raise Refused(422, texts.WEB_TOO_LARGE if too_long else texts.WEB_BAD_REQUEST) from exc
 
-    async def api(request: Request, work: Any) -> Response:
-        """Admit the request (rate limit), run `work(token)` and set the cookie if it is new."""
-        token, fresh = visitor(request)
-        try:
-            admit(request, token)
-            response = await work(token)
-        except Refused as refused:
-            response = refused.response()
-        return remember(response, token, fresh)
 
-    async def run(token: str, step: Any) -> Response:
-        replies = await run_turn(services.db, ChannelName.WEB, address_of(token), step, has_buttons=True,
-                                 phone=services.phone)
-        return JSONResponse({"replies": [reply_json(r) for r in replies]})
+class ChatRoute(APIRoute):
+    """A refusal becomes its JSON answer; a new visitor's cookie goes on every answer."""
 
-    async def turn_response(request: Request, step: Any) -> Response:
-        return await api(request, lambda token: run(token, step))
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handle = super().get_route_handler()
 
-    @router.get("/chat", response_class=HTMLResponse)
-    async def chat_page(request: Request) -> Response:
-        token, fresh = visitor(request)
-        html = TEMPLATES.get_template("chat.html").render(texts=texts, phone=services.phone)
-        return remember(HTMLResponse(html), token, fresh)
+        async def answer(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except Refused as refused:
+                response = refused.response()
+            found: Visitor | None = getattr(request.state, "visitor", None)
+            if found is not None and found.fresh:
+                response.set_cookie(COOKIE_NAME, found.token, max_age=COOKIE_MAX_AGE, httponly=True,
+                                    samesite="lax", secure=current_chat(request).secure, path="/chat")
+            return response
 
-    @router.post("/chat/api/start")
-    async def chat_start(request: Request) -> Response:
-        async def work(token: str) -> Response:
-            body = await parsed(request, StartIn)
-            return await run(token, lambda t: services.dialogue.start(t, body.payload))
+        return answer
 
-        return await api(request, work)
 
-    @router.post("/chat/api/message")
-    async def chat_message(request: Request) -> Response:
-        async def work(token: str) -> Response:
-            body = await parsed(request, MessageIn)
-            return await run(token, lambda t: services.dialogue.text(t, body.text))
+routes = APIRouter(include_in_schema=False, route_class=ChatRoute)
 
-        return await api(request, work)
 
-    @router.post("/chat/api/press")
-    async def chat_press(request: Request) -> Response:
-        async def work(token: str) -> Response:
-            body = await parsed(request, PressIn)
-            return await run(token, lambda t: services.dialogue.press(t, body.action))
+@routes.get("/chat", response_class=HTMLResponse)
+async def chat_page(chat: Chat, _: Annotated[Visitor, Depends(visitor)]) -> Response:
+    return HTMLResponse(TEMPLATES.get_template("chat.html").render(texts=texts, phone=chat.services.phone))
 
-        return await api(request, work)
 
-    @router.get("/chat/api/inbox")
-    async def chat_inbox(request: Request) -> Response:
-        async def work(token: str) -> Response:
-            async with services.db.reader() as session:
-                messages = await push.web_inbox(session, address_of(token), limit=INBOX_LIMIT)
-            return JSONResponse({"messages": [inbox.message_json(m, secret) for m in messages]})
+@routes.post("/chat/api/start")
+async def chat_start(chat: Chat, visitor: Admitted, body: Annotated[StartIn, Depends(JsonBody(StartIn))]) -> Response:
+    return await chat.turn(visitor, lambda t: chat.services.dialogue.start(t, body.payload))
 
-        return await api(request, work)
 
-    @router.post("/chat/api/voice")
-    async def chat_voice(request: Request) -> Response:
-        """语音播报 on or off without a chat message (what a 长辈模式 switch calls)."""
-        from bot.dialogue import voice
+@routes.post("/chat/api/message")
+async def chat_message(chat: Chat, visitor: Admitted,
+                       body: Annotated[MessageIn, Depends(JsonBody(MessageIn))]) -> Response:
+    return await chat.turn(visitor, lambda t: chat.services.dialogue.text(t, body.text))
 
-        async def work(token: str) -> Response:
-            body = await parsed(request, VoiceIn)
-            return await run(token, voice.turn_on if body.on else voice.turn_off)
 
-        return await api(request, work)
+@routes.post("/chat/api/press")
+async def chat_press(chat: Chat, visitor: Admitted, body: Annotated[PressIn, Depends(JsonBody(PressIn))]) -> Response:
+    return await chat.turn(visitor, lambda t: chat.services.dialogue.press(t, body.action))
 
-    @router.post("/chat/api/inbox/ack")
-    async def chat_inbox_ack(request: Request) -> Response:
-        async def work(token: str) -> Response:
-            body = await parsed(request, AckIn)
-            return await run(token, lambda t: inbox.acknowledge(t, body.id, secret))
 
-        return await api(request, work)
+@routes.get("/chat/api/inbox")
+async def chat_inbox(chat: Chat, visitor: Admitted) -> Response:
+    async with chat.services.db.reader() as session:
+        messages = await push.web_inbox(session, visitor.address, limit=INBOX_LIMIT)
+    return JSONResponse({"messages": [inbox.message_json(m, chat.secret) for m in messages]})
 
+
+@routes.post("/chat/api/voice")
+async def chat_voice(chat: Chat, visitor: Admitted, body: Annotated[VoiceIn, Depends(JsonBody(VoiceIn))]) -> Response:
+    """语音播报 on or off without a chat message (what a 长辈模式 switch calls)."""
+    return await chat.turn(visitor, voice.turn_on if body.on else voice.turn_off)
+
+
+@routes.post("/chat/api/inbox/ack")
+async def chat_inbox_ack(chat: Chat, visitor: Admitted, body: Annotated[AckIn, Depends(JsonBody(AckIn))]) -> Response:
+    return await chat.turn(visitor, lambda t: inbox.acknowledge(t, body.id, chat.secret))
+
+
+def webchat_router(services: BotServices, *, rate_limit: ChatRateLimit | None = None) -> APIRouter:
+    """The chat's routes bound to `services` (each call its own rate limits)."""
+    chat = WebChat(services, rate_limit or ChatRateLimit(DEFAULT_PER_VISITOR, DEFAULT_PER_IP))
+    router = APIRouter(include_in_schema=False, dependencies=[Depends(chat)])
+    router.include_router(routes)
     return router

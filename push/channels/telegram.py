@@ -25,15 +25,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 
 from push.channels.base import Button, ChannelName, RenderedMessage, SendResult, SendStatus
 from push.ratelimit import KeyedLimiter, telegram_limiter
+from vocabulary.actions import PUSH_BUTTON_KINDS
 
 # Callback data is `{prefix}:{value}`; the bot's CallbackQuery handlers match on these prefixes.
-CALLBACK_PREFIXES: dict[str, str] = {
-    "interpret": "int",
-    "ask": "ask",
-    "ack": "ack",
-    "forward": "fwd",
-    "unsub": "uns",
-}
+CALLBACK_PREFIXES: dict[str, str] = PUSH_BUTTON_KINDS
 CALLBACK_DATA_MAX_BYTES = 64  # Bot API limit, in UTF-8 bytes
 SEND_TIMEOUT = 30.0  # seconds for one sendMessage before we call it transient
 

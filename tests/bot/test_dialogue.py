@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.dialogue.actions import Kind, encode
 from bot.dialogue.replies import Reply
 from bot.runner import run_turn
 from core.db import Database
@@ -11,6 +10,7 @@ from subscriptions import service as subscriptions
 from subscriptions.views import SubscriberView
 from tests.bot.helpers import credit_code, services
 from tests.factories import make_published_policy
+from vocabulary.actions import Kind, encode
 
 ADDRESS = "web-visitor-1"
 

@@ -3,9 +3,9 @@ greeting answered as such (not as 没有找到)."""
 
 from __future__ import annotations
 
-from bot.dialogue.actions import Kind, encode
 from bot.dialogue.questions import answer_buttons, answer_text
 from policies.qa.views import Answer, PolicyRef
+from vocabulary.actions import Kind, encode
 
 BASE = "https://zc.example.gov.cn"
 

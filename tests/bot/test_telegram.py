@@ -53,7 +53,12 @@ class Chat:
     async def _settled(self) -> None:
         # A turn may send several messages; wait until the update is confirmed and handled.
         await self.tg.wait_for(lambda: not self.tg.pending_updates)
-        await asyncio.sleep(0.05)
+        # The callback is answered before the turn's messages go out, one after another: wait
+        # until the bot has been quiet for a moment (a fixed 50 ms lost the race on a busy machine).
+        seen = -1
+        while (count := sum(c.method != "getUpdates" for c in self.tg.calls)) != seen:
+            seen = count
+            await asyncio.sleep(0.3)
 
     def texts(self, chat: int = CHAT) -> list[str]:
         return [m["text"] for m in self.tg.sent_messages(chat)]

@@ -7,8 +7,8 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.dialogue import Dialogue, Reply, Turn
-from bot.dialogue.actions import Kind
 from bot.telegram.callback_data import AckCb, AskCb, DialogueCb, ForwardCb, InterpretCb, PushCb, UnsubCb, to_action
+from vocabulary.actions import Kind
 
 
 async def on_push_button(query: CallbackQuery, callback_data: PushCb, turn: Turn, dialogue: Dialogue) -> list[Reply]:

@@ -7,8 +7,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.dialogue import Dialogue, Reply, Turn
-from bot.dialogue.actions import Kind
 from bot.telegram.callback_data import DialogueCb, to_action
+from vocabulary.actions import Kind
 
 
 async def on_latest(message: Message, turn: Turn, dialogue: Dialogue) -> list[Reply]:

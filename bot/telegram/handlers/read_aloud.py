@@ -11,10 +11,13 @@ import asyncio
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery
+from aiogram.types import BufferedInputFile, CallbackQuery
 
 from bot.dialogue import Reply
 from bot.services import BotServices
+from push.voice.delivery import send_telegram_voice
+from push.voice.library import OGG
+from push.voice.service import voice_service_for
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +27,6 @@ _sending: set[asyncio.Task[None]] = set()
 
 
 async def _send(bot: Bot, query: CallbackQuery, services: BotServices, policy_id: int) -> None:
-    from push.voice.delivery import send_telegram_voice
-    from push.voice.service import voice_service_for
-
     chat_id = query.message.chat.id if query.message else query.from_user.id
     try:
         voice = voice_service_for(services.db, services.settings)
@@ -37,11 +37,6 @@ async def _send(bot: Bot, query: CallbackQuery, services: BotServices, policy_id
 
 
 async def _send_faq(bot: Bot, query: CallbackQuery, services: BotServices, faq_id: int) -> None:
-    from aiogram.types import BufferedInputFile
-
-    from push.voice.library import OGG
-    from push.voice.service import voice_service_for
-
     chat_id = query.message.chat.id if query.message else query.from_user.id
     try:
         # Answers are pressed rarely and edited often: uploaded each time, no file id kept.

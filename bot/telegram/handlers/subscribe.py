@@ -8,9 +8,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.dialogue import Dialogue, Reply, Turn
-from bot.dialogue.actions import Kind
 from bot.telegram.callback_data import DialogueCb, to_action
 from bot.telegram.states import Onboarding
+from vocabulary.actions import Kind
 
 FLOW_KINDS = {Kind.PERSON, Kind.TOWNSHIP, Kind.TOPIC, Kind.ALL_TOPICS, Kind.TOPICS_DONE, Kind.FREQUENCY,
               Kind.SKIP_ENTERPRISE}

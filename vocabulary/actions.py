@@ -1,23 +1,24 @@
 """Button actions as short ASCII strings `kind:arg`, the same on every channel.
 
 They travel as Telegram callback data (64 bytes at most), as the web chat's `action` field
-and as the numbered options of WeChat. The push messages' buttons use the same grammar:
+and as the numbered options of WeChat. The push messages' buttons (push/render.py → the
+Telegram adapter) and the bot's handlers both read this one grammar:
 `ack:<delivery_id>`, `ask:<policy_id>`, `uns:<delivery_id>`, `fwd:<delivery_id>`,
-`int:<policy_id>`.
+`int:<policy_id>`; the dialogue's own buttons use the other kinds below.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-MAX_BYTES = 64
+MAX_BYTES = 64  # Telegram's limit for callback data, in UTF-8 bytes
 
 
 class Kind:
     # from push messages
     ACK = "ack"
     ASK = "ask"
-    UNSUB = "uns"  # push/channels/telegram.py CALLBACK_PREFIXES
+    UNSUB = "uns"
     FORWARD = "fwd"
     INTERPRET = "int"
     # from the dialogue's own menus
@@ -34,6 +35,17 @@ class Kind:
     POSTER_ASK = "psq"  # arg: poster id; 我要咨询 in a chat opened from a poster
     MENU = "m"  # arg: my | latest | sub | help | setup | pause | resume | unsuball | freq | bind
     CALCULATOR = "calc"  # arg: see bot.dialogue.calculator
+
+
+# A push message's button action (push.channels.base.Button.action) → the kind its callback
+# data carries; "url" buttons are links and have no kind.
+PUSH_BUTTON_KINDS: dict[str, str] = {
+    "interpret": Kind.INTERPRET,
+    "ask": Kind.ASK,
+    "ack": Kind.ACK,
+    "forward": Kind.FORWARD,
+    "unsub": Kind.UNSUB,
+}
 
 
 @dataclass(frozen=True)

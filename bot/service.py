@@ -1,0 +1,19 @@
+"""The bot's door for other packages and for run.py: the handles that build and run the front ends.
+
+    services = build_services(db, settings)            # one per process (the dialogue and its answerer)
+    telegram = build_telegram(services)                # None without a token
+    app.include_router(build_router(db, settings, services, telegram=telegram))
+    await run_telegram(telegram, settings, db, stop)   # polling or webhook until `stop`
+
+Types and constants are in `bot.views`.
+"""
+
+from __future__ import annotations
+
+from bot.services import build_services
+from bot.telegram.app import build_telegram
+from bot.telegram.startup import run_telegram
+from bot.web_routes import build_router
+from bot.wechat.menu import create_menu
+
+__all__ = ["build_router", "build_services", "build_telegram", "create_menu", "run_telegram"]
