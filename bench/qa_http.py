@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.qa_http                  # 10,000 policies
     .venv/bin/python -m bench.qa_http --policies 2000
+    .venv/bin/python -m bench.qa_http --ready-timeout 600   # a busy machine
 
 The corpus is bench.qa_latency's (the 64 policies of bench/data/qa plus synthetic ones),
 written to a SQLite file. A child process runs the real app (`create_app` with the engine
@@ -99,6 +100,8 @@ def measure(base: str, questions: list[str], rounds: int = 3) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--policies", type=int, default=10_000)
+    parser.add_argument("--ready-timeout", type=float, default=120.0,
+                        help="seconds to wait for the server (a first start builds the index)")
     parser.add_argument("--serve", nargs=3, metavar=("DATABASE", "DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -118,7 +121,7 @@ def main() -> None:
             child = subprocess.Popen([sys.executable, "-m", "bench.qa_http", "--serve", str(database), tmp,
                                       str(port)])
             try:
-                ready = wait_ready(base, child)
+                ready = wait_ready(base, child, args.ready_timeout)
                 times = measure(base, questions)
             finally:
                 child.terminate()
