@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,10 +52,6 @@ class Principal:
     @property
     def role_label(self) -> str:
         return Role.LABELS.get(self.role, self.role)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
 
 
 @dataclass(frozen=True)
@@ -127,10 +122,6 @@ def user_principal(user: UserView) -> Principal:
 def check_role(role: str, agency: str | None, hub_id: int | None = None) -> None:
     """Refuses a role that does not exist or lacks what it needs (an editor's agency, an
     operator's hub), with a Chinese message naming the choices."""
-    _check_role(role, agency, hub_id)
-
-
-def _check_role(role: str, agency: str | None, hub_id: int | None) -> None:
     if role not in Role.ALL:
         raise ValidationFailed(f"角色“{role}”无效，可选：{'、'.join(Role.LABELS.values())}", field="role")
     if role == Role.EDITOR and not (agency or "").strip():
@@ -163,7 +154,7 @@ async def create_user(session: AsyncSession, username: str, password: str, role:
         raise ValidationFailed("用户名不能为空，且不超过 80 个字符", field="username")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"密码至少 {MIN_PASSWORD_LENGTH} 位", field="password")
-    _check_role(role, agency, hub_id)
+    check_role(role, agency, hub_id)
     if review_level is not None and not 1 <= review_level <= 3:
         raise ValidationFailed("审核级别须为 1 至 3", field="review_level")
     if (await session.execute(select(User.id).where(User.username == username))).first():
@@ -309,7 +300,7 @@ async def issue_token(session: AsyncSession, agency: str, role: str = Role.EDITO
     agency = agency.strip()
     if not agency:
         raise ValidationFailed("请指定令牌所属单位", field="agency")
-    _check_role(role, agency, hub_id)
+    check_role(role, agency, hub_id)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(token_hash=_digest(secret), prefix=secret[:10], name=name.strip(), agency=agency, role=role,
                      hub_id=hub_id, created_by=actor, created_at=now())
@@ -350,7 +341,3 @@ async def list_tokens(session: AsyncSession, agency: str | None = None) -> list[
 
 async def count_users(session: AsyncSession) -> int:
     return (await session.execute(select(func.count()).select_from(User))).scalar_one()
-
-
-def roles() -> Sequence[str]:
-    return Role.ALL

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -15,14 +13,59 @@ from core.db import Database
 from core.secret_key import secret_key
 from core.settings import Settings
 from policies.qa.engine import QaEngine
-from web import errors, integrations
+from web import errors, metrics, public, public_calculator, public_posters, public_voice, site
+from web.api import claims as claims_api
+from web.api import faqs as faq_api
+from web.api import items as item_api
+from web.api import policies as policy_api
+from web.api import posters as poster_api
+from web.api import questions as question_api
+from web.api import reach as reach_api
+from web.api import relay as relay_api
+from web.api import search as search_api
+from web.api import subscribers as subscriber_api
+from web.api import suggest as suggest_api
+from web.api import tokens as token_api
 from web.api.common import known_query_only
 from web.body_limit import BodyLimitMiddleware, BodyLimits
+from web.console import admin as admin_console
+from web.console import boards as board_console
+from web.console import claims as claims_console
+from web.console import faq as faq_console
+from web.console import item_roster as item_roster_console
+from web.console import items as item_console
+from web.console import login as login_console
+from web.console import policy_pages as policy_console
+from web.console import posters as poster_console
+from web.console import qa_words as qa_words_console
+from web.console import reach as reach_console
+from web.console import relay as relay_console
+from web.console import review as review_console
+from web.request_id import RequestIdMiddleware
 from web.security_headers import SecurityHeaders
+from web.site import STATIC_DIR
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "pd_session"
 SESSION_MAX_AGE = 12 * 3600  # one working day; the console asks for the password again after
+
+# Every route of the app, one APIRouter per area, mounted here and nowhere else. The REST
+# API's order is the order of the OpenAPI document's sections.
+API_ROUTERS: tuple[APIRouter, ...] = (
+    policy_api.router, suggest_api.router, token_api.router, reach_api.router, subscriber_api.router,
+    question_api.router, search_api.router, faq_api.router, relay_api.router, poster_api.router,
+    claims_api.router, item_api.router,
+)
+CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
+    login_console.router, policy_console.router, review_console.router, reach_console.router,
+    board_console.router, admin_console.router, relay_console.router, faq_console.router,
+    qa_words_console.router, poster_console.router, claims_console.router, item_console.router,
+    item_roster_console.router,
+)
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (
+    site.router, public.router, public_posters.router, public_voice.router, public_calculator.router,
+    metrics.router,
+)
+ROUTERS = (*PUBLIC_ROUTERS, *API_ROUTERS, *CONSOLE_ROUTERS)
 
 
 def create_app(
@@ -48,73 +91,13 @@ def create_app(
                        https_only=settings.effective_public_base_url.startswith("https://"))
     errors.install(app)
     app.add_middleware(SecurityHeaders)
-    # Added last, so it is the outermost layer: sizes are checked before sessions and routes.
+    # Outside sessions and routes: sizes are checked before either reads the body.
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(
         body_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
         by_path={"/wechat": WECHAT_MAX_BODY_BYTES}))
-    from web.request_id import RequestIdMiddleware
-
     app.add_middleware(RequestIdMiddleware)  # outermost: every log line of a request carries its id
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        from push.service import can_record
-
-        # A write, not only a read: a database that answers but takes no writes cannot record
-        # what was sent, and the workers stop sending until it can.
-        writable = await db.ping() and await can_record(db)
-        if writable:
-            return JSONResponse({"status": "ok", "database": db.dialect, "writable": True})
-        return JSONResponse({"status": "unavailable", "database": db.dialect, "writable": False}, status_code=503)
-
-    @app.get("/favicon.ico", include_in_schema=False)
-    async def favicon() -> FileResponse:
-        return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/library", status_code=303)
-
-    from web.api import policies as policy_api
-    from web.api import relay as relay_api
-    from web.api import suggest, tokens
-    from web.console import faq as faq_console
-    from web.console import qa_words as qa_words_console
-    from web.console import relay as relay_console
-    from web.console import routers as console_routers
-    from web.public import router as public_router
-
-    app.include_router(policy_api.router)
-    app.include_router(suggest.router)
-    app.include_router(tokens.router)
-    for router in integrations.api_routers():
-        app.include_router(router)
-    for router in console_routers():
-        app.include_router(router)
-    app.include_router(relay_api.router)
-    app.include_router(relay_console.router)
-    app.include_router(faq_console.router)
-    app.include_router(qa_words_console.router)
-    app.include_router(public_router)
-    from web import public_posters, public_voice
-    from web.api import posters as poster_api
-    from web.console import posters as poster_console
-
-    app.include_router(poster_api.router)
-    app.include_router(poster_console.router)
-    app.include_router(public_posters.router)
-    app.include_router(public_voice.router)
-    from web.api import claims as claims_api
-    app.include_router(claims_api.router)
-    from web.console import claims as claims_console
-    app.include_router(claims_console.router)
-    from web import items_routes  # policy items (事项) and the policy calculator
-    for router in items_routes.routers():
-        app.include_router(router)
-    from web import metrics as metrics_route
-
-    app.include_router(metrics_route.router)
-    for router in extra_routers:
+    for router in (*ROUTERS, *extra_routers):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return app

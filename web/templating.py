@@ -6,6 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from core.clock import CHINA_TZ
@@ -43,8 +44,6 @@ def _day(value: datetime | date | None) -> str:
 
 
 def _csrf_input(request: Request) -> str:
-    from markupsafe import Markup, escape
-
     return Markup(f'<input type="hidden" name="csrf_token" value="{escape(csrf_token(request))}">')
 
 

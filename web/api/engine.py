@@ -15,6 +15,7 @@ from fastapi import Request
 from policies.qa.engine import QaEngine
 from policies.qa.follower import IndexFollower, current_cursor
 from policies.search import word_lists
+from policies.text.tokenizer import get_tokenizer
 
 _LOAD_LOCK = "qa_engine_lock"
 
@@ -31,8 +32,6 @@ async def engine_of(request: Request) -> QaEngine:
         setattr(state, _LOAD_LOCK, lock)
     async with lock:
         if state.qa_engine is None:
-            from policies.text.tokenizer import get_tokenizer
-
             await asyncio.to_thread(get_tokenizer().initialize)
             cursor = await current_cursor(state.db)
             data_dir = state.settings.data_dir

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from policies import service as policies
 from policies.models import PolicyStatus
-from push import service as push
+from web import policy_actions as actions
 from web.api.common import ERROR_RESPONSES, Limit, Offset, Page, PolicyId, QueryText
 from web.api.schemas import (
     AmendmentIn,
@@ -65,9 +65,7 @@ async def set_interpretation(request: Request, principal: ApiPrincipal, policy_i
 
 @router.post("/{policy_id}/submit", summary="提交审核")
 async def submit(request: Request, principal: ApiPrincipal, policy_id: PolicyId) -> PolicyOut:
-    async with request.app.state.db.session() as session:
-        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-        view = await policies.submit(session, policy_id, principal.actor)
+    view = await actions.submit(request.app.state.db, principal, policy_id)
     return PolicyOut.of(view, _base(request))
 
 
@@ -90,28 +88,19 @@ async def return_draft(request: Request, principal: ApiPrincipal, policy_id: Pol
 
 @router.post("/{policy_id}/publish", summary="发布（须已审核通过）")
 async def publish(request: Request, principal: ApiPrincipal, policy_id: PolicyId) -> PolicyOut:
-    async with request.app.state.db.session() as session:
-        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-        view = await policies.publish(session, policy_id, principal.actor)
-    push.wake()  # committed: fan out now rather than at the next poll
+    view = await actions.publish(request.app.state.db, principal, policy_id)
     return PolicyOut.of(view, _base(request))
 
 
 @router.post("/{policy_id}/amend", summary="修订（生成新版本）")
 async def amend(request: Request, principal: ApiPrincipal, policy_id: PolicyId, amendment: AmendmentIn) -> PolicyOut:
-    async with request.app.state.db.session() as session:
-        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-        view = await policies.amend(session, policy_id, amendment.to_input(), principal.actor)
-    push.wake()  # committed: fan out now rather than at the next poll
+    view = await actions.amend(request.app.state.db, principal, policy_id, amendment.to_input)
     return PolicyOut.of(view, _base(request))
 
 
 @router.post("/{policy_id}/repeal", summary="废止")
 async def repeal(request: Request, principal: ApiPrincipal, policy_id: PolicyId, repeal: RepealIn) -> PolicyOut:
-    async with request.app.state.db.session() as session:
-        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-        view = await policies.repeal(session, policy_id, repeal.reason, principal.actor)
-    push.wake()  # committed: fan out now rather than at the next poll
+    view = await actions.repeal(request.app.state.db, principal, policy_id, lambda: repeal.reason)
     return PolicyOut.of(view, _base(request))
 
 

@@ -18,7 +18,7 @@ from push.posters.models import PlaceKind
 from web.api.common import ERROR_RESPONSES, PolicyId
 from web.api.fields import MAX_ID, _storable
 from web.auth import ApiPrincipal, require_visible
-from web.posters import (
+from web.poster_actions import (
     make_posters,
     pdf_disposition,
     poster_png,

@@ -166,10 +166,3 @@ class PolicyDetailOut(PolicyOut):
     body: str
     revisions: list[RevisionOut]
     interpretation: InterpretationOut | None
-
-
-class HistoryOut(BaseModel):
-    action: str
-    actor: str
-    at: datetime
-    detail: str

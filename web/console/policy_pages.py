@@ -4,22 +4,20 @@ repeal. Every state change re-checks the role inside the unit of work that makes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError, ValidationFailed
 from policies import service as policies
 from policies.models import PolicyStatus
 from policies.publishable import release_texts
 from policies.text import taxonomy
-from push import service as push
 from vocabulary.labels import labels
 from web import accounts, drafting
+from web import policy_actions as actions
 from web.accounts import Principal
 from web.auth import (
     ConsolePrincipal,
@@ -65,8 +63,7 @@ async def _load(request: Request, policy_id: int) -> dict[str, Any]:
         policy = await policies.get_policy(session, policy_id)
         revisions = await policies.list_revisions(session, policy_id)
         interpretation = await policies.get_interpretation(session, policy_id)
-        history_of = getattr(policies, "history", None)
-        history = await history_of(session, policy_id) if history_of else []
+        history = await policies.history(session, policy_id)
     current = next((r for r in revisions if r.number == policy.revision), revisions[-1])
     return {"policy": policy, "revisions": revisions, "current": current, "interpretation": interpretation,
             "history": history}
@@ -192,19 +189,10 @@ async def save_draft(request: Request, principal: ConsolePrincipal, policy_id: P
     return await _save_draft(request, principal, policy_id)
 
 
-async def _step_as_editor(request: Request, principal: Principal, policy_id: int,
-                          step: Callable[[AsyncSession, int, str], Awaitable[object]]) -> None:
-    """One workflow step (submit, publish) in its own transaction, after checking that the
-    principal may edit the policy's agency."""
-    async with request.app.state.db.session() as session:
-        require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-        await step(session, policy_id, principal.actor)
-
-
 @router.post("/policies/{policy_id}/submit", dependencies=[CsrfChecked])
 async def submit(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     try:
-        await _step_as_editor(request, principal, policy_id, policies.submit)
+        await actions.submit(request.app.state.db, principal, policy_id)
     except DomainError as exc:
         if exc.status_code == 403:
             raise
@@ -272,13 +260,12 @@ async def publish(request: Request, principal: ConsolePrincipal, policy_id: Path
             return await _confirm_page(request, principal, policy_id, status_code=422,
                                        errors={"confirm_empty": message}, message=message)
     try:
-        await _step_as_editor(request, principal, policy_id, policies.publish)
+        await actions.publish(request.app.state.db, principal, policy_id)
     except DomainError as exc:
         if exc.status_code == 403:
             raise
         return await _confirm_page(request, principal, policy_id, status_code=exc.status_code,
                                    errors=field_errors(exc.details, exc.field, exc.message), message=exc.message)
-    push.wake()  # committed: fan out now rather than at the next poll
     return see_other(f"/console/policies/{policy_id}")
 
 
@@ -298,20 +285,20 @@ async def amend(request: Request, principal: ConsolePrincipal, policy_id: PathId
     raw = await request.form()
     values = {k: str(raw.get(k) or "") for k in ("title", "body", "change_summary", "expiry_date",
                                                    "application_closes")}
+
+    def amendment() -> policies.AmendmentInput:
+        if raw.get("confirm") != "yes":
+            require_text("", "confirm", "请勾选“确认发布修订”：修订会立即生效并推送给订阅者")
+        return amendment_from_form(raw)
+
     try:
-        async with request.app.state.db.session() as session:
-            # Who may comes before what was sent: a refused caller learns nothing about the form.
-            require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-            if raw.get("confirm") != "yes":
-                require_text("", "confirm", "请勾选“确认发布修订”：修订会立即生效并推送给订阅者")
-            await policies.amend(session, policy_id, amendment_from_form(raw), principal.actor)
+        await actions.amend(request.app.state.db, principal, policy_id, amendment)
     except DomainError as exc:
         if exc.status_code == 403:
             raise
         loaded = await _load(request, policy_id)
         return render(request, "console/amend.html", principal, status_code=exc.status_code, **loaded,
                       values=values, errors=field_errors(exc.details, exc.field, exc.message), message=exc.message)
-    push.wake()  # committed: fan out now rather than at the next poll
     return see_other(f"/console/policies/{policy_id}")
 
 
@@ -326,20 +313,20 @@ async def repeal_form(request: Request, principal: ConsolePrincipal, policy_id: 
 async def repeal(request: Request, principal: ConsolePrincipal, policy_id: PathId) -> Response:
     raw = await request.form()
     reason = str(raw.get("reason") or "")
+
+    def confirmed_reason() -> str:
+        if raw.get("confirm") != "yes":
+            require_text("", "confirm", "请勾选“确认废止”：废止后政策页面将标注为已废止，并通知订阅者")
+        return reason
+
     try:
-        async with request.app.state.db.session() as session:
-            # Who may comes before what was sent: a refused caller learns nothing about the form.
-            require_edit(principal, (await policies.get_policy(session, policy_id)).agency)
-            if raw.get("confirm") != "yes":
-                require_text("", "confirm", "请勾选“确认废止”：废止后政策页面将标注为已废止，并通知订阅者")
-            await policies.repeal(session, policy_id, reason, principal.actor)
+        await actions.repeal(request.app.state.db, principal, policy_id, confirmed_reason)
     except DomainError as exc:
         if exc.status_code == 403:
             raise
         loaded = await _load(request, policy_id)
         return render(request, "console/repeal.html", principal, status_code=exc.status_code, **loaded,
                       reason=reason, errors=field_errors(exc.details, exc.field, exc.message), message=exc.message)
-    push.wake()  # committed: fan out now rather than at the next poll
     return see_other(f"/console/policies/{policy_id}")
 
 

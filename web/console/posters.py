@@ -16,7 +16,7 @@ from push.posters.models import PlaceKind
 from web.api.fields import MAX_ID
 from web.auth import ConsolePrincipal, CsrfChecked, require_visible
 from web.console.common import render, see_other
-from web.posters import (
+from web.poster_actions import (
     make_posters,
     may_make_posters,
     pdf_disposition,

@@ -17,6 +17,7 @@ from core.errors import DomainError, Forbidden, ValidationFailed
 from policies import service as policies
 from push.posters import service as posters
 from push.relay import service as relay
+from subscriptions import service as subscriptions
 from web.accounts import Principal
 from web.api.relay import (
     ledger_agency,
@@ -65,8 +66,6 @@ async def _hub_page(request: Request, principal: Principal, hub_id: int, *, mess
     if principal.role == Role.EDITOR:
         raise Forbidden("部门编辑请在政策的“转达情况”页查看", field="role")
     async with request.app.state.db.reader() as session:
-        from subscriptions import service as subscriptions
-
         hub = await subscriptions.get_hub(session, hub_id)
         overview = await relay.hub_overview(session, hub_id)
         members = {t.id: await relay.task_members(session, t.id) for t in overview.open_tasks}

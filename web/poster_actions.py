@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from fastapi import Request
 
@@ -18,6 +19,7 @@ from core.secret_key import secret_key
 from policies import service as policies
 from push.posters import service as posters
 from push.posters.layout import shared_layout
+from push.posters.wechat_code import create_wechat_code
 from web.accounts import Principal
 from web.auth import may_see_figures
 from web.models import Role
@@ -55,8 +57,6 @@ async def make_posters(request: Request, principal: Principal, policy_id: int,
     async with db.session() as session:
         made = await posters.create_posters(session, policy_id, places, principal.actor, batch=batch)
     if settings.wechat_app_id and settings.wechat_app_secret:
-        from push.posters.wechat_code import create_wechat_code
-
         for poster in made:
             try:
                 url = await create_wechat_code(settings.wechat_app_id, settings.wechat_app_secret,
@@ -104,6 +104,4 @@ async def poster_png(request: Request, principal: Principal, poster_id: int) -> 
 
 
 def pdf_disposition(name: str) -> str:
-    from urllib.parse import quote
-
     return f"attachment; filename*=UTF-8''{quote(name)}"
