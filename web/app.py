@@ -15,7 +15,7 @@ from core.db import Database
 from core.secret_key import secret_key
 from core.settings import Settings
 from policies.qa.engine import QaEngine
-from web import errors, integrations
+from web import errors, integrations, openapi_links
 from web.api.common import known_query_only
 from web.body_limit import BodyLimitMiddleware, BodyLimits
 from web.security_headers import SecurityHeaders
@@ -47,6 +47,7 @@ def create_app(
                        max_age=SESSION_MAX_AGE, same_site="lax",
                        https_only=settings.effective_public_base_url.startswith("https://"))
     errors.install(app)
+    openapi_links.install(app)  # links between operations, added to the generated schema
     app.add_middleware(SecurityHeaders)
     # Added last, so it is the outermost layer: sizes are checked before sessions and routes.
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(
