@@ -13,7 +13,7 @@ from core.db import Database
 from core.secret_key import secret_key
 from core.settings import Settings
 from policies.qa.engine import QaEngine
-from web import errors, metrics, public, public_calculator, public_posters, public_voice, site
+from web import errors, metrics, openapi_links, public, public_calculator, public_posters, public_voice, site
 from web.api import claims as claims_api
 from web.api import faqs as faq_api
 from web.api import items as item_api
@@ -90,6 +90,7 @@ def create_app(
                        max_age=SESSION_MAX_AGE, same_site="lax",
                        https_only=settings.effective_public_base_url.startswith("https://"))
     errors.install(app)
+    openapi_links.install(app)  # links between operations, added to the generated schema
     app.add_middleware(SecurityHeaders)
     # Outside sessions and routes: sizes are checked before either reads the body.
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(
