@@ -15,10 +15,11 @@ from typing import Protocol
 
 from core import clock as core_clock
 from core.db import Database
-from push import store
 from push.channels.base import SendResult, SendStatus
+from push.dao import queue as dao
+from push.dao.queue import ClaimedDelivery, Outcome
+from push.dao.writing import writing
 from push.models import AttemptOutcome, DeliveryStatus
-from push.store import ClaimedDelivery, Outcome
 
 
 class Clock(Protocol):
@@ -105,8 +106,8 @@ class DeliveryQueue:
 
     async def claim(self, limit: int) -> list[ClaimedDelivery]:
         now = self.clock.now()
-        async with store.writing(self.db) as session:
-            return await store.claim_due(
+        async with writing(self.db) as session:
+            return await dao.claim_due(
                 session, now=now, lease_until=now + self.lease, limit=limit, channels=self.channels
             )
 
@@ -115,16 +116,16 @@ class DeliveryQueue:
             return 0
         deferred = [o for o in outcomes if o.attempt == AttemptOutcome.DEFERRED]
         done = [o for o in outcomes if o.attempt != AttemptOutcome.DEFERRED] if deferred else outcomes
-        async with store.writing(self.db) as session:
-            changed = await store.record_outcomes(session, done) if done else 0
+        async with writing(self.db) as session:
+            changed = await dao.record_outcomes(session, done) if done else 0
             if deferred:
-                changed += await store.defer(session, deferred)
+                changed += await dao.defer(session, deferred)
             return changed
 
     async def sweep(self) -> int:
         """Return rows with an expired lease to the queue (dead after the last attempt)."""
-        async with store.writing(self.db) as session:
-            return await store.reclaim_expired_leases(
+        async with writing(self.db) as session:
+            return await dao.reclaim_expired_leases(
                 session, now=self.clock.now(), max_attempts=self.backoff.max_attempts
             )
 
@@ -132,5 +133,5 @@ class DeliveryQueue:
         """Give back rows claimed but never sent (graceful stop), without spending an attempt."""
         if not items:
             return
-        async with store.writing(self.db) as session:
-            await store.release(session, [i.id for i in items])
+        async with writing(self.db) as session:
+            await dao.release(session, [i.id for i in items])

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.errors import Forbidden, NotFound
-from push import store
 from push.channels.base import MessageKind
-from push.models import Delivery, DeliveryStatus
+from push.dao import deliveries
+from push.dao import reach as reach_counts
 
 # Messages that carry a policy one can acknowledge (not repeal/expiry notices, digests of
 # several policies, or relay reminders to hub operators).
@@ -51,10 +50,10 @@ async def record_read(session: AsyncSession, token: str, *, secret: str | None =
         delivery_id = _delivery_id_from(read_token_payload(token, secret))
     except Exception as exc:
         raise NotFound("链接无效或已过期") from exc
-    delivery = await store.get_delivery(session, delivery_id) if delivery_id is not None else None
+    delivery = await deliveries.get_delivery(session, delivery_id) if delivery_id is not None else None
     if delivery is None:
         raise NotFound("链接无效或已过期")
-    await store.mark_read(session, delivery.id, clock.now())
+    await deliveries.mark_read(session, delivery.id, clock.now())
     policy = await policies.get_policy(session, delivery.policy_id)
     return str(policy.page_path)
 
@@ -62,12 +61,12 @@ async def record_read(session: AsyncSession, token: str, *, secret: str | None =
 async def acknowledge(session: AsyncSession, delivery_id: int, *, by_address: str | None = None) -> bool:
     """Record 确认收到 once; True the first time. `by_address` (the chat id or openid the button
     press came from) must be the address the message went to, so nobody acknowledges for others."""
-    delivery = await store.get_delivery(session, delivery_id)
+    delivery = await deliveries.get_delivery(session, delivery_id)
     if delivery is None:
         raise NotFound("没有找到这条推送")
     if by_address is not None and str(by_address) != delivery.address:
         raise Forbidden("只能确认发给自己的推送")
-    return await store.mark_acknowledged(session, delivery_id, clock.now())
+    return await deliveries.mark_acknowledged(session, delivery_id, clock.now())
 
 
 async def latest_unacknowledged(session: AsyncSession, channel: str, address: str) -> int | None:
@@ -84,25 +83,14 @@ async def latest_policy_delivery(session: AsyncSession, channel: str, address: s
 async def _latest_policy_delivery(
     session: AsyncSession, channel: str, address: str, *, unacknowledged_only: bool
 ) -> int | None:
-    query = (
-        select(Delivery.id)
-        .where(
-            Delivery.channel == channel,
-            Delivery.address == str(address),
-            Delivery.status == DeliveryStatus.SENT,
-            Delivery.kind.in_(ACKNOWLEDGEABLE_KINDS),
-        )
-        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
-        .limit(1)
+    return await deliveries.latest_policy_delivery(
+        session, channel, address, ACKNOWLEDGEABLE_KINDS, unacknowledged_only=unacknowledged_only
     )
-    if unacknowledged_only:
-        query = query.where(Delivery.acknowledged_at.is_(None))
-    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def reach(session: AsyncSession, policy_id: int) -> dict[str, Any]:
     """Per-policy reach: distinct addresses matched, queued, sent, failed, dead, cancelled, read,
     acknowledged; overall and by channel. Repeal/expiry notices are not counted as reach."""
-    by_channel = await store.reach_by_channel(session, policy_id)
-    totals = {name: sum(c[name] for c in by_channel.values()) for name in store.REACH_FIELDS}
+    by_channel = await reach_counts.reach_by_channel(session, policy_id)
+    totals = {name: sum(c[name] for c in by_channel.values()) for name in reach_counts.REACH_FIELDS}
     return {"policy_id": policy_id, **totals, "by_channel": by_channel}

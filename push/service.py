@@ -29,8 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.db import Database
 from core.scheduler import Leadership, PostgresLeadership
-from push import store
 from push.channels.base import ChannelAdapter, RenderedMessage
+from push.dao import deliveries, inbox
+from push.dao.probe import probe_write
+from push.dao.writing import writing
 from push.fanout import AudienceFn, FanOut, FanoutReport
 from push.gauges import PipelineGauges, pipeline_gauges
 from push.ratelimit import LimiterConfig
@@ -173,8 +175,8 @@ async def can_record(db: Database, timeout: float = 5.0) -> bool:  # noqa: ASYNC
     if any(pipeline.worker.recording_blocked.is_set() for pipeline in list(_running)):
         return False
     try:
-        async with asyncio.timeout(timeout), store.writing(db) as session:
-            await store.probe_write(session, clock.now())
+        async with asyncio.timeout(timeout), writing(db) as session:
+            await probe_write(session, clock.now())
     except Exception:  # noqa: BLE001 - any failure means "cannot record"
         return False
     return True
@@ -287,7 +289,7 @@ class DeliveryView:
 
 async def get_delivery(session: AsyncSession, delivery_id: int) -> DeliveryView | None:
     """The message behind a button press or a tracked link (None when unknown)."""
-    row = await store.get_delivery(session, delivery_id)
+    row = await deliveries.get_delivery(session, delivery_id)
     if row is None:
         return None
     return DeliveryView(row.id, row.policy_id, row.revision, row.kind, row.channel, str(row.address),
@@ -310,16 +312,16 @@ class InboxMessage:
 async def store_web_message(db: Database, message: RenderedMessage, *, inbox_key: str | None = None) -> int:
     """The web channel's 'send': keep the message for the visitor's web inbox."""
     async with db.session() as session:
-        return await store.add_inbox_message(
+        return await inbox.add_inbox_message(
             session, inbox_key=inbox_key or message.address, title=message.title, text=message.text, url=message.url,
             at=clock.now(),
         )
 
 
 async def web_inbox(session: AsyncSession, inbox_key: str, limit: int = 50) -> list[InboxMessage]:
-    rows = await store.inbox_messages(session, inbox_key, limit)
+    rows = await inbox.inbox_messages(session, inbox_key, limit)
     return [InboxMessage(r.id, r.title, r.text, r.url, r.created_at, r.read) for r in rows]
 
 
 async def mark_web_inbox_read(session: AsyncSession, inbox_key: str, message_ids: list[int]) -> int:
-    return await store.mark_inbox_read(session, inbox_key, message_ids)
+    return await inbox.mark_inbox_read(session, inbox_key, message_ids)

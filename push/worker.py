@@ -15,7 +15,7 @@ the outcomes of one `record_interval`; see docs/adr/0001-delivery-queue.md.
 
 `run_once()` does one claim → send → record round, for tests and one-shot runs.
 
-Digests: digest rows are claimed per address (`store.claim_digest_groups`), and all the due
+Digests: digest rows are claimed per address (`push.dao.queue.claim_digest_groups`), and all the due
 rows of one (subscriber, address) leave as ONE message (MessageKind.DIGEST, one item per
 policy, at most `DIGEST_MAX_ITEMS`; the rest follow in the next message). Every row of the
 group gets the same outcome and provider message id. A group of one row is sent as that row's
@@ -36,7 +36,6 @@ from typing import Any
 
 from core import logging_setup, metrics
 from core.db import Database
-from push import store
 from push.channels.base import (
     ChannelAdapter,
     MessageContext,
@@ -46,10 +45,14 @@ from push.channels.base import (
     SendResult,
     SendStatus,
 )
+from push.dao import deliveries
+from push.dao import queue as dao
+from push.dao.queue import ClaimedDelivery, Outcome
+from push.dao.writing import writing
+from push.kinds import message_kind
 from push.models import AttemptOutcome, DeliveryStatus
 from push.queue import Backoff, Clock, DeliveryQueue, decide
 from push.shared_limits import Throttled
-from push.store import ClaimedDelivery, Outcome, message_kind
 from push.waiting import wait_any
 from vocabulary.labels import label
 
@@ -368,13 +371,13 @@ class DeliveryWorker:
             return []
         now = queue.clock.now()
         lease_until = now + queue.lease
-        async with store.writing(self.db) as session:
-            groups = await store.claim_digest_groups(
+        async with writing(self.db) as session:
+            groups = await dao.claim_digest_groups(
                 session, now=now, lease_until=lease_until, max_addresses=max(1, limit // 2),
                 max_items=DIGEST_MAX_ITEMS, channels=channels,
             ) if digests else []
             room = max(0, limit - sum(len(g) for g in groups))
-            singles = await store.claim_due(
+            singles = await dao.claim_due(
                 session, now=now, lease_until=lease_until, limit=room, channels=channels, digest=False,
             ) if room else []
         units: list[Unit] = [tuple(g) for g in groups]
@@ -391,17 +394,16 @@ class DeliveryWorker:
         changes, self._address_changes = self._address_changes, []
         for item, result in changes:
             try:
-                async with store.writing(self.db) as session:
+                async with writing(self.db) as session:
                     from subscriptions import service as subscriptions
 
                     if result.new_address:
                         await subscriptions.replace_address(session, item.address_id, result.new_address)
-                        await store.move_address(session, item.address_id, result.new_address,
-                                                 self.queue.clock.now())
+                        await deliveries.move_address(session, item.address_id, result.new_address)
                     else:
                         reason = result.error or "接收地址已失效"
                         await subscriptions.deactivate_address(session, item.address_id, reason)
-                        await store.cancel_pending_for_address(
+                        await deliveries.cancel_pending_for_address(
                             session, item.address_id, f"接收地址已停用：{reason}"
                         )
             except Exception:
@@ -602,8 +604,8 @@ class DeliveryWorker:
         lease_until = now + self.queue.lease
         send_by = self._send_by()
         try:
-            async with store.writing(self.db) as session:
-                renewed = {old: await store.renew_leases(session, ids, held_until=old, lease_until=lease_until)
+            async with writing(self.db) as session:
+                renewed = {old: await dao.renew_leases(session, ids, held_until=old, lease_until=lease_until)
                            for old, ids in groups.items()}
         except Exception:
             log.exception("lease renewal failed; rows not renewed in time are left to the sweeper")
