@@ -19,25 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import driver_connection
 from push.dao.raw import pg_status_rows, sqlite_time
+from push.dao.rows import DeliveryView
 from push.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedDelivery:
-    id: int
-    policy_id: int
-    revision: int
-    kind: str
-    subscriber_id: int
-    address_id: int
-    channel: str
-    address: str
-    reasons: tuple[str, ...]
-    role: str
-    hub_id: int | None
-    digest: bool
-    attempts: int  # including the one just claimed
-
 
 _CLAIM_COLUMNS = (
     Delivery.id, Delivery.policy_id, Delivery.revision, Delivery.kind, Delivery.subscriber_id,
@@ -49,7 +32,7 @@ _CLAIM_COLUMNS = (
 async def claim_due(
     session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int,
     channels: Sequence[str] | None = None, digest: bool | None = None,
-) -> list[ClaimedDelivery]:
+) -> list[DeliveryView]:
     """Move up to `limit` due pending rows to `sending` with a lease, in one statement.
 
     `digest=False` leaves digest rows alone: the worker claims those per address with
@@ -88,7 +71,7 @@ _CLAIM_RETURNING = (
 async def _claim_due_sqlite(
     session: AsyncSession, now: datetime, lease_until: datetime, limit: int,
     channels: Sequence[str] | None, digest: bool | None,
-) -> list[ClaimedDelivery]:
+) -> list[DeliveryView]:
     # The same statement as the Core one in `claim_due`, straight through the driver: the
     # claim runs about ten times a second at full speed, and SQLAlchemy's result processing
     # of 100 rows cost more than SQLite's work.
@@ -117,15 +100,15 @@ async def _claim_due_sqlite(
         why = reasons.get(r[8])
         if why is None:
             why = reasons[r[8]] = tuple(json.loads(r[8]) if isinstance(r[8], str) else (r[8] or ()))
-        claimed.append(ClaimedDelivery(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], why, r[9], r[10],
+        claimed.append(DeliveryView(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], why, r[9], r[10],
                                        bool(r[11]), r[12]))
     claimed.sort(key=lambda c: c.id)
     return claimed
 
 
-def _claimed(result: Any) -> list[ClaimedDelivery]:
+def _claimed(result: Any) -> list[DeliveryView]:
     claimed = [
-        ClaimedDelivery(
+        DeliveryView(
             r.id, r.policy_id, r.revision, r.kind, r.subscriber_id, r.address_id, r.channel, r.address,
             tuple(r.reasons or ()), r.role, r.hub_id, bool(r.digest), r.attempts,
         )
@@ -141,7 +124,7 @@ DIGEST_LOCK_CLASS = 7_245_005
 async def claim_digest_groups(
     session: AsyncSession, *, now: datetime, lease_until: datetime, max_addresses: int, max_items: int,
     channels: Sequence[str] | None = None,
-) -> list[list[ClaimedDelivery]]:
+) -> list[list[DeliveryView]]:
     """Claim the due digest rows of up to `max_addresses` addresses (at most `max_items` each,
     oldest first), one list per address: each list becomes one digest message.
 
@@ -179,7 +162,7 @@ async def claim_digest_groups(
         .returning(*_CLAIM_COLUMNS),
         execution_options={"synchronize_session": False},
     )
-    groups: dict[int, list[ClaimedDelivery]] = {}
+    groups: dict[int, list[DeliveryView]] = {}
     for row in _claimed(result):
         groups.setdefault(row.address_id, []).append(row)
     return [groups[a] for a in sorted(groups)]
