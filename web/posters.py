@@ -16,8 +16,7 @@ from fastapi import Request
 from core.errors import Forbidden
 from core.secret_key import secret_key
 from policies import service as policies
-from push.posters import service as posters
-from push.posters.layout import shared_layout
+from push.service import posters, shared_layout
 from web.accounts import Principal
 from web.auth import may_see_figures
 from web.models import Role
@@ -55,7 +54,7 @@ async def make_posters(request: Request, principal: Principal, policy_id: int,
     async with db.session() as session:
         made = await posters.create_posters(session, policy_id, places, principal.actor, batch=batch)
     if settings.wechat_app_id and settings.wechat_app_secret:
-        from push.posters.wechat_code import create_wechat_code
+        from push.service import create_wechat_code
 
         for poster in made:
             try:

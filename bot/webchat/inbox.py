@@ -17,7 +17,7 @@ from bot.dialogue.actions import Kind, encode
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Reply
 from push import service as push
-from push.links import read_token_payload
+from push.service import read_token_payload
 
 INBOX_LIMIT = 50
 

@@ -21,6 +21,8 @@ from core import clock
 from core.clock import CHINA_TZ
 from core.db import Database
 from core.errors import NotFound
+from policies import service as policies
+from policies.models import PolicyStatus
 from policies.views import PolicyView
 from push.dao import deliveries
 from push.dao.fanout import NewDelivery, insert_deliveries
@@ -28,6 +30,7 @@ from push.dao.writing import writing
 from push.jobs import store, texts
 from push.kinds import DEADLINE_KINDS
 from push.schedule import after_quiet_hours
+from subscriptions import service as subscriptions
 from subscriptions.views import SubscriberView
 
 log = logging.getLogger(__name__)
@@ -59,7 +62,6 @@ async def _contact(
     session: AsyncSession, cache: dict[int, SubscriberView | None], holder: deliveries.Recipient
 ) -> SubscriberView | None:
     """The subscriber's view when the address is still active and pushes are not paused."""
-    from subscriptions import service as subscriptions
 
     if holder.subscriber_id not in cache:
         try:
@@ -75,8 +77,6 @@ async def _contact(
 
 async def queue_deadline_reminders(db: Database, today: date) -> ReminderReport:
     """Queue the due reminders of every published policy with an open application window."""
-    from policies import service as policies
-    from policies.models import PolicyStatus
 
     report = ReminderReport()
     async with db.reader() as session:

@@ -24,8 +24,7 @@ _sending: set[asyncio.Task[None]] = set()
 
 
 async def _send(bot: Bot, query: CallbackQuery, services: BotServices, policy_id: int) -> None:
-    from push.voice.delivery import send_telegram_voice
-    from push.voice.service import voice_service_for
+    from push.service import send_telegram_voice, voice_service_for
 
     chat_id = query.message.chat.id if query.message else query.from_user.id
     try:
@@ -39,8 +38,8 @@ async def _send(bot: Bot, query: CallbackQuery, services: BotServices, policy_id
 async def _send_faq(bot: Bot, query: CallbackQuery, services: BotServices, faq_id: int) -> None:
     from aiogram.types import BufferedInputFile
 
-    from push.voice.library import OGG
-    from push.voice.service import voice_service_for
+    from push.service import voice_service_for
+    from push.views import OGG
 
     chat_id = query.message.chat.id if query.message else query.from_user.id
     try:
