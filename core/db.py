@@ -127,3 +127,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The session's DB-API driver connection (aiosqlite or asyncpg), inside the session's
+    transaction: for the few hot paths that bypass SQLAlchemy's per-row processing."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        # asyncpg's adapter opens its transaction lazily, at the first statement; SQLite's
+        # BEGIN is issued by the "begin" event above when the connection is taken.
+        await conn.exec_driver_sql("SELECT 1")
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    return driver

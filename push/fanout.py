@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.db import Database
-from push import store
+from push.dao import fanout as store
 from push.models import FanoutState
 from push.schedule import CHINA_TZ, ImmediatePreference, Preference, schedule
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today_in_china
-from push.models import Delivery, DeliveryStatus
+from push.dao import reach
 from push.relay.models import RelayStatus, RelayTask
 
 
@@ -28,19 +28,15 @@ class PipelineGauges:
 
 
 async def pipeline_gauges(session: AsyncSession, now: datetime) -> PipelineGauges:
-    by_status = await session.execute(
-        select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status)
-    )
-    due_filter = (Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
-    due_query = select(func.count(), func.min(Delivery.next_attempt_at)).where(*due_filter)
-    due, oldest = (await session.execute(due_query)).one()
+    by_status = await reach.rows_by_channel_status(session)
+    due, oldest = await reach.due_now(session, now)
     relay_open = await session.scalar(select(func.count()).where(RelayTask.status == RelayStatus.OPEN))
     relay_overdue = await session.scalar(
         select(func.count()).where(RelayTask.status == RelayStatus.OPEN, RelayTask.due_on < today_in_china(now))
     )
     return PipelineGauges(
-        deliveries={(channel, status): int(n) for channel, status, n in by_status},
-        due=int(due or 0),
+        deliveries=by_status,
+        due=due,
         oldest_due_age_seconds=max((now - _aware(oldest)).total_seconds(), 0.0) if oldest is not None else 0.0,
         relay_open=int(relay_open or 0),
         relay_overdue=int(relay_overdue or 0),

@@ -15,10 +15,19 @@ from typing import Protocol
 
 from core import clock as core_clock
 from core.db import Database
-from push import store
 from push.channels.base import SendResult, SendStatus
+from push.dao import queue as dao
+from push.dao.queue import Outcome
+from push.dao.rows import DeliveryView
+from push.dao.writing import writing
 from push.models import AttemptOutcome, DeliveryStatus
-from push.store import ClaimedDelivery, Outcome
+
+# Policies per digest message. The renderer can squeeze 60 into Telegram's 4,096 characters,
+# but only by dropping their text; 20 keep a line of benefits and the deadline each.
+DIGEST_MAX_ITEMS = 20
+
+Unit = tuple[DeliveryView, ...]
+"""What one message carries: one row, or the digest rows of one address."""
 
 
 class Clock(Protocol):
@@ -54,9 +63,9 @@ class Backoff:
 
 
 def decide(
-    item: ClaimedDelivery, result: SendResult, *, now: datetime, backoff: Backoff, rng: random.Random
+    item: DeliveryView, result: SendResult, *, now: datetime, backoff: Backoff, rng: random.Random
 ) -> Outcome:
-    """The row's next state after one send (no side effects; see `DeliveryWorker._after`)."""
+    """The row's next state after one send (no side effects)."""
     status = result.status
     if status == SendStatus.DEFERRED:
         # A shared limit had no token: back to the queue after the wait (with a little jitter so
@@ -103,34 +112,57 @@ class DeliveryQueue:
         self.clock = clock or _CoreClock()
         self.channels = list(channels) if channels is not None else None
 
-    async def claim(self, limit: int) -> list[ClaimedDelivery]:
-        now = self.clock.now()
-        async with store.writing(self.db) as session:
-            return await store.claim_due(
-                session, now=now, lease_until=now + self.lease, limit=limit, channels=self.channels
-            )
+    async def claim_units(
+        self, limit: int, *, now: datetime | None = None, channels: Sequence[str] | None = None,
+        digests: bool = True,
+    ) -> list[Unit]:
+        """The one claim: digest groups (unless `digests` is false; one unit per address, at most
+        `DIGEST_MAX_ITEMS` rows each) and single rows due now, about `limit` rows in all, leased
+        until `now + lease`, in one transaction. `channels` defaults to the queue's own."""
+        if channels is None:
+            channels = self.channels
+        if channels is not None and not channels:
+            return []
+        now = now or self.clock.now()
+        lease_until = now + self.lease
+        async with writing(self.db) as session:
+            groups = await dao.claim_digest_groups(
+                session, now=now, lease_until=lease_until, max_addresses=max(1, limit // 2),
+                max_items=DIGEST_MAX_ITEMS, channels=channels,
+            ) if digests else []
+            room = max(0, limit - sum(len(g) for g in groups))
+            singles = await dao.claim_due(
+                session, now=now, lease_until=lease_until, limit=room, channels=channels, digest=False,
+            ) if room else []
+        units: list[Unit] = [tuple(g) for g in groups]
+        units.extend((row,) for row in singles)
+        return units
+
+    async def claim(self, limit: int) -> list[DeliveryView]:
+        """`claim_units` as a flat list of rows (tests, one-shot tools)."""
+        return [row for unit in await self.claim_units(limit) for row in unit]
 
     async def record(self, outcomes: Sequence[Outcome]) -> int:
         if not outcomes:
             return 0
         deferred = [o for o in outcomes if o.attempt == AttemptOutcome.DEFERRED]
         done = [o for o in outcomes if o.attempt != AttemptOutcome.DEFERRED] if deferred else outcomes
-        async with store.writing(self.db) as session:
-            changed = await store.record_outcomes(session, done) if done else 0
+        async with writing(self.db) as session:
+            changed = await dao.record_outcomes(session, done) if done else 0
             if deferred:
-                changed += await store.defer(session, deferred)
+                changed += await dao.defer(session, deferred)
             return changed
 
     async def sweep(self) -> int:
         """Return rows with an expired lease to the queue (dead after the last attempt)."""
-        async with store.writing(self.db) as session:
-            return await store.reclaim_expired_leases(
+        async with writing(self.db) as session:
+            return await dao.reclaim_expired_leases(
                 session, now=self.clock.now(), max_attempts=self.backoff.max_attempts
             )
 
-    async def release(self, items: Sequence[ClaimedDelivery]) -> None:
+    async def release(self, items: Sequence[DeliveryView]) -> None:
         """Give back rows claimed but never sent (graceful stop), without spending an attempt."""
         if not items:
             return
-        async with store.writing(self.db) as session:
-            await store.release(session, [i.id for i in items])
+        async with writing(self.db) as session:
+            await dao.release(session, [i.id for i in items])

@@ -7,16 +7,18 @@ kept apart and never inferred from one another.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.errors import Forbidden, NotFound
-from push import store
+from policies import service as policies
 from push.channels.base import MessageKind
-from push.models import Delivery, DeliveryStatus
+from push.dao import deliveries
+from push.dao import reach as reach_counts
+from push.links import read_token_payload
 
 # Messages that carry a policy one can acknowledge (not repeal/expiry notices, digests of
 # several policies, or relay reminders to hub operators).
@@ -35,39 +37,39 @@ def _delivery_id_from(payload: Any) -> int | None:
     return int(value) if value is not None else None
 
 
-async def record_read(session: AsyncSession, token: str, *, secret: str | None = None) -> str:
-    """Record that the reader opened the link (first time only); return the page to redirect to.
+async def record_read(
+    session: AsyncSession, token: str, *, secret: str | None, now: datetime | None = None
+) -> str:
+    """Record that the reader opened the link (first time only, at `now`, default the clock's);
+    return the page to redirect to. `secret` signs the links (settings.secret_key).
 
-    Raises NotFound for a forged, damaged or unknown token.
+    Raises NotFound for a forged, damaged or unknown token, or when no secret is configured.
     """
-    from policies import service as policies
-    from push.links import read_token_payload
-
-    if secret is None:
-        from core.settings import get_settings
-
-        secret = get_settings().secret_key
+    if not secret:
+        raise NotFound("链接无效或已过期")
     try:
         delivery_id = _delivery_id_from(read_token_payload(token, secret))
     except Exception as exc:
         raise NotFound("链接无效或已过期") from exc
-    delivery = await store.get_delivery(session, delivery_id) if delivery_id is not None else None
+    delivery = await deliveries.get_delivery(session, delivery_id) if delivery_id is not None else None
     if delivery is None:
         raise NotFound("链接无效或已过期")
-    await store.mark_read(session, delivery.id, clock.now())
+    await deliveries.mark_read(session, delivery.id, now or clock.now())
     policy = await policies.get_policy(session, delivery.policy_id)
     return str(policy.page_path)
 
 
-async def acknowledge(session: AsyncSession, delivery_id: int, *, by_address: str | None = None) -> bool:
+async def acknowledge(
+    session: AsyncSession, delivery_id: int, *, by_address: str | None = None, now: datetime | None = None
+) -> bool:
     """Record 确认收到 once; True the first time. `by_address` (the chat id or openid the button
     press came from) must be the address the message went to, so nobody acknowledges for others."""
-    delivery = await store.get_delivery(session, delivery_id)
+    delivery = await deliveries.get_delivery(session, delivery_id)
     if delivery is None:
         raise NotFound("没有找到这条推送")
     if by_address is not None and str(by_address) != delivery.address:
         raise Forbidden("只能确认发给自己的推送")
-    return await store.mark_acknowledged(session, delivery_id, clock.now())
+    return await deliveries.mark_acknowledged(session, delivery_id, now or clock.now())
 
 
 async def latest_unacknowledged(session: AsyncSession, channel: str, address: str) -> int | None:
@@ -84,25 +86,14 @@ async def latest_policy_delivery(session: AsyncSession, channel: str, address: s
 async def _latest_policy_delivery(
     session: AsyncSession, channel: str, address: str, *, unacknowledged_only: bool
 ) -> int | None:
-    query = (
-        select(Delivery.id)
-        .where(
-            Delivery.channel == channel,
-            Delivery.address == str(address),
-            Delivery.status == DeliveryStatus.SENT,
-            Delivery.kind.in_(ACKNOWLEDGEABLE_KINDS),
-        )
-        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
-        .limit(1)
+    return await deliveries.latest_policy_delivery(
+        session, channel, address, ACKNOWLEDGEABLE_KINDS, unacknowledged_only=unacknowledged_only
     )
-    if unacknowledged_only:
-        query = query.where(Delivery.acknowledged_at.is_(None))
-    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def reach(session: AsyncSession, policy_id: int) -> dict[str, Any]:
     """Per-policy reach: distinct addresses matched, queued, sent, failed, dead, cancelled, read,
     acknowledged; overall and by channel. Repeal/expiry notices are not counted as reach."""
-    by_channel = await store.reach_by_channel(session, policy_id)
-    totals = {name: sum(c[name] for c in by_channel.values()) for name in store.REACH_FIELDS}
+    by_channel = await reach_counts.reach_by_channel(session, policy_id)
+    totals = {name: sum(c[name] for c in by_channel.values()) for name in reach_counts.REACH_FIELDS}
     return {"policy_id": policy_id, **totals, "by_channel": by_channel}

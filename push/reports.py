@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import CHINA_TZ
 from policies.pii import mask_value
-from push.models import Delivery, DeliveryStatus
-from push.store import CONTENT_KINDS
+from push.dao import reach
 
 
 @dataclass(frozen=True)
@@ -36,15 +34,8 @@ def _masked_address(address: str) -> str:
 
 async def sent_per_day(session: AsyncSession, policy_id: int) -> list[tuple[date, int]]:
     """Messages carrying the policy accepted by the platforms, per Beijing calendar day."""
-    rows = await session.execute(
-        select(Delivery.sent_at).where(
-            Delivery.policy_id == policy_id,
-            Delivery.kind.in_(CONTENT_KINDS),
-            Delivery.sent_at.is_not(None),
-        )
-    )
     counts: dict[date, int] = {}
-    for (sent_at,) in rows:
+    for sent_at in await reach.sent_times(session, policy_id):
         day = sent_at.astimezone(CHINA_TZ).date()
         counts[day] = counts.get(day, 0) + 1
     return sorted(counts.items())
@@ -52,14 +43,8 @@ async def sent_per_day(session: AsyncSession, policy_id: int) -> list[tuple[date
 
 async def dead_letters(session: AsyncSession, limit: int = 20) -> list[DeadLetter]:
     """Deliveries that gave up after their last retry, newest first."""
-    rows = await session.execute(
-        select(Delivery)
-        .where(Delivery.status == DeliveryStatus.DEAD)
-        .order_by(Delivery.id.desc())
-        .limit(limit)
-    )
     return [
         DeadLetter(d.id, d.policy_id, d.channel, _masked_address(str(d.address)), d.attempts, d.last_error or "",
                    d.created_at)
-        for d in rows.scalars()
+        for d in await reach.dead_deliveries(session, limit)
     ]

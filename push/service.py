@@ -11,6 +11,9 @@ Receipts and reports:
     await reach(session, policy_id) -> dict
 Web inbox (the web channel's store):
     await store_web_message(db, rendered) / await web_inbox(session, key) / await mark_web_inbox_read(...)
+
+The door also re-exports what `bot` and `web` call in push's parts: `posters`, `relay`, `voice`
+and `scheduled` (the jobs) are those parts' own services; types are in `push.views`.
 """
 
 from __future__ import annotations
@@ -18,10 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,31 +30,69 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.db import Database
 from core.scheduler import Leadership, PostgresLeadership
-from push import store
+from core.settings import Settings
+from push.channels import registry
 from push.channels.base import ChannelAdapter, RenderedMessage
-from push.fanout import AudienceFn, FanOut, FanoutReport
+from push.dao import deliveries, inbox
+from push.dao.probe import probe_write
+from push.dao.writing import writing
+from push.fanout import AudienceFn, FanOut
 from push.gauges import PipelineGauges, pipeline_gauges
+from push.jobs import service as scheduled
+from push.links import read_token_payload
+from push.posters import service as posters
+from push.posters import store as poster_store
+from push.posters.layout import shared_layout
+from push.posters.models import PosterScan
+from push.posters.service import poster_of_payload
+from push.posters.wechat_code import create_wechat_code
 from push.ratelimit import LimiterConfig
-from push.receipts import acknowledge, reach, record_read
+from push.receipts import acknowledge, latest_policy_delivery, latest_unacknowledged, reach, record_read
 from push.relay import service as relay
+from push.reports import dead_letters, sent_per_day
 from push.shared_limits import SharedLimits
+from push.views import DeliveryView, InboxMessage
+from push.voice import service as voice
+from push.voice.delivery import send_telegram_voice, with_voice
+from push.voice.reading import reading_script
+from push.voice.service import set_voice_preference, voice_service_for
 from push.waiting import wait_any
+from push.wakeup import running as _running
+from push.wakeup import wake
 from push.worker import DeliveryWorker
 
 __all__ = [
+    "DeliveryView",
     "InboxMessage",
     "Pipeline",
     "PipelineGauges",
     "acknowledge",
+    "build_channels",
     "can_record",
-    "fan_out_now",
+    "create_wechat_code",
+    "dead_letters",
     "get_delivery",
+    "latest_policy_delivery",
+    "latest_unacknowledged",
     "mark_web_inbox_read",
     "pipeline_gauges",
+    "poster_of_payload",
+    "posters",
     "reach",
+    "read_token_payload",
+    "reading_script",
     "record_read",
+    "record_wechat_poster_scan",
+    "relay",
     "run_workers",
+    "scheduled",
+    "send_telegram_voice",
+    "sent_per_day",
+    "set_voice_preference",
+    "shared_layout",
     "store_web_message",
+    "voice",
+    "voice_service_for",
     "wake",
     "web_inbox",
 ]
@@ -63,15 +102,6 @@ log = logging.getLogger(__name__)
 FANOUT_POLL_INTERVAL = 0.25  # seconds; `wake()` skips the wait after an in-process publish
 SENDER_LOCK_RETRY = 2.0  # seconds between tries for the sole-sender lock (no REDIS_URL, PostgreSQL)
 SENDER_LOCK_KEY = 7_245_016  # advisory lock key of the sole sender
-
-_running: weakref.WeakSet[Pipeline] = weakref.WeakSet()
-
-
-def wake() -> None:
-    """Tell in-process pipelines that a policy event was just committed (skips the poll wait)."""
-    for pipeline in list(_running):
-        pipeline.fanout_wake.set()
-
 
 class Pipeline:
     """Fan-out loop + delivery worker sharing one nudge, so the first chunk leaves at once."""
@@ -170,26 +200,20 @@ class Pipeline:
 async def can_record(db: Database, timeout: float = 5.0) -> bool:  # noqa: ASYNC109 - a health check's own bound
     """Whether outcomes can be recorded: no pipeline in this process is stuck recording, and the
     database takes a write now (not only a read)."""
-    if any(pipeline.worker.recording_blocked.is_set() for pipeline in list(_running)):
+    if any(pipeline.worker.recording_blocked.is_set() for pipeline in list(_running)):  # type: ignore[attr-defined]
         return False
     try:
-        async with asyncio.timeout(timeout), store.writing(db) as session:
-            await store.probe_write(session, clock.now())
+        async with asyncio.timeout(timeout), writing(db) as session:
+            await probe_write(session, clock.now())
     except Exception:  # noqa: BLE001 - any failure means "cannot record"
         return False
     return True
 
 
-async def fan_out_now(db: Database, *, audience: AudienceFn | None = None) -> FanoutReport:
-    """Fan out every pending outbox event once (CLI, tests, scheduled catch-up)."""
-    return await FanOut(db, audience=audience).run_once()
-
-
 async def build_channels(
-    db: Database, settings: Any, limiter_config: Any = None, shared: SharedLimits | None = None
+    db: Database, settings: Settings, limiter_config: Any = None, shared: SharedLimits | None = None
 ) -> dict[str, ChannelAdapter]:
     """The channel adapters configured in `settings`, with the web inbox stored in `db`."""
-    from push.channels import registry
 
     async def store_web(address: str, message: RenderedMessage) -> str:
         return str(await store_web_message(db, message, inbox_key=address))
@@ -197,14 +221,11 @@ async def build_channels(
     channels = dict(registry.build_channels(settings, limiter_config, web_store=store_web, shared=shared))
     if getattr(settings, "voice_enabled", False):
         # Chats that chose 语音播报 also get the policy as a voice message (push/voice/delivery.py).
-        from push.voice.delivery import with_voice
-        from push.voice.service import voice_service_for
-
         channels = with_voice(channels, voice_service_for(db, settings))
     return channels
 
 
-async def shared_limits_for(db: Database, settings: Any) -> tuple[SharedLimits | None, Leadership | None]:
+async def shared_limits_for(db: Database, settings: Settings) -> tuple[SharedLimits | None, Leadership | None]:
     """How this process keeps the platform limits together with the others.
 
     REDIS_URL: shared buckets in Redis. PostgreSQL without it: per-process limits would multiply
@@ -231,7 +252,7 @@ async def shared_limits_for(db: Database, settings: Any) -> tuple[SharedLimits |
 
 async def run_workers(
     db: Database,
-    settings: Any,
+    settings: Settings,
     stop_event: asyncio.Event,
     *,
     channels: Mapping[str, ChannelAdapter] | None = None,
@@ -270,56 +291,43 @@ async def run_workers(
 # -- deliveries ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DeliveryView:
-    id: int
-    policy_id: int
-    revision: int
-    kind: str
-    channel: str
-    address: str
-    address_id: int
-    subscriber_id: int
-    role: str
-    hub_id: int | None
-    status: str
-
-
 async def get_delivery(session: AsyncSession, delivery_id: int) -> DeliveryView | None:
     """The message behind a button press or a tracked link (None when unknown)."""
-    row = await store.get_delivery(session, delivery_id)
+    row = await deliveries.get_delivery(session, delivery_id)
     if row is None:
         return None
-    return DeliveryView(row.id, row.policy_id, row.revision, row.kind, row.channel, str(row.address),
-                        row.address_id, row.subscriber_id, row.role, row.hub_id, row.status)
+    return DeliveryView.of(row)
 
 
 # -- web inbox -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class InboxMessage:
-    id: int
-    title: str
-    text: str
-    url: str
-    created_at: datetime
-    read: bool
-
-
 async def store_web_message(db: Database, message: RenderedMessage, *, inbox_key: str | None = None) -> int:
     """The web channel's 'send': keep the message for the visitor's web inbox."""
     async with db.session() as session:
-        return await store.add_inbox_message(
+        return await inbox.add_inbox_message(
             session, inbox_key=inbox_key or message.address, title=message.title, text=message.text, url=message.url,
             at=clock.now(),
         )
 
 
 async def web_inbox(session: AsyncSession, inbox_key: str, limit: int = 50) -> list[InboxMessage]:
-    rows = await store.inbox_messages(session, inbox_key, limit)
+    rows = await inbox.inbox_messages(session, inbox_key, limit)
     return [InboxMessage(r.id, r.title, r.text, r.url, r.created_at, r.read) for r in rows]
 
 
 async def mark_web_inbox_read(session: AsyncSession, inbox_key: str, message_ids: list[int]) -> int:
-    return await store.mark_inbox_read(session, inbox_key, message_ids)
+    return await inbox.mark_inbox_read(session, inbox_key, message_ids)
+
+
+# -- posters -------------------------------------------------------------------------------
+
+
+async def record_wechat_poster_scan(
+    session: AsyncSession, poster_id: int, policy_id: int, *, day: date, visitor_key: str, at: datetime
+) -> bool:
+    """Count a scan of a poster's WeChat code (WeChat resolves it without opening our link);
+    once per visitor key and day. True when it was counted now."""
+    return await poster_store.insert_once(session, PosterScan(
+        poster_id=poster_id, policy_id=policy_id, day=day, visitor_key=visitor_key, in_wechat=True, scanned_at=at,
+    ))

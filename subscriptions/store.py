@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import driver_connection
 from subscriptions import matching
 from subscriptions.match_index import changes
 from subscriptions.matching import ContactFacts, IndexRow
@@ -245,11 +246,7 @@ the five enterprise columns are None unless asked for."""
 
 
 async def _driver(session: AsyncSession) -> tuple[str, Any]:
-    conn = await session.connection()
-    # Make sure the session's transaction has begun before using the driver directly.
-    await conn.exec_driver_sql("SELECT 1")
-    raw = await conn.get_raw_connection()
-    return conn.dialect.name, raw.driver_connection
+    return (await session.connection()).dialect.name, await driver_connection(session)
 
 
 async def _fetch_ids(dialect: str, driver: Any, sql: str, ids: list[int]) -> list[tuple[Any, ...]]:

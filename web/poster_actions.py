@@ -17,9 +17,7 @@ from fastapi import Request
 from core.errors import Forbidden
 from core.secret_key import secret_key
 from policies import service as policies
-from push.posters import service as posters
-from push.posters.layout import shared_layout
-from push.posters.wechat_code import create_wechat_code
+from push.service import create_wechat_code, posters, shared_layout
 from web.accounts import Principal
 from web.auth import may_see_figures
 from web.models import Role

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from core.secret_key import secret_key
 from policies import service as policies
-from push.posters import service as posters
+from push.service import posters
 from web.api.rate_limit import SlidingWindowLimiter
 from web.templating import templates
 

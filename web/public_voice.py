@@ -15,11 +15,8 @@ from fastapi.responses import FileResponse, Response
 
 from core.errors import NotFound
 from policies import service as policies
-from push.posters import service as posters
-from push.voice.engine import EngineUnavailable
-from push.voice.library import MP3, OGG, VoiceClip
-from push.voice.reading import reading_script
-from push.voice.service import VoiceService, voice_service_for
+from push.service import posters, reading_script, voice_service_for
+from push.views import MP3, OGG, EngineUnavailable, VoiceClip, VoiceService
 from web.api.fields import MAX_ID
 from web.templating import templates
 

@@ -30,7 +30,7 @@ from bot.dialogue.context import Step, Turn
 from bot.dialogue.intents import COMMANDS, Intent, parse
 from bot.dialogue.replies import Reply
 from core.errors import DomainError
-from push.posters.service import poster_of_payload
+from push.service import poster_of_payload
 from subscriptions.views import SubscriberView
 from vocabulary.actions import Action, Kind, decode
 

@@ -21,9 +21,7 @@ from core.clock import now as clock_now
 from core.clock import today_in_china
 from core.errors import NotFound
 from policies.views import PolicyView
-from push.posters import service as posters
-from push.posters import store
-from push.posters.models import PosterScan
+from push.service import posters, record_wechat_poster_scan
 from subscriptions import service as subscriptions
 from subscriptions.views import ChannelName, SubscriberView
 from vocabulary.actions import Kind, encode
@@ -61,8 +59,7 @@ async def _record_wechat_scan(turn: Turn, poster: posters.PosterView) -> None:
     at = clock_now()
     day = today_in_china(at)
     key = hashlib.sha256(f"{day.isoformat()}|wechat|{turn.address}".encode()).hexdigest()[:40]
-    await store.insert_once(turn.session, PosterScan(poster_id=poster.id, policy_id=poster.policy_id, day=day,
-                                                     visitor_key=key, in_wechat=True, scanned_at=at))
+    await record_wechat_poster_scan(turn.session, poster.id, poster.policy_id, day=day, visitor_key=key, at=at)
 
 
 async def start_from_poster(turn: Turn, poster_id: int, base_url: str) -> list[Reply]:

@@ -11,8 +11,7 @@ from bot.dialogue.replies import Reply
 from bot.dialogue.subscribing import topic_names
 from core.errors import DomainError, Forbidden, NotFound
 from policies import service as policies
-from push import receipts
-from push.relay import service as relay
+from push.service import latest_policy_delivery, latest_unacknowledged, relay
 from subscriptions import service as subscriptions
 
 
@@ -32,9 +31,9 @@ async def acknowledge(turn: Turn, delivery_id: int | None) -> list[Reply]:
 async def acknowledge_latest(turn: Turn) -> list[Reply]:
     """收到 / 确认 / 确认收到: the newest policy pushed to this chat and not yet acknowledged;
     when all are acknowledged, the newest one (which then says so)."""
-    delivery_id = await receipts.latest_unacknowledged(turn.session, turn.channel, turn.address)
+    delivery_id = await latest_unacknowledged(turn.session, turn.channel, turn.address)
     if delivery_id is None:
-        delivery_id = await receipts.latest_policy_delivery(turn.session, turn.channel, turn.address)
+        delivery_id = await latest_policy_delivery(turn.session, turn.channel, turn.address)
     if delivery_id is None:
         return [Reply(texts.NOTHING_TO_ACKNOWLEDGE, menus.main_menu(turn.subscriber))]
     replies = await acknowledge(turn, delivery_id)

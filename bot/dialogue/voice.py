@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.dialogue import menus
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Reply
-from push.voice.service import set_voice_preference
+from push.service import set_voice_preference
 from subscriptions.views import ChannelName
 
 VOICE_ON = ("已开启语音播报：今后推送的政策会同时发来一段语音，朗读谁可以申请、可以享受什么、"

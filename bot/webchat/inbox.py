@@ -16,7 +16,7 @@ from bot.dialogue import pushed
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Reply
 from push import service as push
-from push.links import read_token_payload
+from push.service import read_token_payload
 from vocabulary.actions import Kind, encode
 
 INBOX_LIMIT = 50

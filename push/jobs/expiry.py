@@ -11,14 +11,13 @@ import logging
 from datetime import date
 
 from core.db import Database
+from policies import service as policies
+from push.wakeup import wake
 
 log = logging.getLogger(__name__)
 
 
 async def expire_policies(db: Database, today: date) -> list[int]:
-    from policies import service as policies
-    from push.service import wake
-
     async with db.session() as session:
         expired = await policies.expire_due(session, today)
     if expired:

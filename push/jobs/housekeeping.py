@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.db import Database
-from push import store
+from push.dao import attempts, queue
+from push.dao.writing import writing
 from push.queue import Backoff
 
 DEFAULT_ATTEMPT_RETENTION_DAYS = 180
@@ -20,8 +21,8 @@ PRUNE_BATCH = 5_000
 
 
 async def reclaim_leases(db: Database, now: datetime) -> int:
-    async with store.writing(db) as session:
-        return await store.reclaim_expired_leases(session, now=now, max_attempts=Backoff().max_attempts)
+    async with writing(db) as session:
+        return await queue.reclaim_expired_leases(session, now=now, max_attempts=Backoff().max_attempts)
 
 
 async def prune_attempts(db: Database, now: datetime, retention_days: int) -> int:
@@ -29,8 +30,8 @@ async def prune_attempts(db: Database, now: datetime, retention_days: int) -> in
     before = now - timedelta(days=retention_days)
     total = 0
     while True:
-        async with store.writing(db) as session:
-            removed = await store.prune_attempts(session, before=before, batch=PRUNE_BATCH)
+        async with writing(db) as session:
+            removed = await attempts.prune_attempts(session, before=before, batch=PRUNE_BATCH)
         total += removed
         if removed < PRUNE_BATCH:
             return total

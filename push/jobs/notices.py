@@ -17,6 +17,8 @@ from datetime import date, timedelta
 from core import clock
 from core.db import Database
 from core.workdays import previous_working_day
+from policies import service as policies
+from policies.models import PolicyStatus
 from policies.views import InterpretationView, PolicyView
 from push.jobs import store, texts
 from push.jobs.models import NoticeKind
@@ -57,8 +59,6 @@ def _notice(policy: PolicyView, kind: str, due_on: date, template: str) -> dict[
 
 
 async def _published(db: Database) -> list[PolicyView]:
-    from policies import service as policies
-    from policies.models import PolicyStatus
 
     async with db.reader() as session:
         rows, _ = await policies.list_policies(session, statuses=[PolicyStatus.PUBLISHED], limit=1_000_000)
@@ -66,7 +66,6 @@ async def _published(db: Database) -> list[PolicyView]:
 
 
 async def check_interpretations(db: Database, today: date) -> NoticeReport:
-    from policies import service as policies
 
     report = NoticeReport()
     published = await _published(db)

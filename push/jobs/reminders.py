@@ -21,10 +21,16 @@ from core import clock
 from core.clock import CHINA_TZ
 from core.db import Database
 from core.errors import NotFound
+from policies import service as policies
+from policies.models import PolicyStatus
 from policies.views import PolicyView
-from push import store as push_store
+from push.dao import deliveries
+from push.dao.fanout import NewDelivery, insert_deliveries
+from push.dao.writing import writing
 from push.jobs import store, texts
+from push.kinds import DEADLINE_KINDS
 from push.schedule import after_quiet_hours
+from subscriptions import service as subscriptions
 from subscriptions.views import SubscriberView
 
 log = logging.getLogger(__name__)
@@ -53,10 +59,9 @@ def _start_of(day: date) -> datetime:
 
 
 async def _contact(
-    session: AsyncSession, cache: dict[int, SubscriberView | None], holder: store.Holder
+    session: AsyncSession, cache: dict[int, SubscriberView | None], holder: deliveries.Recipient
 ) -> SubscriberView | None:
     """The subscriber's view when the address is still active and pushes are not paused."""
-    from subscriptions import service as subscriptions
 
     if holder.subscriber_id not in cache:
         try:
@@ -72,8 +77,6 @@ async def _contact(
 
 async def queue_deadline_reminders(db: Database, today: date) -> ReminderReport:
     """Queue the due reminders of every published policy with an open application window."""
-    from policies import service as policies
-    from policies.models import PolicyStatus
 
     report = ReminderReport()
     async with db.reader() as session:
@@ -93,14 +96,14 @@ async def queue_deadline_reminders(db: Database, today: date) -> ReminderReport:
 
 
 async def _remind(db: Database, policy: PolicyView, closes: date, stage: int) -> int:
-    kind = push_store.DEADLINE_KINDS[stage]
+    kind = DEADLINE_KINDS[stage]
     received_before = _start_of(closes - timedelta(days=stage))
     subscribers: dict[int, SubscriberView | None] = {}
     # One transaction per policy: the ledger rows and the delivery rows commit together.
-    async with push_store.writing(db) as session:
+    async with writing(db) as session:
         now = clock.now()
-        rows: list[push_store.NewDelivery] = []
-        for holder in await store.unacknowledged_holders(session, policy.id, received_before=received_before):
+        rows: list[NewDelivery] = []
+        for holder in await deliveries.unacknowledged_holders(session, policy.id, received_before=received_before):
             sub = await _contact(session, subscribers, holder)
             if sub is None:
                 continue
@@ -109,14 +112,14 @@ async def _remind(db: Database, policy: PolicyView, closes: date, stage: int) ->
             ):
                 continue
             pref = sub.preference
-            rows.append(push_store.NewDelivery(
+            rows.append(NewDelivery(
                 policy.id, policy.revision, kind, holder.subscriber_id, holder.address_id,
                 holder.channel, holder.address, (texts.DEADLINE_REASON[stage],), "subscriber", None,
                 False, False, after_quiet_hours(now, pref.quiet_start, pref.quiet_end), now,
             ))
         if not rows:
             return 0
-        inserted = await push_store.insert_deliveries(session, rows)
+        inserted = await insert_deliveries(session, rows)
         await store.link_reminders(session, policy_id=policy.id, revision=policy.revision, kind=kind,
                                    closes_on=closes, days_before=stage)
     log.info("deadline reminders: policy %s, %d days before: %d queued", policy.id, stage, inserted)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from core import clock
 from core.clock import CHINA_TZ
 from core.db import Database
-from push import store as push_store
+from push.dao.writing import writing
 from push.jobs import store
 from push.jobs.models import JobRunState
 
@@ -52,7 +52,7 @@ async def run_once_per_period(
     db: Database, job: str, period_key: str, body: Callable[[], Awaitable[str]], *, runner: str
 ) -> RunResult:
     now = clock.now()
-    async with push_store.writing(db) as session:
+    async with writing(db) as session:
         claimed = await store.claim_run(
             session, job=job, period_key=period_key, runner=runner, now=now, stale_before=now - STALE_AFTER
         )
@@ -61,11 +61,11 @@ async def run_once_per_period(
     try:
         detail = await body()
     except Exception as exc:
-        async with push_store.writing(db) as session:
+        async with writing(db) as session:
             await store.finish_run(session, job=job, period_key=period_key, state=JobRunState.FAILED,
                                    detail=f"{type(exc).__name__}: {exc}", now=clock.now())
         raise
-    async with push_store.writing(db) as session:
+    async with writing(db) as session:
         await store.finish_run(session, job=job, period_key=period_key, state=JobRunState.DONE,
                                detail=detail, now=clock.now())
     log.info("job %s %s: %s", job, period_key, detail or "done")

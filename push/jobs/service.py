@@ -41,8 +41,12 @@ from core.scheduler import (
     lead,
     leadership_for,
 )
+from core.settings import Settings
 from push.jobs import expiry, housekeeping, notices, reminders, store, texts
 from push.jobs.runs import RunResult, daily_period, default_runner, hourly_period, run_once_per_period
+from push.relay import service as relay
+from push.voice.service import voice_service_for
+from push.wakeup import wake
 
 __all__ = [
     "LeaderStatus",
@@ -60,53 +64,49 @@ DAILY_GRACE = timedelta(hours=23)
 HOURLY_GRACE = timedelta(minutes=59)
 
 
-def _setting(settings: Any, name: str, default: Any) -> Any:
+def _setting(settings: Settings, name: str, default: Any) -> Any:
     value = getattr(settings, name, None)
     return default if value is None else value
 
 
-Body = Callable[[Database, Any, date, datetime], Awaitable[str]]
+Body = Callable[[Database, Settings, date, datetime], Awaitable[str]]
 
 
-async def _policy_expiry(db: Database, settings: Any, today: date, now: datetime) -> str:
+async def _policy_expiry(db: Database, settings: Settings, today: date, now: datetime) -> str:
     expired = await expiry.expire_policies(db, today)
     return f"expired {expired}" if expired else "nothing expired"
 
 
-async def _expiry_warnings(db: Database, settings: Any, today: date, now: datetime) -> str:
+async def _expiry_warnings(db: Database, settings: Settings, today: date, now: datetime) -> str:
     report = await notices.warn_expiring(db, today)
     return f"warned {report.created}, resolved {report.resolved}"
 
 
-async def _interpretation_deadlines(db: Database, settings: Any, today: date, now: datetime) -> str:
+async def _interpretation_deadlines(db: Database, settings: Settings, today: date, now: datetime) -> str:
     report = await notices.check_interpretations(db, today)
     return f"notices {report.created}, resolved {report.resolved}"
 
 
-async def _deadline_reminders(db: Database, settings: Any, today: date, now: datetime) -> str:
+async def _deadline_reminders(db: Database, settings: Settings, today: date, now: datetime) -> str:
     report = await reminders.queue_deadline_reminders(db, today)
     if report.queued:
-        from push.service import wake
-
         wake()
     return f"queued {report.queued} for policies {report.policies}"
 
 
-async def _relay_deadlines(db: Database, settings: Any, today: date, now: datetime) -> str:
-    from push.relay import service as relay
+async def _relay_deadlines(db: Database, settings: Settings, today: date, now: datetime) -> str:
 
     reminded = await relay.send_relay_reminders(db, today)
     escalated = await relay.escalate_overdue(db, today)
     return f"reminded tasks {reminded.task_ids}, escalated {escalated.task_ids}"
 
 
-async def _housekeeping(db: Database, settings: Any, today: date, now: datetime) -> str:
+async def _housekeeping(db: Database, settings: Settings, today: date, now: datetime) -> str:
     reclaimed = await housekeeping.reclaim_leases(db, now)
     retention = int(_setting(settings, RETENTION_SETTING, housekeeping.DEFAULT_ATTEMPT_RETENTION_DAYS))
     pruned = await housekeeping.prune_attempts(db, now, retention)
     voice_files = 0
     if getattr(settings, "voice_enabled", False):  # audio of amended, repealed or expired policies
-        from push.voice.service import voice_service_for
 
         voice_files = await voice_service_for(db, settings).prune()
     return (f"reclaimed {reclaimed} leases, pruned {pruned} attempts older than {retention} days, "
@@ -133,7 +133,7 @@ JOBS = (
 JOB_IDS = tuple(job.id for job in JOBS)
 
 
-def _bound(db: Database, settings: Any, job: _Job, runner: str) -> Callable[[datetime], Awaitable[RunResult]]:
+def _bound(db: Database, settings: Settings, job: _Job, runner: str) -> Callable[[datetime], Awaitable[RunResult]]:
     async def run(at: datetime) -> RunResult:
         # `at` names the period; the work itself looks at the state of things now.
         now = clock.now()
@@ -146,13 +146,13 @@ def _bound(db: Database, settings: Any, job: _Job, runner: str) -> Callable[[dat
     return run
 
 
-def scheduled_jobs(db: Database, settings: Any, *, runner: str | None = None) -> list[JobSpec]:
+def scheduled_jobs(db: Database, settings: Settings, *, runner: str | None = None) -> list[JobSpec]:
     who = runner or default_runner()
     return [JobSpec(job.id, job.trigger, _bound(db, settings, job, who), job.grace) for job in JOBS]
 
 
 async def run_job(
-    db: Database, settings: Any, job_id: str, at: datetime | None = None, *, runner: str | None = None
+    db: Database, settings: Settings, job_id: str, at: datetime | None = None, *, runner: str | None = None
 ) -> RunResult:
     """Run one job for the period of `at` (default now), unless that period is done already."""
     job = next(j for j in JOBS if j.id == job_id)
@@ -161,7 +161,7 @@ async def run_job(
 
 async def run_scheduler(
     db: Database,
-    settings: Any,
+    settings: Settings,
     stop: asyncio.Event,
     *,
     poll_interval: float | None = None,

@@ -1,20 +1,18 @@
 """Every query of the scheduled jobs: the run ledger, the deadline-reminder ledger, department
-notices, and the one read of `delivery` the reminders need (push-internal, like push.relay's)."""
+notices. The reads of `delivery` the reminders need are in push.dao.deliveries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from push.dao import deliveries
+from push.dao.deliveries import Recipient
 from push.jobs.models import DeadlineReminder, DepartmentNotice, JobRun, JobRunState
-from push.models import Delivery, DeliveryStatus
-from push.store import CONTENT_KINDS
 
 
 async def _insert_or_ignore(session: AsyncSession, model: type, values: dict[str, object]) -> bool:
@@ -71,43 +69,8 @@ async def runs(session: AsyncSession, job: str | None = None) -> list[JobRun]:
 # -- deadline reminders -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Holder:
-    """An address that received a policy (one entry per subscriber and address)."""
-
-    subscriber_id: int
-    address_id: int
-    channel: str
-    address: str
-
-
-async def unacknowledged_holders(session: AsyncSession, policy_id: int, *, received_before: datetime) -> list[Holder]:
-    """Addresses that were sent the policy (any revision) before `received_before` and whose
-    subscriber has acknowledged no message about it. Hubs (role relayer) are not applicants:
-    their reminders are the relay ones."""
-    acked = aliased(Delivery)
-    rows = await session.execute(
-        select(Delivery.subscriber_id, Delivery.address_id, Delivery.channel, Delivery.address)
-        .where(
-            Delivery.policy_id == policy_id,
-            Delivery.kind.in_(CONTENT_KINDS),
-            Delivery.status == DeliveryStatus.SENT,
-            Delivery.role != "relayer",
-            Delivery.sent_at < received_before,
-            ~exists().where(
-                acked.policy_id == policy_id,
-                acked.subscriber_id == Delivery.subscriber_id,
-                acked.acknowledged_at.is_not(None),
-            ),
-        )
-        .distinct()
-        .order_by(Delivery.subscriber_id, Delivery.address_id)
-    )
-    return [Holder(*row) for row in rows]
-
-
 async def record_reminder(
-    session: AsyncSession, *, policy_id: int, holder: Holder, closes_on: date, days_before: int, now: datetime
+    session: AsyncSession, *, policy_id: int, holder: Recipient, closes_on: date, days_before: int, now: datetime
 ) -> bool:
     """Book the reminder in the ledger; False when this stage was already queued."""
     return await _insert_or_ignore(session, DeadlineReminder, {
@@ -119,12 +82,9 @@ async def record_reminder(
 async def link_reminders(session: AsyncSession, *, policy_id: int, revision: int, kind: str, closes_on: date,
                          days_before: int) -> None:
     """Point the ledger rows at the delivery rows just queued for them."""
-    rows = await session.execute(
-        select(Delivery.id, Delivery.subscriber_id, Delivery.address_id).where(
-            Delivery.policy_id == policy_id, Delivery.revision == revision, Delivery.kind == kind
-        )
-    )
-    for delivery_id, subscriber_id, address_id in rows:
+    for delivery_id, subscriber_id, address_id in await deliveries.ids_of_kind(
+        session, policy_id=policy_id, revision=revision, kind=kind
+    ):
         await session.execute(
             update(DeadlineReminder)
             .where(DeadlineReminder.policy_id == policy_id, DeadlineReminder.subscriber_id == subscriber_id,

@@ -17,7 +17,8 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from policies import service as policies
 from policies.pii import mask_pii
 from policies.views import PolicyView
-from push import store as push_store
+from push.dao import deliveries
+from push.dao.fanout import NewDelivery, insert_deliveries
 from push.receipts import acknowledge
 from push.relay import hubs, store, texts
 from push.relay.models import MemberOutcome, RelayMember, RelayStatus, RelayTask
@@ -105,8 +106,8 @@ async def forward_through_system(session: AsyncSession, task_id: int, actor: str
             continue
         counts[m.outcome] += 1
 
-    existing = await store.live_policy_deliveries(session, policy.id, [m.address_id for m in to_message])
-    rows: list[push_store.NewDelivery] = []
+    existing = await deliveries.live_policy_deliveries(session, policy.id, [m.address_id for m in to_message])
+    rows: list[NewDelivery] = []
     for m in to_message:
         if m.address_id in existing:
             m.outcome, m.delivery_id = MemberOutcome.ALREADY_REACHED, existing[m.address_id]
@@ -114,15 +115,15 @@ async def forward_through_system(session: AsyncSession, task_id: int, actor: str
             continue
         preference = reachable[(m.subscriber_id, m.address_id)].recipient.preference
         rows.append(
-            push_store.NewDelivery(
+            NewDelivery(
                 policy.id, policy.revision, "relay", m.subscriber_id, m.address_id, m.channel, m.address,
                 tuple(reachable[(m.subscriber_id, m.address_id)].recipient.reasons), "subscriber", task.hub_id,
                 False, False, after_quiet_hours(now, preference.quiet_start, preference.quiet_end), now,
             )
         )
-    await push_store.insert_deliveries(session, rows)
+    await insert_deliveries(session, rows)
     keys = [(r.subscriber_id, r.address_id) for r in rows]
-    ids = await store.relay_delivery_ids(session, policy.id, policy.revision, keys)
+    ids = await deliveries.relay_delivery_ids(session, policy.id, policy.revision, keys)
     for m in to_message:
         if m.outcome == MemberOutcome.PENDING:
             m.outcome, m.delivery_id = MemberOutcome.QUEUED, ids.get((m.subscriber_id, m.address_id))
@@ -154,7 +155,7 @@ async def forward_from_delivery(session: AsyncSession, delivery_id: int, *, by_a
 
     `by_address` is the chat the press came from; it must be the hub address the message went to.
     """
-    delivery = await push_store.get_delivery(session, delivery_id)
+    delivery = await deliveries.get_delivery(session, delivery_id)
     if delivery is None:
         raise NotFound(texts.DELIVERY_UNKNOWN, field="delivery_id")
     if delivery.role != "relayer" or delivery.hub_id is None:
@@ -232,7 +233,7 @@ async def acknowledge_member(session: AsyncSession, delivery_id: int, *, by_addr
     Every hub credited with the delivery counts the acknowledgement (the funnel reads it from
     the delivery row). Raises NotFound for an unknown delivery, Forbidden for someone else's.
     """
-    delivery = await push_store.get_delivery(session, delivery_id)
+    delivery = await deliveries.get_delivery(session, delivery_id)
     if delivery is None:
         raise NotFound(texts.DELIVERY_UNKNOWN, field="delivery_id")
     try:

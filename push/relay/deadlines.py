@@ -19,7 +19,7 @@ from core.clock import today_in_china
 from core.db import Database
 from core.errors import NotFound
 from policies import service as policies
-from push import store as push_store
+from push.dao.fanout import NewDelivery, insert_deliveries
 from push.relay import hubs, store, texts
 from push.relay.models import RelayTask
 from push.relay.tasks import withdraw
@@ -69,10 +69,10 @@ async def send_relay_reminders(session_or_db: AsyncSession | Database, today: da
                     report.unreachable.append(task.id)
                     continue
                 reason = texts.REMINDER_REASON.format(due=_cn_date(task.due_on), agency=task.agency)
-                await push_store.insert_deliveries(
+                await insert_deliveries(
                     session,
                     [
-                        push_store.NewDelivery(
+                        NewDelivery(
                             policy.id, policy.revision, "reminder", c.subscriber_id, c.address_id, c.channel,
                             c.address, (reason,), "relayer", task.hub_id, False, False,
                             after_quiet_hours(now, c.preference.quiet_start, c.preference.quiet_end), now,

@@ -26,7 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import CHINA_TZ, today_in_china
 from core.errors import ValidationFailed
 from core.export_cells import append_text_safe, csv_row
+from policies import service as policies
 from policies.pii import mask_pii
+from push.posters import service as posters
+from push.posters.models import PlaceKind
 from push.relay import store, texts
 from push.relay.funnel import count_members
 from push.relay.models import MemberOutcome, RelayMember
@@ -175,10 +178,6 @@ async def build_ledger(
 async def _poster_rows(session: AsyncSession, *, policy_id: int | None, agency: str | None,
                        released: tuple[date, date] | None) -> list[list[object]]:
     """One row per poster (a place a policy was posted at), with its scans and what followed."""
-    from policies import service as policies
-    from push.posters import service as posters
-    from push.posters.models import PlaceKind
-
     rows: list[list[object]] = []
     agencies: dict[int, str] = {}
     for row in await posters.posters_with_counts(session, policy_id):

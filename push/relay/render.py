@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from core.db import Database
 from push.channels.base import MessageContext, MessageKind, RenderedMessage
 from push.relay import store
+from push.render import render
 
 NAME_CACHE_SIZE = 4096
 
@@ -22,8 +22,6 @@ BaseRenderer = Callable[[str, MessageContext, str], RenderedMessage]
 
 
 def _default_base() -> BaseRenderer:
-    from push.render import render
-
     return render
 
 
@@ -47,7 +45,7 @@ class RelayAwareRenderer:
                     self._names.popitem(last=False)
         return name
 
-    async def __call__(self, channel: str, context: MessageContext, address: str) -> Any:
+    async def __call__(self, channel: str, context: MessageContext, address: str) -> RenderedMessage:
         if context.kind == MessageKind.RELAY and not context.relayed_by and context.delivery_id:
             context = replace(context, relayed_by=await self.relayed_by(context.delivery_id))
         return self.base(channel, context, address)

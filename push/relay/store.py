@@ -1,6 +1,6 @@
-"""Every query of relay tracking. Relay deliveries themselves are inserted through
-`push.store.insert_deliveries` (insert-or-ignore on the delivery's unique key); this module
-only reads `delivery` to find and credit them."""
+"""Every query of relay tracking. Relay deliveries themselves are inserted, found and read
+through push.dao (insert-or-ignore on the delivery's unique key); this module keeps the relay
+tables."""
 
 from __future__ import annotations
 
@@ -12,13 +12,10 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from push.models import Delivery, DeliveryStatus
+from push.dao import deliveries
 from push.relay.models import RelayCursor, RelayEscalation, RelayMember, RelayStatus, RelayTask
 
 CURSOR_NAME = "tasks"
-# A member who has (or will get) one of these already has the policy's text.
-CARRIES_POLICY = ("published", "amended", "relay")
-NOT_LIVE = (DeliveryStatus.FAILED, DeliveryStatus.DEAD, DeliveryStatus.CANCELLED)
 
 
 async def _insert_module(session: AsyncSession) -> object:
@@ -189,20 +186,20 @@ class MemberTrack:
 
 async def member_tracks(session: AsyncSession, task_ids: Iterable[int]) -> list[MemberTrack]:
     ids = sorted(set(task_ids))
-    tracks: list[MemberTrack] = []
+    members: list[tuple[int, int, int, int, str, int | None]] = []
     for start in range(0, len(ids), 500):
         rows = await session.execute(
             select(
                 RelayMember.task_id, RelayMember.id, RelayMember.subscriber_id, RelayMember.address_id,
-                RelayMember.outcome, RelayMember.delivery_id, Delivery.status, Delivery.sent_at,
-                Delivery.read_at, Delivery.acknowledged_at,
+                RelayMember.outcome, RelayMember.delivery_id,
             )
-            .outerjoin(Delivery, Delivery.id == RelayMember.delivery_id)
             .where(RelayMember.task_id.in_(ids[start : start + 500]))
             .order_by(RelayMember.task_id, RelayMember.id)
         )
-        tracks.extend(MemberTrack(*row) for row in rows)
-    return tracks
+        members.extend(tuple(row) for row in rows)  # type: ignore[misc]
+    states = await deliveries.states_of(session, [m[5] for m in members if m[5] is not None])
+    unknown = (None, None, None, None)
+    return [MemberTrack(*m, *(states.get(m[5], unknown) if m[5] is not None else unknown)) for m in members]
 
 
 async def hub_names_for_deliveries(session: AsyncSession, delivery_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -222,54 +219,6 @@ async def hub_names_for_deliveries(session: AsyncSession, delivery_ids: Iterable
         if hub_name not in listed:
             listed.append(hub_name)
     return names
-
-
-# -- deliveries (read only) ----------------------------------------------------------------
-
-
-async def live_policy_deliveries(
-    session: AsyncSession, policy_id: int, address_ids: Iterable[int]
-) -> dict[int, int]:
-    """Address id → the oldest live delivery carrying the policy's text to it (any revision)."""
-    ids = sorted(set(address_ids))
-    found: dict[int, int] = {}
-    for start in range(0, len(ids), 500):
-        rows = await session.execute(
-            select(Delivery.address_id, func.min(Delivery.id))
-            .where(
-                Delivery.policy_id == policy_id,
-                Delivery.address_id.in_(ids[start : start + 500]),
-                Delivery.kind.in_(CARRIES_POLICY),
-                Delivery.status.not_in(NOT_LIVE),
-            )
-            .group_by(Delivery.address_id)
-        )
-        found.update({int(a): int(d) for a, d in rows})
-    return found
-
-
-async def relay_delivery_ids(
-    session: AsyncSession, policy_id: int, revision: int, keys: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], int]:
-    """(subscriber_id, address_id) → id of the relay delivery of that revision."""
-    wanted = set(keys)
-    if not wanted:
-        return {}
-    address_ids = sorted({a for _s, a in wanted})
-    found: dict[tuple[int, int], int] = {}
-    for start in range(0, len(address_ids), 500):
-        rows = await session.execute(
-            select(Delivery.subscriber_id, Delivery.address_id, Delivery.id).where(
-                Delivery.policy_id == policy_id,
-                Delivery.revision == revision,
-                Delivery.kind == "relay",
-                Delivery.address_id.in_(address_ids[start : start + 500]),
-            )
-        )
-        for s, a, d in rows:
-            if (s, a) in wanted:
-                found[(int(s), int(a))] = int(d)
-    return found
 
 
 # -- escalations ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from core.errors import NotFound
 from policies import service as policies
 from policies.models import PolicyStatus
 from push.channels.base import RenderedMessage
+from push.dao import deliveries
 from push.links import read_token_payload
 from push.posters.service import policy_key_points
 from push.voice import store
@@ -118,8 +119,6 @@ class VoiceService:
     async def policy_of(self, message: RenderedMessage) -> PolicyRef | None:
         """The policy a pushed message is about, from its signed tracked link (None for digests,
         repeal notices and messages without a link)."""
-        from push import service as push
-
         url = message.url or ""
         if "/r/" not in url or not self.secret:
             return None
@@ -127,7 +126,7 @@ class VoiceService:
         if delivery_id is None:
             return None
         async with self.db.reader() as session:
-            delivery = await push.get_delivery(session, delivery_id)
+            delivery = await deliveries.get_delivery(session, delivery_id)
         if delivery is None or delivery.kind not in VOICE_KINDS:
             return None
         return PolicyRef(delivery.policy_id, delivery.revision)

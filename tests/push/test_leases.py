@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from core.db import Database
 from push.channels.base import RenderedMessage, SendResult, SendStatus
+from push.dao.queue import Outcome
 from push.fanout import FanOut
 from push.models import AttemptOutcome, DeliveryAttempt, DeliveryStatus
 from push.service import run_workers
-from push.store import Outcome
 from push.worker import DeliveryWorker, at_least_once_window
 from tests.factories import make_published_policy
 from tests.push.helpers import StaticAudience, deliveries, make_recipients

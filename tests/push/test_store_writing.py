@@ -1,4 +1,4 @@
-"""store.writing: this process's SQLite writers take turns; fan-out chunks let the queue go first."""
+"""push.dao.writing.writing: this process's SQLite writers take turns; fan-out chunks let the queue go first."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from core.db import Database
-from push import store
+from push.dao.writing import writing
 
 
 async def test_background_writer_lets_a_waiting_queue_writer_go_first(db: Database) -> None:
@@ -16,18 +16,18 @@ async def test_background_writer_lets_a_waiting_queue_writer_go_first(db: Databa
     order: list[str] = []
 
     async def holder() -> None:
-        async with store.writing(db):
+        async with writing(db):
             await asyncio.sleep(0.05)
             order.append("holder")
 
     async def fanout_chunk(delay: float, name: str) -> None:
         await asyncio.sleep(delay)
-        async with store.writing(db, background=True):
+        async with writing(db, background=True):
             order.append(name)
 
     async def claim(delay: float) -> None:
         await asyncio.sleep(delay)
-        async with store.writing(db):
+        async with writing(db):
             order.append("claim")
 
     # The chunk queued before the claim, and one queued while the claim waits: both go after it.
@@ -39,10 +39,10 @@ async def test_background_writer_lets_a_waiting_queue_writer_go_first(db: Databa
 async def test_writers_release_the_turn_on_errors(db: Database) -> None:
     for background in (False, True):
         with pytest.raises(RuntimeError):
-            async with store.writing(db, background=background):
+            async with writing(db, background=background):
                 raise RuntimeError("boom")
     async with asyncio.timeout(2):
-        async with store.writing(db):
+        async with writing(db):
             pass
-        async with store.writing(db, background=True):
+        async with writing(db, background=True):
             pass

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.db import Database
-from push import store
+from push.dao import fanout as store
+from push.dao.fanout import NewDelivery
 from push.models import Delivery, DeliveryStatus
-from push.store import NewDelivery
 from tests.factories import make_published_policy
 from tests.fakes.telegram_api import FakeTelegram
 from tests.load import cpu_hog

@@ -99,8 +99,10 @@ async def test_a_listeners_web_inbox_has_an_audio_player(site: httpx.AsyncClient
         await subscriptions.subscribe_topics(session, subscriber.id, ["employment"])
     channels = await push.build_channels(db, settings)
     policy = await make_published_policy(db)
-    await push.fan_out_now(db)
+    from push.fanout import FanOut
     from push.worker import DeliveryWorker
+
+    await FanOut(db).run_once()
 
     await DeliveryWorker(db, channels, base_url="http://127.0.0.1:8080", secret=settings.secret_key).run_once()
     inbox = (await site.get("/chat/api/inbox")).json()["messages"]

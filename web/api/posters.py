@@ -13,8 +13,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from core.errors import NotFound
 from core.secret_key import secret_key
 from policies import service as policies
-from push.posters import service as posters
-from push.posters.models import PlaceKind
+from push.service import posters
+from push.views import PlaceKind
 from web.api.common import ERROR_RESPONSES, PolicyId
 from web.api.fields import MAX_ID, _storable
 from web.auth import ApiPrincipal, require_visible

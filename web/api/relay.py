@@ -20,9 +20,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.errors import Forbidden
 from policies import service as policies
-from push.posters import service as posters
-from push.relay import service as relay
-from push.relay.views import MemberCounts, RelayTaskView
+from push.service import posters, relay
+from push.views import MemberCounts, RelayTaskView
 from web.accounts import Principal
 from web.api.common import ERROR_RESPONSES, PolicyId
 from web.api.fields import MAX_ID, NO_NUL, _storable

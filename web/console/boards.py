@@ -23,8 +23,8 @@ from policies.models import PolicyStatus
 from policies.qa import service as qa
 from policies.qa.views import UnansweredQuestion
 from policies.views import PolicyView
-from push import reports
-from push.jobs import service as scheduled
+from push.service import dead_letters, scheduled
+from push.views import DeadLetter
 from web.accounts import Principal
 from web.auth import ConsolePrincipal, may_see_figures
 from web.console.common import render
@@ -72,9 +72,9 @@ async def unanswered_board(request: Request) -> list[UnansweredQuestion]:
         return await qa.top_unanswered(session, limit=UNANSWERED_SHOWN)
 
 
-async def dead_letter_board(request: Request) -> list[reports.DeadLetter]:
+async def dead_letter_board(request: Request) -> list[DeadLetter]:
     async with request.app.state.db.reader() as session:
-        return await reports.dead_letters(session, limit=20)
+        return await dead_letters(session, limit=20)
 
 
 async def notice_board(request: Request, principal: Principal) -> list[scheduled.NoticeView]:

@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from core.errors import DomainError, NotFound
 from core.secret_key import secret_key
 from policies import service as policies
-from push.posters import service as posters
-from push.posters.models import PlaceKind
+from push.service import posters
+from push.views import PlaceKind
 from web.api.fields import MAX_ID
 from web.auth import ConsolePrincipal, CsrfChecked, require_visible
 from web.console.common import render, see_other

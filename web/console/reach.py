@@ -1,5 +1,5 @@
 """The reach dashboard of one policy: matched → sent → read → acknowledged, per channel and
-per day (`push.service.reach`, `push.reports.sent_per_day`)."""
+per day (`push.service.reach`, `push.service.sent_per_day`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policies import service as policies
-from push import reports
 from push import service as push
-from push.posters import service as posters
+from push.service import posters, sent_per_day
 from vocabulary.labels import labels
 from web import charts
 from web.auth import ConsolePrincipal, require_figures, require_visible
@@ -36,7 +35,7 @@ class ReachFigures:
 async def reach_figures(request: Request, policy_id: int) -> ReachFigures:
     async with request.app.state.db.reader() as session:
         counts = await push.reach(session, policy_id)
-        per_day = await reports.sent_per_day(session, policy_id)
+        per_day = await sent_per_day(session, policy_id)
     stages = [key for key, _ in charts.FUNNEL_STAGES] + ["pending", "failed", "dead", "delivered"]
 
     def pick(source: dict[str, Any]) -> dict[str, int]:

@@ -15,8 +15,7 @@ from fastapi.responses import Response
 from core.clock import today_in_china
 from core.errors import DomainError, Forbidden, ValidationFailed
 from policies import service as policies
-from push.posters import service as posters
-from push.relay import service as relay
+from push.service import posters, relay
 from subscriptions import service as subscriptions
 from web.accounts import Principal
 from web.api.relay import (

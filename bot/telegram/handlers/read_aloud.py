@@ -15,9 +15,8 @@ from aiogram.types import BufferedInputFile, CallbackQuery
 
 from bot.dialogue import Reply
 from bot.services import BotServices
-from push.voice.delivery import send_telegram_voice
-from push.voice.library import OGG
-from push.voice.service import voice_service_for
+from push.service import send_telegram_voice, voice_service_for
+from push.views import OGG
 
 log = logging.getLogger(__name__)
 
