@@ -23,10 +23,10 @@ from core.errors import DomainError
 from core.settings import get_settings
 from policies import store
 from policies.lifecycle import DraftInput, InterpretationInput, create_draft
-from policies.text import taxonomy
 from policies.text.docno import DocNoError, parse_doc_no
 from policies.text.header import extract_header
 from policies.text.suggest import suggest_tags
+from vocabulary import taxonomy
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".json")
 

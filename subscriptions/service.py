@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import now
 from core.db import Database
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from policies.text import taxonomy
 from subscriptions import claims, store
 from subscriptions import validation as valid
 from subscriptions.audience import (
@@ -78,6 +77,7 @@ from subscriptions.views import (
     SubscriberView,
 )
 from subscriptions.wording import describe
+from vocabulary import taxonomy
 
 __all__ = [
     "AddressView",

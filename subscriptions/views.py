@@ -5,17 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-
-class ChannelName:
-    """The channel names, the same strings as `push.channels.base.ChannelName`.
-
-    Repeated here because `subscriptions` must not import `push`."""
-
-    TELEGRAM = "telegram"
-    WECHAT = "wechat"
-    WECOM_ROBOT = "wecom_robot"
-    WEB = "web"
-    ALL = (TELEGRAM, WECHAT, WECOM_ROBOT, WEB)
+from vocabulary.codes import ChannelName as ChannelName  # callers of subscriptions name channels by it
 
 
 class RecipientRole:

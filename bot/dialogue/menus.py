@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot import calculator_texts, texts
 from bot.dialogue.actions import Kind, encode
 from bot.dialogue.replies import Button, rows
-from policies.text import taxonomy
 from subscriptions.views import SubscriberView
+from vocabulary import taxonomy
 
 ButtonRows = tuple[tuple[Button, ...], ...]
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from policies.text import taxonomy
 from policies.text.tokenizer import get_tokenizer
+from vocabulary import taxonomy
 
 SYNONYM_WEIGHT = 2.0
 SEED_WEIGHT = 1.0

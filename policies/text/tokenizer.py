@@ -76,7 +76,7 @@ class JiebaTokenizer:
 
     def _add_taxonomy_words(self) -> None:
         # Imported here: taxonomy is plain data and must stay importable without jieba.
-        from policies.text.taxonomy import dictionary_words
+        from vocabulary.taxonomy import dictionary_words
 
         freq = self._jieba.FREQ
         for word in dictionary_words():

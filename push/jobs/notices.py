@@ -58,7 +58,7 @@ def _notice(policy: PolicyView, kind: str, due_on: date, template: str) -> dict[
 
 async def _published(db: Database) -> list[PolicyView]:
     from policies import service as policies
-    from policies.models import PolicyStatus
+    from vocabulary.codes import PolicyStatus
 
     async with db.reader() as session:
         rows, _ = await policies.list_policies(session, statuses=[PolicyStatus.PUBLISHED], limit=1_000_000)

@@ -73,7 +73,7 @@ async def _contact(
 async def queue_deadline_reminders(db: Database, today: date) -> ReminderReport:
     """Queue the due reminders of every published policy with an open application window."""
     from policies import service as policies
-    from policies.models import PolicyStatus
+    from vocabulary.codes import PolicyStatus
 
     report = ReminderReport()
     async with db.reader() as session:

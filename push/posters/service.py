@@ -27,7 +27,6 @@ from core.clock import now as clock_now
 from core.clock import today_in_china
 from core.errors import NotFound, ValidationFailed
 from policies import service as policies
-from policies.models import PolicyStatus
 from policies.views import PolicyView
 from push.posters import store
 from push.posters.content import PlaceHasPersonalData, PolicyKeyPoints, checked_place, key_points
@@ -35,6 +34,7 @@ from push.posters.layout import PosterPage
 from push.posters.links import poster_code, poster_id_of, poster_link
 from push.posters.models import CreditKind, PlaceKind, Poster, PosterCredit, PosterScan
 from push.posters.store import PosterCounts
+from vocabulary.codes import PolicyStatus
 
 __all__ = [
     "CreditKind",

@@ -27,7 +27,6 @@ from core.clock import now as clock_now
 from core.db import Database
 from core.errors import NotFound
 from policies import service as policies
-from policies.models import PolicyStatus
 from push.channels.base import RenderedMessage
 from push.links import read_token_payload
 from push.posters.service import policy_key_points
@@ -35,6 +34,7 @@ from push.voice import store
 from push.voice.engine import SpeechEngine, shared_engine
 from push.voice.library import MP3, OGG, VoiceClip, VoiceLibrary, cached_policies, forget_clips
 from push.voice.reading import faq_script, reading_script
+from vocabulary.codes import PolicyStatus
 
 __all__ = ["MP3", "OGG", "PolicyRef", "VoiceClip", "VoiceService", "prefers_voice", "set_voice_preference",
            "voice_service_for"]

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from policies import service as policies
-from policies.models import PolicyStatus
 from push import service as push
+from vocabulary.codes import PolicyStatus
 from web.api.common import ERROR_RESPONSES, Limit, Offset, Page, PolicyId, QueryText
 from web.api.schemas import (
     AmendmentIn,

@@ -8,11 +8,11 @@ from datetime import date
 from typing import Any
 
 from core.db import Database
-from policies.text import taxonomy
 from policies.text.tokenizer import get_tokenizer
 from policies.validation import Problems, normalise_codes
 from policies.views import PolicyView
 from subscriptions import service as subscriptions
+from vocabulary import taxonomy
 from vocabulary.labels import label
 from web.console.forms import DraftForm
 

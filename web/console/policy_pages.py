@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError, ValidationFailed
 from policies import service as policies
-from policies.models import PolicyStatus
 from policies.publishable import release_texts
-from policies.text import taxonomy
 from push import service as push
+from vocabulary import taxonomy
+from vocabulary.codes import PolicyStatus
 from vocabulary.labels import labels
 from web import accounts, drafting
 from web.accounts import Principal

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from core.errors import DomainError
 from policies import service as policies
-from policies.models import PolicyStatus
+from vocabulary.codes import PolicyStatus
 from web.auth import ConsolePrincipal, CsrfChecked, may_review, may_see_unreleased, require_review
 from web.console.common import render, see_other
 
