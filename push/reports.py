@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import CHINA_TZ
-from policies.pii import mask_value
 from push.models import Delivery, DeliveryStatus
 from push.store import CONTENT_KINDS
+from vocabulary.masking import mask_value
 
 
 @dataclass(frozen=True)
