@@ -157,8 +157,12 @@ async def submit(session: AsyncSession, policy_id: int, actor: str) -> PolicyVie
     return policy_view(await lifecycle.submit(session, policy_id, actor))
 
 
-async def approve(session: AsyncSession, policy_id: int, reviewer: str, comment: str = "") -> PolicyView:
-    return policy_view(await lifecycle.approve(session, policy_id, reviewer, comment))
+async def approve(
+    session: AsyncSession, policy_id: int, reviewer: str, comment: str = "", *, review_levels: int = 1
+) -> PolicyView:
+    """`review_levels` is the caller's `Settings.review_levels` (REVIEW_LEVELS); 1, its default,
+    approves at the first review."""
+    return policy_view(await lifecycle.approve(session, policy_id, reviewer, comment, review_levels=review_levels))
 
 
 async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, comment: str) -> PolicyView:

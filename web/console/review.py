@@ -35,7 +35,8 @@ async def _decide(request: Request, principal: ConsolePrincipal, policy_id: int,
         async with request.app.state.db.session() as session:
             require_review(principal, (await policies.get_policy(session, policy_id)).agency)
             if approve:
-                await policies.approve(session, policy_id, principal.actor, comment)
+                await policies.approve(session, policy_id, principal.actor, comment,
+                                       review_levels=request.app.state.settings.review_levels)
             else:
                 await policies.return_draft(session, policy_id, principal.actor, comment)
     except DomainError as exc:
