@@ -9,7 +9,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
 from core.errors import ValidationFailed
-from policies.text.tokenizer import get_tokenizer
+from policies.service import get_tokenizer
 from subscriptions.models import EnterpriseSize, Frequency, HubKind
 from subscriptions.views import ChannelName
 from vocabulary import taxonomy

@@ -14,7 +14,7 @@ from bot.wechat.endpoint import MAX_BODY_BYTES as WECHAT_MAX_BODY_BYTES
 from core.db import Database
 from core.secret_key import secret_key
 from core.settings import Settings
-from policies.qa.engine import QaEngine
+from policies.service import QaEngine
 from web import errors, integrations
 from web.api.common import known_query_only
 from web.body_limit import BodyLimitMiddleware, BodyLimits

@@ -11,9 +11,8 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
-from policies.qa import service as qa
-from policies.qa.engine import QaEngine
-from policies.qa.views import Answer
+from policies.service import QaEngine, qa
+from policies.views import Answer
 
 ENGINE_MAX_AGE = 30.0  # seconds; a policy published elsewhere becomes answerable within this time
 
@@ -49,7 +48,7 @@ class LibraryAnswerer:
             return self.shared
         async with self._lock:
             if self._own is None or time.monotonic() - self._loaded_at > self.max_age:
-                from policies.text.tokenizer import get_tokenizer
+                from policies.service import get_tokenizer
 
                 # jieba loads its dictionary on first use (seconds): do it off the event loop,
                 # so the engine's in-memory answers afterwards take milliseconds.

@@ -248,7 +248,7 @@ async def posters_with_counts(session: AsyncSession, policy_id: int | None = Non
 async def successor_of(session: AsyncSession, policy: PolicyView) -> PolicyView | None:
     """The valid policy that replaced a repealed or expired one: a 文号 named in the repeal
     reason, else the newest valid policy of the same agency on a shared topic."""
-    from policies.text.docno import find_doc_nos
+    from policies.service import find_doc_nos
 
     named: list[str] = []
     for entry in await policies.history(session, policy.id):

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import CHINA_TZ, today_in_china
 from core.errors import ValidationFailed
 from core.export_cells import append_text_safe, csv_row
-from policies.pii import mask_pii
+from policies.service import mask_pii
 from push.relay import store, texts
 from push.relay.funnel import count_members
 from push.relay.models import MemberOutcome, RelayMember

@@ -158,7 +158,7 @@ class VoiceService:
 
     async def faq_clip(self, faq_id: int, fmt: str) -> tuple[str, list[str], VoiceClip] | None:
         """(question, reading, clip) of a knowledge-base answer, or None when there is no such entry."""
-        from policies.qa import faq
+        from policies.service import faq
 
         async with self.db.reader() as session:
             try:

@@ -12,8 +12,7 @@ import asyncio
 
 from fastapi import Request
 
-from policies.qa.engine import QaEngine
-from policies.qa.follower import IndexFollower, current_cursor
+from policies.service import IndexFollower, QaEngine, current_cursor
 
 _LOAD_LOCK = "qa_engine_lock"
 
@@ -30,7 +29,7 @@ async def engine_of(request: Request) -> QaEngine:
         setattr(state, _LOAD_LOCK, lock)
     async with lock:
         if state.qa_engine is None:
-            from policies.text.tokenizer import get_tokenizer
+            from policies.service import get_tokenizer
 
             await asyncio.to_thread(get_tokenizer().initialize)
             cursor = await current_cursor(state.db)

@@ -9,10 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
-from policies.qa.engine import QaEngine
-from policies.qa.views import PolicyRef
-from policies.search.document import Facets, SearchFilters
-from policies.search.normalize import normalize_query
+from policies.service import QaEngine, normalize_query
+from policies.views import Facets, PolicyRef, SearchFilters
 from vocabulary import taxonomy
 from vocabulary.codes import PolicyStatus
 from web.api.common import ERROR_RESPONSES

@@ -19,9 +19,8 @@ from fastapi.responses import Response
 
 from core.clock import today_in_china
 from policies import service as policies
-from policies.qa import service as qa
-from policies.qa.views import UnansweredQuestion
-from policies.views import PolicyView
+from policies.service import qa
+from policies.views import PolicyView, UnansweredQuestion
 from push import reports
 from push.jobs import service as scheduled
 from vocabulary.codes import PolicyStatus

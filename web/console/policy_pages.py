@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError, ValidationFailed
 from policies import service as policies
-from policies.publishable import release_texts
+from policies.service import release_texts
 from push import service as push
 from vocabulary import taxonomy
 from vocabulary.codes import PolicyStatus
