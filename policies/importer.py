@@ -145,7 +145,7 @@ def _check_docx_package(path: Path, limits: ImportLimits) -> None:
 
 
 def _read_docx(path: Path, limits: ImportLimits) -> str:
-    import docx  # python-docx
+    import docx  # late: no loop; python-docx (lxml) loads only for a Word file
     from docx.opc.exceptions import PackageNotFoundError
 
     _check_docx_package(path, limits)

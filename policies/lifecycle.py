@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now, today_in_china
@@ -456,8 +457,6 @@ async def repeal(session: AsyncSession, policy_id: int, reason: str, actor: str)
 
 async def expire_due(session: AsyncSession, today: date | None = None) -> list[int]:
     """Marks every published policy whose expiry date has passed as expired. Idempotent."""
-    from sqlalchemy import select
-
     day = today or today_in_china()
     stmt = select(Policy).where(Policy.status == PolicyStatus.PUBLISHED, Policy.expiry_date < day)
     expired: list[int] = []
