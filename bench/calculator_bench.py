@@ -109,7 +109,8 @@ async def _store(items: list[ItemView], path: Path) -> object:
     from core.db import Database
     from core.migrate import upgrade_database
     from policies.items.models import PolicyItem
-    from policies.models import Policy, PolicyStatus
+    from policies.models import Policy
+    from vocabulary.codes import PolicyStatus
 
     db = Database(f"sqlite+aiosqlite:///{path}")
     await upgrade_database(db)

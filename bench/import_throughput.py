@@ -23,7 +23,8 @@ from pathlib import Path
 
 from core.db import Database
 from core.migrate import upgrade_database
-from policies.importer import import_paths
+from core.settings import Settings
+from policies.importer import ImportLimits, import_paths
 from policies.text.suggest import suggest_tags
 from policies.text.tokenizer import get_tokenizer
 
@@ -100,7 +101,7 @@ async def run(documents: int, backend: str) -> None:
             (folder / f"doc{n:05d}.txt").write_text(text, encoding="utf-8")
         async with scratch_database(backend, Path(tmp)) as db:
             started = time.perf_counter()
-            report = await import_paths(db, [folder], progress=True)
+            report = await import_paths(db, [folder], progress=True, limits=ImportLimits.from_settings(Settings()))
             elapsed = time.perf_counter() - started
     print(f"full import ({backend}): {report.created} created, {report.skipped} skipped, {report.failed} failed "
           f"in {elapsed:.2f} s = {documents / elapsed:.1f} documents/s")

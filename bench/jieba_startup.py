@@ -42,7 +42,7 @@ tok._jieba.load_userdict(str(t.USER_DICT))
 t1 = time.perf_counter()
 tok._add_taxonomy_words()
 t2 = time.perf_counter()
-from policies.text.taxonomy import dictionary_words
+from vocabulary.taxonomy import dictionary_words
 n = len(dictionary_words())
 print(json.dumps({{"userdict_s": t1 - t0, "taxonomy_words_s": t2 - t1, "taxonomy_words": n}}))
 """

@@ -22,8 +22,8 @@ from stdnum.cn import uscc
 from core import clock
 from core.db import Database
 from core.migrate import upgrade_database
-from policies.text import taxonomy
 from subscriptions import service
+from vocabulary import taxonomy
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 HEADER = ["类型", "名称", "统一社会信用代码", "行业", "规模", "资质", "人群", "乡镇", "渠道", "地址", "主题", "关键词"]

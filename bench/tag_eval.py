@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policies.text import taxonomy
 from policies.text.suggest import KeywordMethod, extract_keywords, suggest_tags
+from vocabulary import taxonomy
 
 LABELLED_SET = Path(__file__).resolve().parent / "data" / "tagging_set.jsonl"
 REAL_POLICIES = Path(__file__).resolve().parents[2] / "shared/data/real-policies.jsonl"

@@ -20,13 +20,13 @@ from tqdm import tqdm
 
 from core.db import Database
 from core.errors import DomainError
-from core.settings import get_settings
+from core.settings import Settings
 from policies import store
 from policies.lifecycle import DraftInput, InterpretationInput, create_draft
-from policies.text import taxonomy
 from policies.text.docno import DocNoError, parse_doc_no
 from policies.text.header import extract_header
 from policies.text.suggest import suggest_tags
+from vocabulary import taxonomy
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".json")
 
@@ -77,8 +77,7 @@ class ImportLimits:
     max_docx_members: int = 5000
 
     @classmethod
-    def from_settings(cls) -> ImportLimits:
-        settings = get_settings()
+    def from_settings(cls, settings: Settings) -> ImportLimits:
         return cls(settings.import_max_file_bytes, settings.import_max_docx_uncompressed_bytes)
 
 
@@ -97,10 +96,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def read_text(path: Path, limits: ImportLimits | None = None) -> str:
+def read_text(path: Path, limits: ImportLimits) -> str:
     """The text of one file, or UnreadableFile saying in Chinese why not (size, type, encoding,
     NUL bytes, a Word file that unpacks to more than the cap)."""
-    limits = limits or ImportLimits.from_settings()
     if not path.exists():
         raise UnreadableFile("文件不存在")
     suffix = path.suffix.lower()
@@ -147,7 +145,7 @@ def _check_docx_package(path: Path, limits: ImportLimits) -> None:
 
 
 def _read_docx(path: Path, limits: ImportLimits) -> str:
-    import docx  # python-docx
+    import docx  # late: no loop; python-docx (lxml) loads only for a Word file
     from docx.opc.exceptions import PackageNotFoundError
 
     _check_docx_package(path, limits)
@@ -343,10 +341,9 @@ async def import_paths(
     actor: str = "import",
     default_agency: str | None = None,
     progress: bool = False,
-    limits: ImportLimits | None = None,
+    limits: ImportLimits,
 ) -> ImportReport:
     report = ImportReport()
-    limits = limits or ImportLimits.from_settings()
     files = expand_paths(paths)
     for path in tqdm(files, desc="导入政策", unit="个文件", disable=not progress):
         try:

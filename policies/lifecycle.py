@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now, today_in_china
 from core.errors import Conflict, Forbidden, ValidationFailed
-from core.settings import get_settings
 from core.workdays import add_working_days
 from policies import store
 from policies.models import (
@@ -258,7 +258,10 @@ async def submit(session: AsyncSession, policy_id: int, actor: str) -> Policy:
     return policy
 
 
-async def approve(session: AsyncSession, policy_id: int, reviewer: str, comment: str = "") -> Policy:
+async def approve(
+    session: AsyncSession, policy_id: int, reviewer: str, comment: str = "", *, review_levels: int
+) -> Policy:
+    """One review level passed; the draft is approved once `review_levels` (REVIEW_LEVELS) have passed."""
     policy = await store.policy_for_update(session, policy_id)
     if policy.status != PolicyStatus.SUBMITTED:
         raise Conflict("只有待审核的政策可以审核通过", field="status")
@@ -277,7 +280,7 @@ async def approve(session: AsyncSession, policy_id: int, reviewer: str, comment:
             policy_id=policy.id, level=policy.approvals, reviewer=reviewer, action="approve", comment=comment, at=now()
         )
     )
-    if policy.approvals >= get_settings().review_levels:
+    if policy.approvals >= review_levels:
         policy.status = PolicyStatus.APPROVED
     policy.updated_at = now()
     _record(session, policy, "approve", reviewer, f"第{policy.approvals}级审核通过")
@@ -454,8 +457,6 @@ async def repeal(session: AsyncSession, policy_id: int, reason: str, actor: str)
 
 async def expire_due(session: AsyncSession, today: date | None = None) -> list[int]:
     """Marks every published policy whose expiry date has passed as expired. Idempotent."""
-    from sqlalchemy import select
-
     day = today or today_in_china()
     stmt = select(Policy).where(Policy.status == PolicyStatus.PUBLISHED, Policy.expiry_date < day)
     expired: list[int] = []

@@ -20,47 +20,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime
+from vocabulary.codes import Audience, EventKind, PolicyKind, PolicyStatus
 
-
-class PolicyStatus:
-    """The documented set of policy states.
-
-    draft → submitted → (approved at each review level) → published → expired | repealed;
-    a reviewer may return a submitted draft to `draft` with a comment.
-    """
-
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    PUBLISHED = "published"
-    EXPIRED = "expired"
-    REPEALED = "repealed"
-    ALL = (DRAFT, SUBMITTED, APPROVED, PUBLISHED, EXPIRED, REPEALED)
-    LIVE = (PUBLISHED,)
-    RELEASED = (PUBLISHED, EXPIRED, REPEALED)
-
-
-class PolicyKind:
-    NORMATIVE = "normative"
-    OTHER = "other"
-    ALL = (NORMATIVE, OTHER)
-
-
-class Audience:
-    ENTERPRISE = "enterprise"
-    RESIDENT = "resident"
-    BOTH = "both"
-    ALL = (ENTERPRISE, RESIDENT, BOTH)
-
-
-class EventKind:
-    """Outbox events, consumed by the push pipeline."""
-
-    PUBLISHED = "published"
-    AMENDED = "amended"
-    REPEALED = "repealed"
-    EXPIRED = "expired"
-    ALL = (PUBLISHED, AMENDED, REPEALED, EXPIRED)
+__all__ = [
+    "INTERPRETATION_ELEMENTS",
+    "Audience",
+    "EventKind",
+    "Interpretation",
+    "Policy",
+    "PolicyEvent",
+    "PolicyHistory",
+    "PolicyKind",
+    "PolicyRevision",
+    "PolicyStatus",
+    "ReviewAction",
+]
 
 
 class Policy(Base):

@@ -1,42 +1,147 @@
 """The only door into the policy library for other packages (and for web/bot handlers).
 
 Functions take an `AsyncSession` (the caller's unit of work) and return read models from
-`policies.views`, never ORM rows.
+`policies.views`, never ORM rows. Besides the lifecycle below, the door re-exports what the
+upper layers call of the library's parts (items, Q&A, search, text, PII guard, importer);
+those load on first use (see `policies.lazy_exports`): importing the door must not start the
+Q&A engine or the calculator's numpy for a caller that only reads a policy.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from policies import lifecycle, store
+from policies.lazy_exports import lazy_attributes
 from policies.lifecycle import AmendmentInput, DraftInput, InterpretationInput
 from policies.models import Interpretation, Policy, PolicyRevision
-from policies.views import HistoryEntry, InterpretationView, PolicyEventView, PolicyView, RevisionView
+from policies.read_models import HistoryEntry, InterpretationView, PolicyEventView, PolicyView, RevisionView
+
+if TYPE_CHECKING:
+    from policies.importer import draft_from_mapping
+    from policies.items import service as items
+    from policies.items.cards import as_json, cards, how_to_get
+    from policies.items.catalogue_cache import CatalogueCache
+    from policies.items.conditions import allowed_codes
+    from policies.items.evaluate import check_conditions, item_outcome
+    from policies.items.extract import suggest_items
+    from policies.items.views import item_payload, yuan_text
+    from policies.items.vocabulary import (
+        allowed_options,
+        name_of,
+        person_group_codes,
+        qualification_codes,
+        section_codes,
+        township_codes,
+    )
+    from policies.pii import find_pii, mask_pii
+    from policies.publishable import release_texts
+    from policies.qa import faq
+    from policies.qa import service as qa
+    from policies.qa.engine import QaEngine
+    from policies.qa.follower import IndexFollower, current_cursor
+    from policies.search import word_lists
+    from policies.search.normalize import normalize_query
+    from policies.text.docno import find_doc_nos
+    from policies.text.suggest import suggest_tags
+    from policies.text.tokenizer import get_tokenizer
+    from policies.validation import normalise_codes
 
 __all__ = [
     "AmendmentInput",
+    "CatalogueCache",
     "DraftInput",
+    "IndexFollower",
     "InterpretationInput",
+    "QaEngine",
+    "allowed_codes",
+    "allowed_options",
     "amend",
     "approve",
+    "as_json",
+    "cards",
+    "check_conditions",
     "create_draft",
+    "current_cursor",
+    "draft_from_mapping",
     "events_after",
     "expire_due",
+    "faq",
+    "find_doc_nos",
+    "find_pii",
     "get_interpretation",
     "get_policy",
     "get_revision",
+    "get_tokenizer",
     "history",
+    "how_to_get",
+    "item_outcome",
+    "item_payload",
+    "items",
     "list_policies",
     "list_revisions",
+    "mask_pii",
+    "name_of",
+    "normalise_codes",
+    "normalize_query",
+    "person_group_codes",
     "publish",
+    "qa",
+    "qualification_codes",
+    "release_texts",
     "repeal",
     "return_draft",
+    "section_codes",
     "set_interpretation",
     "submit",
+    "suggest_items",
+    "suggest_tags",
+    "township_codes",
     "update_draft",
+    "withdraw",
+    "word_lists",
+    "yuan_text",
 ]
+
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "draft_from_mapping": ("policies.importer", "draft_from_mapping"),
+    "as_json": ("policies.items.cards", "as_json"),
+    "cards": ("policies.items.cards", "cards"),
+    "how_to_get": ("policies.items.cards", "how_to_get"),
+    "CatalogueCache": ("policies.items.catalogue_cache", "CatalogueCache"),
+    "allowed_codes": ("policies.items.conditions", "allowed_codes"),
+    "check_conditions": ("policies.items.evaluate", "check_conditions"),
+    "item_outcome": ("policies.items.evaluate", "item_outcome"),
+    "suggest_items": ("policies.items.extract", "suggest_items"),
+    "item_payload": ("policies.items.views", "item_payload"),
+    "yuan_text": ("policies.items.views", "yuan_text"),
+    "allowed_options": ("policies.items.vocabulary", "allowed_options"),
+    "name_of": ("policies.items.vocabulary", "name_of"),
+    "person_group_codes": ("policies.items.vocabulary", "person_group_codes"),
+    "qualification_codes": ("policies.items.vocabulary", "qualification_codes"),
+    "section_codes": ("policies.items.vocabulary", "section_codes"),
+    "township_codes": ("policies.items.vocabulary", "township_codes"),
+    "find_pii": ("policies.pii", "find_pii"),
+    "mask_pii": ("policies.pii", "mask_pii"),
+    "release_texts": ("policies.publishable", "release_texts"),
+    "QaEngine": ("policies.qa.engine", "QaEngine"),
+    "IndexFollower": ("policies.qa.follower", "IndexFollower"),
+    "current_cursor": ("policies.qa.follower", "current_cursor"),
+    "normalize_query": ("policies.search.normalize", "normalize_query"),
+    "find_doc_nos": ("policies.text.docno", "find_doc_nos"),
+    "suggest_tags": ("policies.text.suggest", "suggest_tags"),
+    "get_tokenizer": ("policies.text.tokenizer", "get_tokenizer"),
+    "normalise_codes": ("policies.validation", "normalise_codes"),
+    "faq": ("policies.qa.faq", None),
+    "items": ("policies.items.service", None),
+    "qa": ("policies.qa.service", None),
+    "word_lists": ("policies.search.word_lists", None),
+}
+
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 def policy_view(policy: Policy, tokens: str = "") -> PolicyView:
@@ -157,8 +262,12 @@ async def submit(session: AsyncSession, policy_id: int, actor: str) -> PolicyVie
     return policy_view(await lifecycle.submit(session, policy_id, actor))
 
 
-async def approve(session: AsyncSession, policy_id: int, reviewer: str, comment: str = "") -> PolicyView:
-    return policy_view(await lifecycle.approve(session, policy_id, reviewer, comment))
+async def approve(
+    session: AsyncSession, policy_id: int, reviewer: str, comment: str = "", *, review_levels: int = 1
+) -> PolicyView:
+    """`review_levels` is the caller's `Settings.review_levels` (REVIEW_LEVELS); 1, its default,
+    approves at the first review."""
+    return policy_view(await lifecycle.approve(session, policy_id, reviewer, comment, review_levels=review_levels))
 
 
 async def return_draft(session: AsyncSession, policy_id: int, reviewer: str, comment: str) -> PolicyView:

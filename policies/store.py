@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
@@ -97,7 +97,3 @@ async def list_policies(
         rows = [p for p in rows if topic in (p.topics or [])]
     return rows[offset : offset + limit], len(rows)
 
-
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(Policy.status, func.count()).group_by(Policy.status))
-    return {status: count for status, count in rows.all()}

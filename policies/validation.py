@@ -8,7 +8,7 @@ from datetime import date
 from core.errors import ValidationFailed
 from policies.models import INTERPRETATION_ELEMENTS, Audience, PolicyKind
 from policies.text.docno import DocNo, DocNoError, parse_doc_no
-from policies.text.taxonomy import resolve_eligibility, resolve_industry, resolve_region, resolve_topic
+from vocabulary.taxonomy import resolve_eligibility, resolve_industry, resolve_region, resolve_topic
 
 REQUIRED_INTERPRETATION_ELEMENTS = ("background", "goals", "key_points", "scope", "standards", "notes")
 

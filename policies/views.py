@@ -1,95 +1,103 @@
-"""Read models other packages receive from `policies.service` (never ORM rows)."""
+"""The types other packages receive from the policy library: read models, inputs' problems,
+Q&A answers, policy items and the calculator's results, and the code tables that go with them.
+
+The policy read models load with the door; every other name loads on first use (see
+`policies.lazy_exports`), so importing this door costs what it cost before it grew.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from policies.models import PolicyStatus
-from vocabulary.labels import labels
+from policies.lazy_exports import lazy_attributes
+from policies.read_models import (
+    VALIDITY_LABELS,
+    HistoryEntry,
+    InterpretationView,
+    PolicyEventView,
+    PolicyView,
+    RevisionView,
+)
 
-VALIDITY_LABELS = labels("status")
+if TYPE_CHECKING:
+    from policies.items.calculator import STANDING_LABELS, CalculatorResult, Standing
+    from policies.items.cards import AnswerCard
+    from policies.items.conditions import CODE_KINDS
+    from policies.items.evaluate import Outcome
+    from policies.items.profile import Profile
+    from policies.items.views import ItemView
+    from policies.items.vocabulary import CONDITION_LABELS, SIZE_LABELS, TRACK_LABELS, ConditionKind, Track
+    from policies.models import INTERPRETATION_ELEMENTS
+    from policies.qa.views import (
+        Answer,
+        FaqImportReport,
+        FaqView,
+        FeedbackSummary,
+        Passage,
+        PolicyRef,
+        UnansweredQuestion,
+    )
+    from policies.search.document import Facets, SearchFilters
+    from policies.validation import Problems
 
+__all__ = [
+    "CODE_KINDS",
+    "CONDITION_LABELS",
+    "INTERPRETATION_ELEMENTS",
+    "SIZE_LABELS",
+    "STANDING_LABELS",
+    "TRACK_LABELS",
+    "VALIDITY_LABELS",
+    "Answer",
+    "AnswerCard",
+    "CalculatorResult",
+    "ConditionKind",
+    "Facets",
+    "FaqImportReport",
+    "FaqView",
+    "FeedbackSummary",
+    "HistoryEntry",
+    "InterpretationView",
+    "ItemView",
+    "Outcome",
+    "Passage",
+    "PolicyEventView",
+    "PolicyRef",
+    "PolicyView",
+    "Problems",
+    "Profile",
+    "RevisionView",
+    "SearchFilters",
+    "Standing",
+    "Track",
+    "UnansweredQuestion",
+]
 
-@dataclass(frozen=True)
-class PolicyView:
-    id: int
-    title: str
-    doc_no: str | None
-    agency: str
-    kind: str
-    audience: str
-    topics: tuple[str, ...]
-    regions: tuple[str, ...]
-    industries: tuple[str, ...]
-    eligibility: tuple[str, ...]
-    keywords: tuple[str, ...]
-    summary: str
-    benefits: str
-    who_qualifies: str
-    application_opens: date | None
-    application_closes: date | None
-    effective_date: date | None
-    expiry_date: date | None
-    issued_on: date | None
-    status: str
-    urgent: bool
-    revision: int
-    published_at: datetime | None
-    created_by: str
-    source_url: str = ""
-    approvals: int = 0  # review levels passed since the last submission
-    # Search-mode tokens of the current revision (title + body + interpretation);
-    # subscription keywords are matched against these, not raw substrings.
-    tokens: frozenset[str] = field(default_factory=frozenset)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "CalculatorResult": ("policies.items.calculator", "CalculatorResult"),
+    "STANDING_LABELS": ("policies.items.calculator", "STANDING_LABELS"),
+    "Standing": ("policies.items.calculator", "Standing"),
+    "AnswerCard": ("policies.items.cards", "AnswerCard"),
+    "CODE_KINDS": ("policies.items.conditions", "CODE_KINDS"),
+    "Outcome": ("policies.items.evaluate", "Outcome"),
+    "Profile": ("policies.items.profile", "Profile"),
+    "ItemView": ("policies.items.views", "ItemView"),
+    "CONDITION_LABELS": ("policies.items.vocabulary", "CONDITION_LABELS"),
+    "ConditionKind": ("policies.items.vocabulary", "ConditionKind"),
+    "SIZE_LABELS": ("policies.items.vocabulary", "SIZE_LABELS"),
+    "TRACK_LABELS": ("policies.items.vocabulary", "TRACK_LABELS"),
+    "Track": ("policies.items.vocabulary", "Track"),
+    "INTERPRETATION_ELEMENTS": ("policies.models", "INTERPRETATION_ELEMENTS"),
+    "Answer": ("policies.qa.views", "Answer"),
+    "FaqImportReport": ("policies.qa.views", "FaqImportReport"),
+    "FaqView": ("policies.qa.views", "FaqView"),
+    "FeedbackSummary": ("policies.qa.views", "FeedbackSummary"),
+    "Passage": ("policies.qa.views", "Passage"),
+    "PolicyRef": ("policies.qa.views", "PolicyRef"),
+    "UnansweredQuestion": ("policies.qa.views", "UnansweredQuestion"),
+    "Facets": ("policies.search.document", "Facets"),
+    "SearchFilters": ("policies.search.document", "SearchFilters"),
+    "Problems": ("policies.validation", "Problems"),
+}
 
-    @property
-    def validity_label(self) -> str:
-        return VALIDITY_LABELS.get(self.status, self.status)
-
-    @property
-    def is_valid(self) -> bool:
-        return self.status == PolicyStatus.PUBLISHED
-
-    @property
-    def page_path(self) -> str:
-        return f"/p/{self.id}"
-
-
-@dataclass(frozen=True)
-class RevisionView:
-    policy_id: int
-    number: int
-    title: str
-    body: str
-    change_summary: str
-    created_at: datetime
-    published_at: datetime | None
-
-
-@dataclass(frozen=True)
-class InterpretationView:
-    policy_id: int
-    elements: dict[str, str]
-    unit: str
-    phone: str
-    due_on: date | None
-    published_at: datetime | None
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    action: str  # create | update | interpret | submit | approve | return | publish | amend | repeal | expire
-    actor: str
-    at: datetime
-    detail: str
-
-
-@dataclass(frozen=True)
-class PolicyEventView:
-    id: int
-    policy_id: int
-    revision: int
-    kind: str  # policies.models.EventKind
-    urgent: bool
-    created_at: datetime
+__getattr__ = lazy_attributes(__name__, _LAZY)

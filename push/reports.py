@@ -9,8 +9,8 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import CHINA_TZ
-from policies.pii import mask_value
 from push.dao import reach
+from vocabulary.masking import mask_value
 
 
 @dataclass(frozen=True)

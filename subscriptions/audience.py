@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today_in_china
 from core.errors import NotFound
-from policies.text import taxonomy
 from policies.views import PolicyView
 from subscriptions import audience_store, hub_store, item_audience, matching, store
 from subscriptions.match_index import live
@@ -41,6 +40,7 @@ from subscriptions.views import (
     RecipientGroup,
     RecipientRole,
 )
+from vocabulary import taxonomy
 
 NO_TOWNSHIP_LABEL = "未填写乡镇"
 CHUNK_SIZE = 5_000  # contact ids per statement when reading recipients

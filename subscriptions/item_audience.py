@@ -15,12 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today_in_china
-from policies.items import service as items
-from policies.items.evaluate import Outcome, item_outcome
-from policies.items.profile import Profile
-from policies.items.views import ItemView
-from policies.items.vocabulary import ConditionKind, Track
-from policies.views import PolicyView
+from policies.service import item_outcome, items
+from policies.views import ConditionKind, ItemView, Outcome, PolicyView, Profile, Track
 from subscriptions import matching
 from subscriptions.models import Enterprise, Subscriber, SubscriberKind
 

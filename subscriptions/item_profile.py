@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from policies.items.profile import Profile
+from policies.views import Profile
 from subscriptions.lookups import get_enterprise
 from subscriptions.models import SubscriberKind
 from subscriptions.views import EnterpriseView, SubscriberView

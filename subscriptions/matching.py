@@ -37,8 +37,8 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from policies.text import taxonomy
 from policies.views import PolicyView
+from vocabulary import taxonomy
 
 COUNTY_CODES = frozenset(r.code for r in taxonomy.regions() if r.kind == "county")
 ALL_TOWNSHIPS = "*"

@@ -9,10 +9,10 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
 from core.errors import ValidationFailed
-from policies.text import taxonomy
-from policies.text.tokenizer import get_tokenizer
+from policies.service import get_tokenizer
 from subscriptions.models import EnterpriseSize, Frequency, HubKind
 from subscriptions.views import ChannelName
+from vocabulary import taxonomy
 from vocabulary.labels import code_for, labels
 
 JOIN_CODE = re.compile(r"^[A-Za-z0-9_-]{4,60}$")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from policies.items.evaluate import Outcome
+from policies.views import Outcome
 from subscriptions.item_roster.models import STATUS_LABELS
 from subscriptions.models import InactiveReason, SubscriberKind
+from vocabulary.codes import ChannelName
 
 __all__ = [
     "AddressView",
@@ -29,18 +30,6 @@ __all__ = [
     "SubscriberKind",
     "SubscriberView",
 ]
-
-
-class ChannelName:
-    """The channel names, the same strings as `push.channels.base.ChannelName`.
-
-    Repeated here because `subscriptions` must not import `push`."""
-
-    TELEGRAM = "telegram"
-    WECHAT = "wechat"
-    WECOM_ROBOT = "wecom_robot"
-    WEB = "web"
-    ALL = (TELEGRAM, WECHAT, WECOM_ROBOT, WEB)
 
 
 class RecipientRole:

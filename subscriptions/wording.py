@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from policies.text import taxonomy
 from subscriptions.validation import SIZE_NAMES
 from subscriptions.views import EnterpriseView, HubView, SubscriberView
+from vocabulary import taxonomy
 
 FREQUENCY_WORDS = {"immediate": "有新政策立即推送", "daily": "每天汇总推送一次", "weekly": "每周汇总推送一次"}
 AUDIENCE_WORDS = {"enterprise": "面向企业的政策", "resident": "面向居民的政策", "both": "面向企业和居民的政策"}

@@ -3,7 +3,7 @@
 `label(kind, code)` is the only lookup the console, the CLI, chat messages and exports use:
 an unknown code falls back to a neutral Chinese word rather than leaking the code itself.
 Topics, regions, industries and eligibility tags carry their own names in the taxonomy
-(`policies.text.taxonomy`); everything else is here.
+(`vocabulary.taxonomy`); everything else is here.
 """
 
 from __future__ import annotations

@@ -12,8 +12,17 @@ from bot.views import WECHAT_MAX_BODY_BYTES
 from core.db import Database
 from core.secret_key import secret_key
 from core.settings import Settings
-from policies.qa.engine import QaEngine
-from web import errors, metrics, openapi_links, public, public_calculator, public_posters, public_voice, site
+from policies.service import QaEngine
+from web import (
+    errors,
+    metrics,
+    openapi_links,
+    public,
+    public_calculator,
+    public_posters,
+    public_voice,
+    site,
+)
 from web.api import claims as claims_api
 from web.api import faqs as faq_api
 from web.api import items as item_api

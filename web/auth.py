@@ -15,8 +15,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.errors import Forbidden
-from policies.models import PolicyStatus
 from policies.views import PolicyView
+from vocabulary.codes import PolicyStatus
 from web import accounts
 from web.accounts import Principal
 from web.models import Role

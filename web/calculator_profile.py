@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from policies.items.profile import Profile
-from policies.items.vocabulary import person_group_codes, qualification_codes, section_codes, township_codes
+from policies.service import person_group_codes, qualification_codes, section_codes, township_codes
+from policies.views import Profile
 from web.api.fields import Code
 
 Codes = Annotated[list[Code], Field(max_length=40)]

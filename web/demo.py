@@ -23,8 +23,7 @@ from stdnum.cn import uscc
 from core.db import Database
 from core.errors import Conflict
 from policies import service as policies
-from policies.importer import draft_from_mapping
-from policies.qa import faq
+from policies.service import draft_from_mapping, faq
 from subscriptions import service as subscriptions
 from vocabulary.labels import label
 from web import accounts, demo_items

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from core.db import Database
-from policies.items import service as items
+from policies.service import items
 from policies.views import PolicyView
 
 ITEMS_FILE = Path(__file__).resolve().parent / "demo_data" / "policy_items.json"

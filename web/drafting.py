@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policies.pii import find_pii, mask_pii
-from policies.text.suggest import suggest_tags
-from policies.text.taxonomy import eligibility_by_code, industry_by_code, region_by_code
+from policies.service import find_pii, mask_pii, suggest_tags
 from vocabulary.labels import field_label, label
+from vocabulary.taxonomy import eligibility_by_code, industry_by_code, region_by_code
 
 
 @dataclass(frozen=True)

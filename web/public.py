@@ -13,13 +13,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from core.errors import NotFound
 from policies import service as policies
-from policies.models import INTERPRETATION_ELEMENTS, PolicyStatus
-from policies.qa import faq as faqs
-from policies.qa.engine import QaEngine
-from policies.qa.views import FaqView
-from policies.text import taxonomy
-from policies.views import PolicyView
+from policies.service import QaEngine
+from policies.service import faq as faqs
+from policies.views import INTERPRETATION_ELEMENTS, FaqView, PolicyView
 from push import service as push
+from vocabulary import taxonomy
+from vocabulary.codes import PolicyStatus
 from web.api.engine import engine_if_loaded
 from web.api.fields import MAX_ID
 from web.api.search import filters_of, run_search

@@ -12,9 +12,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from core.clock import today_in_china
-from policies.items.calculator import STANDING_LABELS, Standing
-from policies.items.cards import cards, how_to_get
-from policies.items.vocabulary import SIZE_LABELS, allowed_options
+from policies.service import allowed_options, cards, how_to_get
+from policies.views import SIZE_LABELS, STANDING_LABELS, Standing
 from web.api.items import catalogue_cache
 from web.calculator_profile import ProfileIn
 from web.templating import templates

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from policies.items import service as items
-from policies.items.views import ItemView
+from policies.service import items
+from policies.views import ItemView
 
 
 async def items_of_revision(request: Request, policy_id: int, revision: int) -> list[ItemView]:

@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from core.clock import CHINA_TZ
-from policies.models import INTERPRETATION_ELEMENTS
+from policies.views import INTERPRETATION_ELEMENTS
 from vocabulary.labels import actor_label, label
 from web.auth import csrf_token
 from web.models import Role

@@ -12,11 +12,8 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
-from policies.qa import service as qa
-from policies.qa.engine import QaEngine
-from policies.qa.views import Answer
-from policies.search import word_lists
-from policies.text.tokenizer import get_tokenizer
+from policies.service import QaEngine, get_tokenizer, qa, word_lists
+from policies.views import Answer
 
 ENGINE_MAX_AGE = 30.0  # seconds; a policy published elsewhere becomes answerable within this time
 

@@ -15,12 +15,8 @@ from bot import calculator_texts as texts
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Button, Reply, rows
 from core.clock import today_in_china
-from policies.items.calculator import STANDING_LABELS, CalculatorResult, Standing
-from policies.items.cards import AnswerCard, cards, how_to_get
-from policies.items.catalogue_cache import CatalogueCache
-from policies.items.profile import Profile
-from policies.items.views import yuan_text
-from policies.items.vocabulary import SIZE_LABELS, allowed_options
+from policies.service import CatalogueCache, allowed_options, cards, how_to_get, yuan_text
+from policies.views import SIZE_LABELS, STANDING_LABELS, AnswerCard, CalculatorResult, Profile, Standing
 from subscriptions.service import registered_profile
 from vocabulary.actions import Action, Kind, encode
 

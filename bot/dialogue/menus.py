@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot import calculator_texts, texts
 from bot.dialogue.replies import Button, rows
-from policies.text import taxonomy
 from subscriptions.views import SubscriberView
+from vocabulary import taxonomy
 from vocabulary.actions import Kind, encode
 
 ButtonRows = tuple[tuple[Button, ...], ...]

@@ -11,8 +11,8 @@ from bot.dialogue import claims, hubs, menus, subscribing
 from bot.dialogue.context import Step, Turn
 from bot.dialogue.replies import Reply
 from core.errors import DomainError
-from policies.text import taxonomy
 from subscriptions import service as subscriptions
+from vocabulary import taxonomy
 
 PERSON_LABELS = {"resident": texts.BTN_RESIDENT, "enterprise": texts.BTN_ENTERPRISE, "hub": texts.BTN_HUB}
 # Who a contact says it is decides which policies it wants by default.

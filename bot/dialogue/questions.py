@@ -9,7 +9,7 @@ from bot.dialogue.context import Turn
 from bot.dialogue.library import card_buttons, card_text, find_policy, policy_link
 from bot.dialogue.replies import Button, Reply
 from bot.dialogue.voice import BTN_READ_ALOUD, faq_listen_url, listen_url
-from policies.qa.views import Answer, PolicyRef
+from policies.views import Answer, PolicyRef
 from vocabulary.actions import Kind, encode
 
 QUESTION_SHOWN_CHARS = 30

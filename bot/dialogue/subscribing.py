@@ -8,8 +8,8 @@ from bot import texts
 from bot.dialogue import menus
 from bot.dialogue.context import Step, Turn
 from bot.dialogue.replies import Reply
-from policies.text import taxonomy
 from subscriptions import service as subscriptions
+from vocabulary import taxonomy
 
 ALL_WORDS = frozenset({"全部", "全部主题", "所有", "所有主题", "全部政策", "all"})
 _SPLIT = re.compile(r"[\s,，、;；/]+")

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from policies.text import taxonomy
 from policies.text.header import parse_chinese_date
+from vocabulary import taxonomy
 
 _SENTENCE = re.compile(r"[^。；;！!\n]+")
 _AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万元|元)")

@@ -2,7 +2,7 @@
 tracks, and the 2017 SME size table, with the Chinese labels people read.
 
 Industries (GB/T 4754 sections), townships and qualification / person-group codes are the
-taxonomy's (`policies/data/*.toml`), so an item's conditions and a subscriber's profile speak
+taxonomy's (`vocabulary/data/*.toml`), so an item's conditions and a subscriber's profile speak
 the same codes. The SME table is data too (`policies/data/sme_thresholds.toml`).
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from policies.text import taxonomy
+from vocabulary import taxonomy
 
 SME_FILE = Path(__file__).resolve().parent.parent / "data" / "sme_thresholds.toml"
 

@@ -23,13 +23,13 @@ from policies.qa.passage import best_passage
 from policies.qa.small_talk import small_talk_kind, small_talk_reply
 from policies.qa.steering import Gazetteer, QuestionFacts, Steering, question_facts
 from policies.qa.views import Answer, FaqView, PolicyRef
+from policies.read_models import PolicyView
 from policies.search.bm25 import BM25Index
 from policies.search.document import NO_FILTERS, Facets, Hit, SearchFilters
 from policies.search.lookup import ExactLookup
 from policies.search.normalize import MAX_QUERY_CHARS, normalize_query
 from policies.search.policy_search import PolicyEntry, PolicySearch, SearchResult, load_question_words
 from policies.search.synonyms import SynonymTable
-from policies.views import PolicyView
 
 # Calibrated on the tuning part of bench/data/qa/real_questions.jsonl and on bench/data/qa
 # (see bench/qa_real.py for the trade-off table): confidence is the share of the question's

@@ -46,7 +46,7 @@ class Gazetteer:
     def load(cls, path: Path = PLACES_FILE) -> Gazetteer:
         """The places file plus the county's townships from the region taxonomy (the county's
         own aliases 全县/我县 are left out: they name no other place)."""
-        from policies.text.taxonomy import regions
+        from vocabulary.taxonomy import regions
 
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         lines += [" ".join((r.name, *r.aliases)) for r in regions() if r.kind == "township"]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from policies.views import VALIDITY_LABELS
+from policies.read_models import VALIDITY_LABELS
 
 
 def _same(text: str) -> str:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from policies.text import taxonomy
 from policies.text.tokenizer import get_tokenizer
+from vocabulary import taxonomy
 
 SYNONYM_WEIGHT = 2.0
 SEED_WEIGHT = 1.0
@@ -216,8 +216,8 @@ def _labels_over(matcher: _Matcher, text: str, title: str, minimum: float) -> li
 
 @cache
 def _tfidf():  # type: ignore[no-untyped-def]  # jieba.analyse has no type hints
-    import jieba.analyse
-    import jieba.posseg
+    import jieba.analyse  # late: no loop; the keyword models load only when a draft asks for tags
+    import jieba.posseg  # late: likewise, its tag tables are large
 
     tokenizer = get_tokenizer()
     extractor = jieba.analyse.TFIDF()
@@ -229,8 +229,8 @@ def _tfidf():  # type: ignore[no-untyped-def]  # jieba.analyse has no type hints
 
 @cache
 def _textrank():  # type: ignore[no-untyped-def]
-    import jieba.analyse
-    import jieba.posseg
+    import jieba.analyse  # late: no loop; the keyword models load only when a draft asks for tags
+    import jieba.posseg  # late: likewise, its tag tables are large
 
     tokenizer = get_tokenizer()
     extractor = jieba.analyse.TextRank()

@@ -19,6 +19,8 @@ from typing import Protocol
 
 import jieba
 
+from vocabulary.taxonomy import dictionary_words
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 USER_DICT = DATA_DIR / "userdict.txt"
 STOPWORDS_FILE = DATA_DIR / "stopwords.txt"
@@ -75,9 +77,6 @@ class JiebaTokenizer:
             self._ready = True
 
     def _add_taxonomy_words(self) -> None:
-        # Imported here: taxonomy is plain data and must stay importable without jieba.
-        from policies.text.taxonomy import dictionary_words
-
         freq = self._jieba.FREQ
         for word in dictionary_words():
             if not freq.get(word):

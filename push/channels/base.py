@@ -11,13 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-
-class ChannelName:
-    TELEGRAM = "telegram"
-    WECHAT = "wechat"
-    WECOM_ROBOT = "wecom_robot"
-    WEB = "web"
-    ALL = (TELEGRAM, WECHAT, WECOM_ROBOT, WEB)
+from vocabulary.codes import ChannelName as ChannelName  # the renderer's callers name channels by it
 
 
 class MessageKind:

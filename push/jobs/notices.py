@@ -18,10 +18,10 @@ from core import clock
 from core.db import Database
 from core.workdays import previous_working_day
 from policies import service as policies
-from policies.models import PolicyStatus
 from policies.views import InterpretationView, PolicyView
 from push.jobs import store, texts
 from push.jobs.models import NoticeKind
+from vocabulary.codes import PolicyStatus
 
 EXPIRY_WARNING_DAYS = 30
 INTERPRETATION_KINDS = (NoticeKind.INTERPRETATION_DUE, NoticeKind.INTERPRETATION_OVERDUE)

@@ -22,7 +22,6 @@ from core.clock import CHINA_TZ
 from core.db import Database
 from core.errors import NotFound
 from policies import service as policies
-from policies.models import PolicyStatus
 from policies.views import PolicyView
 from push.dao import deliveries
 from push.dao.fanout import NewDelivery, insert_deliveries
@@ -32,6 +31,7 @@ from push.kinds import DEADLINE_KINDS
 from push.schedule import after_quiet_hours
 from subscriptions import service as subscriptions
 from subscriptions.views import SubscriberView
+from vocabulary.codes import PolicyStatus
 
 log = logging.getLogger(__name__)
 

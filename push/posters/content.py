@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from policies.pii import find_pii, mask_pii
+from policies.service import find_pii, mask_pii
 from policies.views import InterpretationView, PolicyView
 
 FIELD_CHARS = 150  # an A4 poster read from a metre away holds about this much per block

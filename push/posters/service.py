@@ -27,7 +27,6 @@ from core.clock import now as clock_now
 from core.clock import today_in_china
 from core.errors import NotFound, ValidationFailed
 from policies import service as policies
-from policies.models import PolicyStatus
 from policies.views import PolicyView
 from push.posters import store
 from push.posters.content import PlaceHasPersonalData, PolicyKeyPoints, checked_place, key_points
@@ -35,6 +34,7 @@ from push.posters.layout import PosterPage
 from push.posters.links import poster_code, poster_id_of, poster_link
 from push.posters.models import CreditKind, PlaceKind, Poster, PosterCredit, PosterScan
 from push.posters.store import PosterCounts
+from vocabulary.codes import PolicyStatus
 
 __all__ = [
     "CreditKind",
@@ -248,7 +248,7 @@ async def posters_with_counts(session: AsyncSession, policy_id: int | None = Non
 async def successor_of(session: AsyncSession, policy: PolicyView) -> PolicyView | None:
     """The valid policy that replaced a repealed or expired one: a 文号 named in the repeal
     reason, else the newest valid policy of the same agency on a shared topic."""
-    from policies.text.docno import find_doc_nos
+    from policies.service import find_doc_nos
 
     named: list[str] = []
     for entry in await policies.history(session, policy.id):

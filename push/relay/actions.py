@@ -15,7 +15,7 @@ from core import clock
 from core.clock import CHINA_TZ, today_in_china
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from policies import service as policies
-from policies.pii import mask_pii
+from policies.service import mask_pii
 from policies.views import PolicyView
 from push.dao import deliveries
 from push.dao.fanout import NewDelivery, insert_deliveries

@@ -27,7 +27,7 @@ from core.clock import CHINA_TZ, today_in_china
 from core.errors import ValidationFailed
 from core.export_cells import append_text_safe, csv_row
 from policies import service as policies
-from policies.pii import mask_pii
+from policies.service import mask_pii
 from push.posters import service as posters
 from push.posters.models import PlaceKind
 from push.relay import store, texts

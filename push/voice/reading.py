@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from policies.pii import mask_pii
+from policies.service import mask_pii
 from push.posters.content import PolicyKeyPoints, cn_date
 
 DIGITS = "零一二三四五六七八九"

@@ -27,7 +27,6 @@ from core.clock import now as clock_now
 from core.db import Database
 from core.errors import NotFound
 from policies import service as policies
-from policies.models import PolicyStatus
 from push.channels.base import RenderedMessage
 from push.dao import deliveries
 from push.links import read_token_payload
@@ -36,6 +35,7 @@ from push.voice import store
 from push.voice.engine import SpeechEngine, shared_engine
 from push.voice.library import MP3, OGG, VoiceClip, VoiceLibrary, cached_policies, forget_clips
 from push.voice.reading import faq_script, reading_script
+from vocabulary.codes import PolicyStatus
 
 __all__ = ["MP3", "OGG", "PolicyRef", "VoiceClip", "VoiceService", "prefers_voice", "set_voice_preference",
            "voice_service_for"]
@@ -157,7 +157,7 @@ class VoiceService:
 
     async def faq_clip(self, faq_id: int, fmt: str) -> tuple[str, list[str], VoiceClip] | None:
         """(question, reading, clip) of a knowledge-base answer, or None when there is no such entry."""
-        from policies.qa import faq
+        from policies.service import faq
 
         async with self.db.reader() as session:
             try:

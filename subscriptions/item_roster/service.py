@@ -17,9 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
 from core.errors import ValidationFailed
-from policies.items.evaluate import Outcome, check_conditions
-from policies.items.views import ItemView
-from policies.items.vocabulary import name_of
+from policies.service import check_conditions, name_of
+from policies.views import ItemView, Outcome
 from subscriptions.claims import known_to_county_clause
 from subscriptions.item_profile import enterprise_profile
 from subscriptions.item_roster.models import ApplicationStatus, ItemApplication

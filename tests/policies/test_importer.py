@@ -7,8 +7,9 @@ import docx
 import pytest
 
 from core.db import Database
+from core.settings import Settings
 from policies import service as policies
-from policies.importer import import_paths
+from policies.importer import ImportLimits, import_paths
 
 WORK_PLAN = Path(__file__).resolve().parents[3] / "shared/domain/county-openness-work-plan-2023.txt"
 
@@ -23,11 +24,13 @@ EMPLOYMENT_NOTICE = """泾源县人力资源和社会保障局关于做好2026�
 2026年2月20日
 """
 
+LIMITS = ImportLimits.from_settings(Settings())
+
 
 async def test_county_work_plan_imports_with_agency_date_and_topics(db: Database, clock) -> None:  # type: ignore[no-untyped-def]
     if not WORK_PLAN.exists():
         pytest.skip(f"{WORK_PLAN} not present")
-    report = await import_paths(db, [WORK_PLAN])
+    report = await import_paths(db, [WORK_PLAN], limits=LIMITS)
     assert report.created == 1, report.outcomes
     outcome = report.outcomes[0]
     assert outcome.agency == "泾源县人民政府办公室"
@@ -64,7 +67,7 @@ async def test_txt_docx_json_and_bad_files_in_one_folder(db: Database, clock, tm
     (tmp_path / "empty.md").write_text("   ", encoding="utf-8")
     (tmp_path / "bad.json").write_text("{oops", encoding="utf-8")
 
-    report = await import_paths(db, [tmp_path])
+    report = await import_paths(db, [tmp_path], limits=LIMITS)
     by_name = {Path(o.path).name: o for o in report.outcomes}
     assert by_name["notice.txt"].status == "created"
     assert by_name["loan.docx"].status == "created"
@@ -81,11 +84,11 @@ async def test_txt_docx_json_and_bad_files_in_one_folder(db: Database, clock, tm
     assert "employment" in notice.topics
     assert "elderly_care" in elderly.topics
 
-    again = await import_paths(db, [tmp_path])
+    again = await import_paths(db, [tmp_path], limits=LIMITS)
     assert again.created == 0 and again.skipped == 3
     assert "已导入过" in {Path(o.path).name: o for o in again.outcomes}["notice.txt"].message
 
 
 async def test_missing_file_is_reported_not_raised(db: Database, tmp_path: Path) -> None:
-    report = await import_paths(db, [tmp_path / "nope.txt"])
+    report = await import_paths(db, [tmp_path / "nope.txt"], limits=LIMITS)
     assert report.failed == 1 and report.outcomes[0].message == "文件不存在"

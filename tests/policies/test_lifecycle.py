@@ -189,3 +189,29 @@ async def test_history_records_who_did_what(db: Database, clock: FixedClock) -> 
         ("repeal", "admin"),
     ]
     assert published.approvals == 1
+
+
+async def test_two_review_levels_need_two_different_reviewers(db: Database, clock: FixedClock) -> None:
+    draft = await make_draft(db, author="editor")
+    async with db.session() as session:
+        await policies.submit(session, draft.id, "editor")
+    async with db.session() as session:
+        first = await policies.approve(session, draft.id, "reviewer-1", review_levels=2)
+    assert (first.status, first.approvals) == ("submitted", 1)
+    with pytest.raises(Forbidden):
+        async with db.session() as session:
+            await policies.approve(session, draft.id, "reviewer-1", review_levels=2)
+    async with db.session() as session:
+        second = await policies.approve(session, draft.id, "reviewer-2", review_levels=2)
+    assert (second.status, second.approvals) == ("approved", 2)
+
+
+def test_policy_modules_read_no_settings_themselves() -> None:
+    """Settings come in from the caller (typed), so a domain module never reads the environment."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "policies"
+    # The Q&A engine's and the search index's data folders are not yet passed in (qa/, search/).
+    modules = [p for p in root.rglob("*.py") if p.relative_to(root).parts[0] not in ("qa", "search")]
+    readers = [str(p.relative_to(root)) for p in modules if "get_settings(" in p.read_text(encoding="utf-8")]
+    assert readers == []

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from policies.models import Audience, PolicyKind, PolicyStatus
 from push.models import DeliveryStatus
 from subscriptions.models import EnterpriseSize, Frequency, HubKind, InactiveReason, SubscriberKind
 from subscriptions.validation import channel
 from subscriptions.views import ChannelName
+from vocabulary.codes import Audience, PolicyKind, PolicyStatus
 from vocabulary.labels import code_for, field_label, label, labels
 from web.models import Role
 

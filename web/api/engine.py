@@ -12,10 +12,7 @@ import asyncio
 
 from fastapi import Request
 
-from policies.qa.engine import QaEngine
-from policies.qa.follower import IndexFollower, current_cursor
-from policies.search import word_lists
-from policies.text.tokenizer import get_tokenizer
+from policies.service import IndexFollower, QaEngine, current_cursor, get_tokenizer, word_lists
 
 _LOAD_LOCK = "qa_engine_lock"
 

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import Forbidden, ValidationFailed
-from policies.qa import faq as faqs
-from policies.qa import service as qa
-from policies.qa.views import FaqImportReport, FaqView, FeedbackSummary
+from policies.service import faq as faqs
+from policies.service import qa
+from policies.views import FaqImportReport, FaqView, FeedbackSummary
 from web.accounts import Principal
 from web.api.common import ERROR_RESPONSES, Limit, Offset, Page
 from web.api.engine import engine_if_loaded

@@ -12,13 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.clock import today_in_china
 from policies import service as policies
-from policies.items import service as items
-from policies.items.cards import as_json, cards
-from policies.items.catalogue_cache import CatalogueCache
-from policies.items.conditions import CODE_KINDS, allowed_codes
-from policies.items.extract import suggest_items
-from policies.items.views import ItemView
-from policies.items.vocabulary import CONDITION_LABELS, TRACK_LABELS, ConditionKind, name_of
+from policies.service import CatalogueCache, allowed_codes, as_json, cards, items, name_of, suggest_items
+from policies.views import CODE_KINDS, CONDITION_LABELS, TRACK_LABELS, ConditionKind, ItemView
 from web.api.common import ERROR_RESPONSES, PolicyId
 from web.api.fields import WHOLE, Code, ShortText, _storable
 from web.auth import ApiPrincipal, require_edit, require_visible

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from policies import service as policies
-from policies.models import PolicyStatus
+from vocabulary.codes import PolicyStatus
 from web import policy_actions as actions
 from web.api.common import ERROR_RESPONSES, Limit, Offset, Page, PolicyId, QueryText
 from web.api.schemas import (
@@ -73,7 +73,8 @@ async def submit(request: Request, principal: ApiPrincipal, policy_id: PolicyId)
 async def approve(request: Request, principal: ApiPrincipal, policy_id: PolicyId, review: ReviewIn) -> PolicyOut:
     async with request.app.state.db.session() as session:
         require_review(principal, (await policies.get_policy(session, policy_id)).agency)
-        view = await policies.approve(session, policy_id, principal.actor, review.comment)
+        view = await policies.approve(session, policy_id, principal.actor, review.comment,
+                                      review_levels=request.app.state.settings.review_levels)
     return PolicyOut.of(view, _base(request))
 
 

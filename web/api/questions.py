@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from policies.qa import service as qa
-from policies.qa.views import Answer, Passage, PolicyRef
+from policies.service import qa
+from policies.views import Answer, Passage, PolicyRef
 from web.api.common import ERROR_RESPONSES
 from web.api.engine import engine_of
 from web.api.fields import MAX_ID, NO_NUL, _storable

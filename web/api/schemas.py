@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from policies.lifecycle import AmendmentInput, DraftInput, InterpretationInput
+from policies.service import AmendmentInput, DraftInput, InterpretationInput
 from policies.views import InterpretationView, PolicyView, RevisionView
 from web.api.fields import Code, Label, LongText, ShortText
 

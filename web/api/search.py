@@ -9,12 +9,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
-from policies.models import PolicyStatus
-from policies.qa.engine import QaEngine
-from policies.qa.views import PolicyRef
-from policies.search.document import Facets, SearchFilters
-from policies.search.normalize import normalize_query
-from policies.text import taxonomy
+from policies.service import QaEngine, normalize_query
+from policies.views import Facets, PolicyRef, SearchFilters
+from vocabulary import taxonomy
+from vocabulary.codes import PolicyStatus
 from web.api.common import ERROR_RESPONSES
 from web.api.engine import engine_of
 from web.api.fields import NO_NUL, _storable

@@ -19,12 +19,11 @@ from fastapi.responses import Response
 
 from core.clock import today_in_china
 from policies import service as policies
-from policies.models import PolicyStatus
-from policies.qa import service as qa
-from policies.qa.views import UnansweredQuestion
-from policies.views import PolicyView
+from policies.service import qa
+from policies.views import PolicyView, UnansweredQuestion
 from push.service import dead_letters, scheduled
 from push.views import DeadLetter
+from vocabulary.codes import PolicyStatus
 from web.accounts import Principal
 from web.auth import ConsolePrincipal, may_see_figures
 from web.console.common import render

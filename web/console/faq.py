@@ -14,8 +14,8 @@ from starlette.datastructures import UploadFile
 
 from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from policies import service as policies
-from policies.qa import faq as faqs
-from policies.qa import service as qa
+from policies.service import faq as faqs
+from policies.service import qa
 from web.accounts import Principal
 from web.api.engine import engine_if_loaded
 from web.api.faqs import MAX_UPLOAD_BYTES, department_for, import_workbook, require_owner

@@ -10,10 +10,8 @@ from datetime import date
 from starlette.datastructures import FormData
 
 from core.errors import ValidationFailed
-from policies.lifecycle import AmendmentInput, DraftInput, InterpretationInput
-from policies.models import INTERPRETATION_ELEMENTS
-from policies.validation import Problems
-from policies.views import InterpretationView, PolicyView
+from policies.service import AmendmentInput, DraftInput, InterpretationInput
+from policies.views import INTERPRETATION_ELEMENTS, InterpretationView, PolicyView, Problems
 
 TEXT_FIELDS = ("title", "doc_no", "agency", "kind", "audience", "summary", "benefits", "who_qualifies",
                "source_url", "body", "keywords", "interpretation_unit", "interpretation_phone")

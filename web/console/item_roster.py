@@ -11,10 +11,8 @@ from fastapi.responses import Response
 from core.clock import today_in_china
 from core.errors import NotFound
 from policies import service as policies
-from policies.items import service as items
-from policies.items.evaluate import Outcome
-from policies.items.views import ItemView
-from policies.views import PolicyView
+from policies.service import items
+from policies.views import ItemView, Outcome, PolicyView
 from subscriptions import service as subscriptions
 from subscriptions.views import RosterEntry
 from web.accounts import Principal

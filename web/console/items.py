@@ -12,10 +12,8 @@ from fastapi.responses import Response
 
 from core.errors import DomainError
 from policies import service as policies
-from policies.items import service as items
-from policies.items.extract import suggest_items
-from policies.items.views import item_payload
-from policies.items.vocabulary import SIZE_LABELS, TRACK_LABELS, allowed_options
+from policies.service import allowed_options, item_payload, items, suggest_items
+from policies.views import SIZE_LABELS, TRACK_LABELS
 from web.accounts import Principal
 from web.api.fields import MAX_ID
 from web.auth import ConsolePrincipal, CsrfChecked, may_edit, require_edit, require_visible

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from policies.items.vocabulary import ConditionKind
+from policies.views import ConditionKind
 
 TEXT_FIELDS = ("name", "benefit", "amount_yuan", "rate_percent", "cap_yuan", "track", "deadline", "apply_url",
                "apply_place", "materials", "phone")  # fmt: skip

@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse, Response
 
 from core.errors import DomainError, ValidationFailed
 from policies import service as policies
-from policies.models import PolicyStatus
-from policies.publishable import release_texts
-from policies.text import taxonomy
+from policies.service import release_texts
+from vocabulary import taxonomy
+from vocabulary.codes import PolicyStatus
 from vocabulary.labels import labels
 from web import accounts, drafting
 from web import policy_actions as actions

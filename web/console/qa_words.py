@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from core.errors import DomainError, NotFound
-from policies.search import word_lists
+from policies.service import word_lists
 from web.accounts import Principal
 from web.api.engine import engine_if_loaded
 from web.auth import ConsolePrincipal, CsrfChecked

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from core.errors import DomainError
 from policies import service as policies
-from policies.models import PolicyStatus
+from vocabulary.codes import PolicyStatus
 from web.auth import ConsolePrincipal, CsrfChecked, may_review, may_see_unreleased, require_review
 from web.console.common import render, see_other
 
@@ -35,7 +35,8 @@ async def _decide(request: Request, principal: ConsolePrincipal, policy_id: int,
         async with request.app.state.db.session() as session:
             require_review(principal, (await policies.get_policy(session, policy_id)).agency)
             if approve:
-                await policies.approve(session, policy_id, principal.actor, comment)
+                await policies.approve(session, policy_id, principal.actor, comment,
+                                       review_levels=request.app.state.settings.review_levels)
             else:
                 await policies.return_draft(session, policy_id, principal.actor, comment)
     except DomainError as exc:

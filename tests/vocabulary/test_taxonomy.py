@@ -1,5 +1,5 @@
-from policies.text import taxonomy
 from policies.text.tokenizer import get_tokenizer
+from vocabulary import taxonomy
 
 
 def test_taxonomy_files_load_with_required_entries() -> None:

@@ -1,6 +1,6 @@
 """The policy taxonomy: topics, eligibility tags, industries and regions.
 
-The lists live in editable TOML files under `policies/data/` so a department can add a seed
+The lists live in editable TOML files under `vocabulary/data/` so a department can add a seed
 word without touching code. Each file is read once and cached; `reload()` drops the cache
 (for tests or after an edit). Unknown codes and names resolve to None, never an exception.
 """
@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal, TypeVar
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 TOPICS_FILE = DATA_DIR / "topics.toml"
 ELIGIBILITY_FILE = DATA_DIR / "eligibility.toml"
 INDUSTRIES_FILE = DATA_DIR / "industries.toml"
