@@ -197,9 +197,10 @@ async def explain_group_insert(db: Database, matched: Any) -> None:
     async with db.reader() as s:
         ids = [int(i) for i in await service.match_subscriber_ids(s, matched)]
     async with db.session() as s:
-        plan = await explained(s, event.policy_id, event.revision, ids)
+        addresses_sql = service.reachable_addresses_sql("postgresql")
+        plan = await explained(s, event.policy_id, event.revision, ids, addresses_sql)
         await s.rollback()
-    print(f"  EXPLAIN ANALYZE, all {len(ids):,} matched contacts in one INSERT … SELECT (rolled back):")
+    print(f"  EXPLAIN ANALYZE, the slice statement over all {len(ids):,} matched contacts (rolled back):")
     for line in plan:
         print(f"    {line}")
 
