@@ -35,7 +35,7 @@ from core.clock import now
 from core.db import Database
 from core.errors import DomainError, ValidationFailed
 from subscriptions import matching, store
-from subscriptions.import_rows import Parsed, parse, read_rows
+from subscriptions.import_rows import Parsed, Parser, read_rows
 from subscriptions.import_write import NewContact, NewEnterprise, Writer, new_ids
 from subscriptions.matching import IndexRow
 from subscriptions.models import (
@@ -59,12 +59,13 @@ async def import_subscribers(db: Database, path: str | Path, progress: bool = Tr
     report = ImportReport(rows=len(rows))
     bar = tqdm(total=len(rows), unit="行", desc="导入订阅者", disable=not progress)
     batches = 0
+    parser = Parser()
     try:
         for start in range(0, len(rows), BATCH):
             parsed: list[Parsed] = []
             for row in rows[start : start + BATCH]:
                 try:
-                    parsed.append(parse(row))
+                    parsed.append(parser.parse(row))
                 except DomainError as exc:
                     report.errors.append(RowError(row.number, exc.field or "", exc.message))
             await _apply_batch(db, parsed, report)
