@@ -11,8 +11,22 @@ matches all of them:
          record rate alone;
   RSS    the peak resident memory of each worker process and of this one.
 
-Not covered here (see the README's benchmark table): /api/ask under concurrent askers
-(`bench.qa_http`), and a long steady run.
+Then (`bench.load_live`), on SQLite:
+
+  first  publish → first message sent at `--first-recipients` (75,000) recipients, the fan-out
+         and the sender in one pipeline as `run.py serve` runs them (p50 of `--first-runs`;
+         goal < 250 ms);
+  ask    `GET /api/ask` answers/s with `--askers` (50) concurrent askers over HTTP against the
+         served app with the shared real policies published;
+  steady publishing (one policy to `--steady-recipients` every `--publish-every` s) and asking
+         (`--ask-rate` per s) for `--steady-minutes` (10; 0 skips it), a worker process fanning
+         out and sending to the fake Bot API: per minute ask p50/p95, publish → first / last
+         message and each process's RSS; then the first minute against the last.
+
+    .venv/bin/python -m bench.load --recipients 100000                 # everything
+    .venv/bin/python -m bench.load --only steady --steady-minutes 10
+    .venv/bin/python -m bench.load --recipients 2000 --first-recipients 2000 --ask-seconds 3 \
+        --steady-minutes 0.2 --pg-workers 1      # smoke
 """
 
 from __future__ import annotations
@@ -84,6 +98,33 @@ def serve_worker(url: str, fake_base: str) -> None:
     print(json.dumps({"rss_mb": peak_rss_mb()}), flush=True)
 
 
+def serve_pipeline(url: str, fake_base: str) -> None:
+    """The steady run's worker process: fan-out and sending in one pipeline, until SIGTERM."""
+    from bench.load_live import steady_groups
+    from core import clock
+    from core.db import Database
+    from push.channels.telegram import TelegramChannel, make_telegram_bot
+    from push.fanout import FanOut
+    from push.ratelimit import TelegramLimits, telegram_limiter
+    from push.service import Pipeline
+
+    async def main() -> None:
+        clock.set_clock(clock.SystemClock())
+        db = Database(url)
+        channel = TelegramChannel(make_telegram_bot(TOKEN, fake_base), telegram_limiter(TelegramLimits(0, 0, 0)))
+        pipeline = Pipeline(db, {"telegram": channel}, base_url="http://pd.bench", secret="bench",
+                            concurrency=50, batch_size=100)  # fmt: skip
+        pipeline.fanout = FanOut(db, audience_groups=steady_groups(), on_chunk=pipeline.worker.nudge.set)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        print("ready", flush=True)
+        await pipeline.run(stop)
+        await channel.close()
+        await db.dispose()
+
+    asyncio.run(main())
+
+
 def peak_rss_mb() -> float:
     """This process's own peak RSS. Not `ru_maxrss`: Linux keeps it across fork and exec, so a
     worker started by a large bench process would report the bench's peak."""
@@ -94,11 +135,16 @@ def peak_rss_mb() -> float:
 
 
 class Workers:
-    def __init__(self, url: str, fake_base: str, count: int) -> None:
+    def __init__(self, url: str, fake_base: str, count: int, mode: str = "--serve-worker") -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.procs = [
-            subprocess.Popen([sys.executable, "-m", "bench.load", "--serve-worker", url, fake_base],
-                             stdout=subprocess.PIPE, cwd=ROOT, env=env, text=True)
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.load", mode, url, fake_base],
+                stdout=subprocess.PIPE,
+                cwd=ROOT,
+                env=env,
+                text=True,
+            )
             for _ in range(count)
         ]
         for proc in self.procs:
@@ -204,10 +250,22 @@ def report(label: str, result: dict[str, Any]) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    from bench.push_throughput import FakeProcess
     from core import clock
 
     clock.set_clock(clock.FixedClock(datetime.datetime(2026, 3, 2, 1, tzinfo=datetime.UTC)))
+    if "send" in args.only:
+        await send_and_claim(args)
+    if "first" in args.only:
+        await first_message_section(args)
+    if {"ask", "steady"} & set(args.only):
+        await served_sections(args)
+    print(f"  bench process peak RSS {peak_rss_mb():.0f} MB "
+          f"(load average now {os.getloadavg()[0]:.1f})")  # fmt: skip
+
+
+async def send_and_claim(args: argparse.Namespace) -> None:
+    from bench.push_throughput import FakeProcess
+
     plans = [("sqlite", 1)] + [("postgres", w) for w in args.pg_workers]
     print(f"load: {args.recipients:,} recipients, fake Bot API in its own process, limits off; load average "
           f"{os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
@@ -225,16 +283,94 @@ async def main(args: argparse.Namespace) -> None:
                 await drop()
             what = "fake Bot API" if mode == "send" else "no-op channel (claim rate)"
             report(f"{backend}, {workers} worker(s), {what}", result)
-    print(f"  bench process peak RSS {peak_rss_mb():.0f} MB "
-          f"(load average now {os.getloadavg()[0]:.1f})")  # fmt: skip
 
 
-if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve-worker":
-        serve_worker(sys.argv[2], sys.argv[3])
-        sys.exit(0)
+async def first_message_section(args: argparse.Namespace) -> None:
+    import statistics
+
+    from bench.load_live import first_message
+    from bench.push_throughput import FakeProcess
+
+    db, _url, drop = await fresh_database("sqlite", args.first_recipients)
+    fake = FakeProcess()
+    try:
+        from subscriptions import service
+
+        await service.warm_up_match_index(db)
+        times = await first_message(db, fake.base_url, args.first_runs)
+    finally:
+        fake.stop()
+        await drop()
+    shown = ", ".join(f"{t * 1000:.0f}" for t in times)
+    print(
+        f"  sqlite, publish → first message sent, {args.first_recipients:,} recipients, fan-out and sender in one "
+        f"pipeline: p50 {statistics.median(times) * 1000:.0f} ms (goal < 250 ms; runs {shown} ms)",
+        flush=True,
+    )
+
+
+async def served_sections(args: argparse.Namespace) -> None:
+    from bench.load_live import Server, ask_burst, data_dir, minute_line, percentile, publish_real_policies, steady
+    from bench.push_throughput import FakeProcess
+    from bench.qa_real import real_policies_available
+
+    if not real_policies_available():
+        print("  ask / steady: skipped (no ../shared/data/real-policies.jsonl)")
+        return
+    db, url, drop = await fresh_database("sqlite", args.steady_recipients)
+    published = await publish_real_policies(db)
+    server = Server(Path(url.removeprefix("sqlite+aiosqlite:///")), data_dir())
+    try:
+        if "ask" in args.only:
+            answers, seconds, times, errors = await ask_burst(server.base, args.askers, args.ask_seconds)
+            print(f"  /api/ask over HTTP, {args.askers} concurrent askers, {published} real policies: "
+                  f"{answers / seconds:,.0f} answers/s over {seconds:.0f} s, p50 {percentile(times, 50):.0f} ms, "
+                  f"p95 {percentile(times, 95):.0f} ms, {errors} errors", flush=True)  # fmt: skip
+        if "steady" in args.only and args.steady_minutes > 0:
+            fake = FakeProcess()
+            worker = Workers(url, fake.base_url, 1, mode="--serve-pipeline")
+            try:
+                pids = {"app": server.proc.pid, "worker": worker.procs[0].pid, "bench": os.getpid()}
+                print(f"  steady run, {args.steady_minutes:g} min: {args.ask_rate:g} asks/s, a policy to "
+                      f"{args.steady_recipients:,} recipients every {args.publish_every:g} s (SQLite, 1 worker "
+                      f"process, fake Bot API)", flush=True)  # fmt: skip
+                minutes = await steady(db, server.base, pids, args.steady_minutes, args.ask_rate,
+                                       args.publish_every, args.steady_recipients)  # fmt: skip
+                for n, minute in enumerate(minutes, start=1):
+                    print("  " + minute_line(f"minute {n}", minute), flush=True)
+                print("  " + minute_line("first minute", minutes[0]))
+                print("  " + minute_line("last minute", minutes[-1]))
+            finally:
+                worker.stop()
+                fake.stop()
+    finally:
+        server.stop()
+        await drop()
+
+
+SECTIONS = ("send", "first", "ask", "steady")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgres", type=lambda v: v.split(","))
     parser.add_argument("--pg-workers", default="1,3", type=lambda v: [int(x) for x in v.split(",")])
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--only", default=",".join(SECTIONS), type=lambda v: v.split(","),
+                        help=f"sections to run, of {','.join(SECTIONS)}")  # fmt: skip
+    parser.add_argument("--first-recipients", type=int, default=75_000)
+    parser.add_argument("--first-runs", type=int, default=5)
+    parser.add_argument("--askers", type=int, default=50)
+    parser.add_argument("--ask-seconds", type=float, default=30.0)
+    parser.add_argument("--steady-minutes", type=float, default=10.0)
+    parser.add_argument("--steady-recipients", type=int, default=10_000)
+    parser.add_argument("--ask-rate", type=float, default=10.0, help="asks per second in the steady run")
+    parser.add_argument("--publish-every", type=float, default=30.0, help="seconds between publishes")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] in ("--serve-worker", "--serve-pipeline"):
+        (serve_worker if sys.argv[1] == "--serve-worker" else serve_pipeline)(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    asyncio.run(main(parse()))
