@@ -330,7 +330,7 @@ def _unavailable() -> Throttled:
 
 
 def _redis_errors() -> type[Exception]:
-    from redis.exceptions import RedisError
+    from redis.exceptions import RedisError  # late: redis is needed only with REDIS_URL
 
     return RedisError
 
@@ -344,7 +344,7 @@ class SharedLimits:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "pd") -> SharedLimits:
-        from redis.asyncio import Redis
+        from redis.asyncio import Redis  # late: redis is needed only with REDIS_URL
 
         client = Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
         return cls(client, prefix)

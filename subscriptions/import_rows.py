@@ -92,7 +92,7 @@ def _csv_table(path: Path) -> Iterator[list[str]]:
 
 
 def _xlsx_table(path: Path) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # late: no loop; openpyxl loads only for a spreadsheet
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)

@@ -30,6 +30,7 @@ from policies.search.lookup import ExactLookup
 from policies.search.normalize import MAX_QUERY_CHARS, normalize_query
 from policies.search.policy_search import PolicyEntry, PolicySearch, SearchResult, load_question_words
 from policies.search.synonyms import SynonymTable
+from policies.text.tokenizer import get_tokenizer
 
 # Calibrated on the tuning part of bench/data/qa/real_questions.jsonl and on bench/data/qa
 # (see bench/qa_real.py for the trade-off table): confidence is the share of the question's
@@ -59,8 +60,6 @@ class RankedPolicy:
 
 
 def default_tokenize() -> Callable[[str], list[str]]:
-    from policies.text.tokenizer import get_tokenizer
-
     return get_tokenizer().query_tokens
 
 

@@ -148,7 +148,7 @@ async def import_faq_xlsx(session: AsyncSession, path: str | Path, actor: str = 
     A question already in the knowledge base is updated. Bad rows are reported, not fatal.
     With `department` (a department editor's import), rows without a 部门 get it, and rows of
     another department, or updating another department's question, are refused."""
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # late: no loop; openpyxl loads only for a spreadsheet
 
     try:
         workbook = load_workbook(str(path), read_only=True, data_only=True)

@@ -33,6 +33,7 @@ from policies import service as policies
 from policies.qa import snapshot, store
 from policies.qa.engine import QaEngine
 from policies.search import word_lists
+from policies.text.tokenizer import get_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +190,6 @@ async def start_engine(
     word lists are read (and followed) there. Loads the snapshot in `snapshot_dir` (default
     `<data_dir>/qa_index`; neither given: no snapshot) when it matches the database; otherwise
     builds from stored tokens and saves a snapshot for the next start."""
-    from policies.text.tokenizer import get_tokenizer
-
     directory = snapshot_dir if snapshot_dir is not None else (
         data_dir / SNAPSHOT_DIR_NAME if data_dir is not None else None)
     # jieba loads its dictionary (a second or two): off the event loop.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from policies.qa.cards import PolicyCard
 from policies.search.document import Hit
+from vocabulary.taxonomy import regions
 
 PLACES_FILE = Path(__file__).resolve().parents[1] / "data" / "places.txt"
 # Where a policy says where it applies: its title, its agency and the start of its text.
@@ -46,8 +47,6 @@ class Gazetteer:
     def load(cls, path: Path = PLACES_FILE) -> Gazetteer:
         """The places file plus the county's townships from the region taxonomy (the county's
         own aliases 全县/我县 are left out: they name no other place)."""
-        from vocabulary.taxonomy import regions
-
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         lines += [" ".join((r.name, *r.aliases)) for r in regions() if r.kind == "township"]
         return cls(lines)

@@ -25,6 +25,7 @@ from policies.search.lookup import ExactLookup
 from policies.search.normalize import NormalizedQuery, normalize_query
 from policies.search.synonyms import SYNONYM_WEIGHT, SynonymExpander, SynonymTable
 from policies.search.typos import HomophoneCorrector
+from policies.text.tokenizer import get_tokenizer
 
 QUESTION_WORDS_FILE = Path(__file__).resolve().parent / "question_words.txt"
 USER_DICT_FILE = Path(__file__).resolve().parents[1] / "data" / "userdict.txt"
@@ -63,8 +64,6 @@ def load_question_words(path: Path = QUESTION_WORDS_FILE) -> frozenset[str]:
 def default_corrector(table: SynonymTable) -> HomophoneCorrector:
     """Typo tolerance for every policy word of the editable lists, judged against jieba's
     word frequencies (a typed real word more common than the term is left alone)."""
-    from policies.text.tokenizer import get_tokenizer
-
     words = table.words()
     if USER_DICT_FILE.exists():
         words |= {line.split()[0] for line in USER_DICT_FILE.read_text(encoding="utf-8").splitlines()

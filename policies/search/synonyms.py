@@ -59,7 +59,7 @@ class SynonymTable:
     def load_all(cls, data_dir: Path | None = None) -> SynonymTable:
         """The synonyms and the concept map together (policies.search.word_lists): as
         departments last edited them under `data_dir`, or as shipped without one."""
-        from policies.search.word_lists import load_table
+        from policies.search.word_lists import load_table  # late: word_lists imports this module
 
         return load_table(data_dir)
 

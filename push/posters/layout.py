@@ -85,7 +85,7 @@ class PosterLayout:
     """Lays out posters with one reused Typst compiler."""
 
     def __init__(self, fonts: Path | None = None) -> None:
-        import typst
+        import typst  # late: no loop; the Typst compiler (a large native module) loads with the first poster
 
         self._compiler = typst.Compiler(str(TEMPLATE), font_paths=[str(fonts or font_dir())],
                                         ignore_system_fonts=True)

@@ -27,6 +27,7 @@ from core.clock import now as clock_now
 from core.clock import today_in_china
 from core.errors import NotFound, ValidationFailed
 from policies import service as policies
+from policies.service import find_doc_nos
 from policies.views import PolicyView
 from push.posters import store
 from push.posters.content import PlaceHasPersonalData, PolicyKeyPoints, checked_place, key_points
@@ -248,8 +249,6 @@ async def posters_with_counts(session: AsyncSession, policy_id: int | None = Non
 async def successor_of(session: AsyncSession, policy: PolicyView) -> PolicyView | None:
     """The valid policy that replaced a repealed or expired one: a 文号 named in the repeal
     reason, else the newest valid policy of the same agency on a shared topic."""
-    from policies.service import find_doc_nos
-
     named: list[str] = []
     for entry in await policies.history(session, policy.id):
         if entry.action in ("repeal", "expire"):

@@ -21,6 +21,8 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
+from wechatpy.exceptions import WeChatClientException
+
 from push.channels.base import ChannelAdapter, ChannelName, RenderedMessage, SendResult, SendStatus
 from push.voice.library import MP3, OGG
 from push.voice.service import PolicyRef, VoiceService
@@ -83,8 +85,6 @@ class VoiceFollowUp:
                                          pace=lambda: limiter.slot(address))
 
     async def _wechat(self, address: str, ref: PolicyRef) -> bool:
-        from wechatpy.exceptions import WeChatClientException
-
         clip = await self.voice.policy_clip(ref.policy_id, MP3, recent_ok=True)
         if clip is None:
             return False

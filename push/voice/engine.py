@@ -66,7 +66,7 @@ class EspeakLibraryEngine:
 
     def __init__(self) -> None:
         try:
-            import espeakng_loader
+            import espeakng_loader  # late: no loop; the voice library loads only when a voice is made
         except ImportError as exc:
             raise EngineUnavailable("未安装 espeakng-loader") from exc
         self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
@@ -116,7 +116,7 @@ class EspeakCommandEngine:
         self.key = f"espeak-ng-cmd:{self.VOICE}:{self.RATE}"
 
     def speak(self, text: str) -> Speech:
-        import soundfile
+        import soundfile  # late: no loop; libsndfile loads only when audio is encoded
 
         done = subprocess.run([self._command, "-v", self.VOICE, "-s", str(self.RATE), "--stdout"],
                               input=text.encode("utf-8"), capture_output=True, check=True, timeout=60)

@@ -27,6 +27,7 @@ from core.clock import now as clock_now
 from core.db import Database
 from core.errors import NotFound
 from policies import service as policies
+from policies.service import faq
 from push.channels.base import RenderedMessage
 from push.dao import deliveries
 from push.links import read_token_payload
@@ -157,8 +158,6 @@ class VoiceService:
 
     async def faq_clip(self, faq_id: int, fmt: str) -> tuple[str, list[str], VoiceClip] | None:
         """(question, reading, clip) of a knowledge-base answer, or None when there is no such entry."""
-        from policies.service import faq
-
         async with self.db.reader() as session:
             try:
                 entry = await faq.get_faq(session, faq_id)
