@@ -52,10 +52,10 @@ async def serve(settings: Settings) -> int:
     import uvicorn
 
     from bot.dialogue.answers import LibraryAnswerer
-    from bot.services import build_services
     from bot.telegram.app import build_telegram
     from bot.telegram.startup import run_telegram
     from bot.web_routes import build_router
+    from bot.wiring import build_services
     from policies.qa.follower import start_engine
     from push.jobs.service import run_scheduler
     from push.service import run_workers

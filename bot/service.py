@@ -10,10 +10,10 @@ Types and constants are in `bot.views`.
 
 from __future__ import annotations
 
-from bot.services import build_services
 from bot.telegram.app import build_telegram
 from bot.telegram.startup import run_telegram
 from bot.web_routes import build_router
 from bot.wechat.menu import create_menu
+from bot.wiring import build_services
 
 __all__ = ["build_router", "build_services", "build_telegram", "create_menu", "run_telegram"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.services import BotServices
 from bot.telegram.app import TelegramRuntime
 from bot.wechat.endpoint import MAX_BODY_BYTES as WECHAT_MAX_BODY_BYTES
+from bot.wiring import BotServices
 
 __all__ = ["WECHAT_MAX_BODY_BYTES", "BotServices", "TelegramRuntime"]

@@ -1,7 +1,7 @@
 """Everything `web/` mounts for the bot: the WeChat callback, the Telegram webhook and the
 web chat.
 
-    services = build_services(db, settings)              # bot.services, one per process
+    services = build_services(db, settings)              # bot.wiring, one per process
     telegram = build_telegram(services)                  # bot.telegram.app, None without a token
     app.include_router(build_router(db, settings, services, telegram=telegram))
 
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bot.services import BotServices, build_services
 from bot.telegram.app import TelegramRuntime
 from bot.telegram.webhook import webhook_router
 from bot.webchat.routes import webchat_router
 from bot.wechat.endpoint import WeChatEndpoint, wechat_router
+from bot.wiring import BotServices, build_services
 from core.db import Database
 from core.settings import Settings
 

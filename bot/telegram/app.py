@@ -23,10 +23,10 @@ from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import BotCommand, LinkPreviewOptions
 
 from bot import texts
-from bot.services import BotServices
 from bot.telegram.handlers import routers
 from bot.telegram.middleware import TurnMiddleware
 from bot.telegram.storage import DatabaseStorage
+from bot.wiring import BotServices
 from core.settings import Settings
 
 log = logging.getLogger(__name__)

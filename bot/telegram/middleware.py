@@ -14,8 +14,8 @@ from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
 
 from bot.dialogue.context import Turn
 from bot.runner import run_turn
-from bot.services import BotServices
 from bot.telegram import render
+from bot.wiring import BotServices
 from subscriptions.views import ChannelName
 
 

@@ -39,10 +39,10 @@ from bot.dialogue import voice
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Reply
 from bot.runner import run_turn
-from bot.services import BotServices
 from bot.webchat import inbox
 from bot.webchat.identity import COOKIE_MAX_AGE, COOKIE_NAME, address_of, new_token, valid_token
 from bot.webchat.ratelimit import DEFAULT_PER_IP, DEFAULT_PER_VISITOR, ChatRateLimit
+from bot.wiring import BotServices
 from push import service as push
 from subscriptions.views import ChannelName
 

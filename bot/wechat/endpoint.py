@@ -25,10 +25,10 @@ from bot import store
 from bot.dialogue.context import Turn
 from bot.dialogue.replies import Reply
 from bot.runner import run_turn
-from bot.services import BotServices
 from bot.wechat.client import build_client
 from bot.wechat.menu import CLICK_ACTIONS
 from bot.wechat.render import passive_reply_xml, render_text
+from bot.wiring import BotServices
 from core.clock import now
 from subscriptions import service as subscriptions
 from subscriptions.views import ChannelName, InactiveReason

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stdnum.cn import uscc
 
-from bot.services import BotServices, build_services
+from bot.wiring import BotServices, build_services
 from core.db import Database
 from core.settings import Settings
 

@@ -12,10 +12,10 @@ import pytest_asyncio
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
-from bot.services import BotServices
 from bot.webchat.identity import COOKIE_NAME, address_of
 from bot.webchat.routes import webchat_router
 from bot.wechat.endpoint import WeChatEndpoint, wechat_router
+from bot.wiring import BotServices
 from core.db import Database
 from policies import service as policies
 from push import receipts

@@ -15,12 +15,12 @@ import pytest_asyncio
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
-from bot.services import BotServices
 from bot.telegram.app import build_telegram, run_polling
 from bot.web_routes import build_router
 from bot.webchat.identity import COOKIE_NAME, address_of
 from bot.webchat.routes import webchat_router
 from bot.wechat.endpoint import WeChatEndpoint, wechat_router
+from bot.wiring import BotServices
 from core.clock import FixedClock
 from core.db import Database
 from push.fanout import FanOut

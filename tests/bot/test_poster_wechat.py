@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from bot.services import build_services
 from bot.wechat.endpoint import WeChatEndpoint, wechat_router
+from bot.wiring import build_services
 from core.db import Database
 from push.posters import service as posters
 from subscriptions import service as subscriptions

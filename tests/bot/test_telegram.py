@@ -11,9 +11,9 @@ from typing import Any
 import pytest_asyncio
 from httpx import ASGITransport, AsyncClient
 
-from bot.services import BotServices
 from bot.telegram.app import TelegramRuntime, build_telegram, run_polling
 from bot.telegram.callback_data import AckCb, DialogueCb, to_callback_data
+from bot.wiring import BotServices
 from core.db import Database
 from push.fanout import FanOut
 from subscriptions import service as subscriptions

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 
 from bot.dialogue import Reply, Turn
-from bot.services import BotServices
 from bot.wechat.endpoint import WeChatEndpoint, wechat_router
+from bot.wiring import BotServices
 from core.db import Database
 from subscriptions import service as subscriptions
 from tests.bot.helpers import services

@@ -14,8 +14,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.services import build_services
 from bot.wechat.endpoint import WeChatEndpoint, wechat_router
+from bot.wiring import build_services
 from core.db import Database
 from core.settings import Settings
 from web.app import create_app

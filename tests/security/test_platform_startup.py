@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.services import build_services
 from bot.telegram.app import build_telegram
 from bot.telegram.startup import keep_trying, polling_leadership, run_telegram
+from bot.wiring import build_services
 from core.db import Database
 from core.scheduler import FileLeadership
 from core.settings import Settings

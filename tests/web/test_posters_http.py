@@ -10,8 +10,8 @@ import httpx
 import pytest_asyncio
 from fastapi import FastAPI
 
-from bot.services import build_services
 from bot.webchat.routes import webchat_router
+from bot.wiring import build_services
 from core.db import Database
 from core.settings import Settings
 from push.posters.links import poster_code

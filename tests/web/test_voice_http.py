@@ -11,9 +11,9 @@ import pytest_asyncio
 import soundfile
 from fastapi import FastAPI
 
-from bot.services import build_services
 from bot.webchat.identity import address_of
 from bot.webchat.routes import webchat_router
+from bot.wiring import build_services
 from core.db import Database
 from core.settings import Settings
 from push.voice.service import prefers_voice

@@ -14,7 +14,7 @@ from aiogram import Bot, F, Router
 from aiogram.types import BufferedInputFile, CallbackQuery
 
 from bot.dialogue import Reply
-from bot.services import BotServices
+from bot.wiring import BotServices
 from push.service import send_telegram_voice, voice_service_for
 from push.views import OGG
 

@@ -8,7 +8,7 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import ChatMemberUpdated, Message
 
 from bot.dialogue import Dialogue, Reply, Turn
-from bot.services import BotServices
+from bot.wiring import BotServices
 from subscriptions import service as subscriptions
 from subscriptions.views import ChannelName, InactiveReason
 
