@@ -317,9 +317,13 @@ async def served_sections(args: argparse.Namespace) -> None:
     if not real_policies_available():
         print("  ask / steady: skipped (no ../shared/data/real-policies.jsonl)")
         return
-    db, url, drop = await fresh_database("sqlite", args.steady_recipients)
+    # SQLite takes one writer: with the served app (question log), the bench (publishing) and a
+    # worker process all writing, asks wait on the file lock. PostgreSQL is the layout with
+    # separate workers (README, Operations), so the steady run is meant for it.
+    db, url, drop = await fresh_database(args.served_backend, args.steady_recipients)
     published = await publish_real_policies(db)
-    server = Server(Path(url.removeprefix("sqlite+aiosqlite:///")), data_dir())
+    served = Path(url.removeprefix("sqlite+aiosqlite:///")) if args.served_backend == "sqlite" else url
+    server = Server(served, data_dir())
     try:
         if "ask" in args.only:
             answers, seconds, times, errors = await ask_burst(server.base, args.askers, args.ask_seconds)
@@ -332,8 +336,8 @@ async def served_sections(args: argparse.Namespace) -> None:
             try:
                 pids = {"app": server.proc.pid, "worker": worker.procs[0].pid, "bench": os.getpid()}
                 print(f"  steady run, {args.steady_minutes:g} min: {args.ask_rate:g} asks/s, a policy to "
-                      f"{args.steady_recipients:,} recipients every {args.publish_every:g} s (SQLite, 1 worker "
-                      f"process, fake Bot API)", flush=True)  # fmt: skip
+                      f"{args.steady_recipients:,} recipients every {args.publish_every:g} s "
+                      f"({args.served_backend}, 1 worker process, fake Bot API)", flush=True)  # fmt: skip
                 minutes = await steady(db, server.base, pids, args.steady_minutes, args.ask_rate,
                                        args.publish_every, args.steady_recipients)  # fmt: skip
                 for n, minute in enumerate(minutes, start=1):
@@ -364,6 +368,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ask-seconds", type=float, default=30.0)
     parser.add_argument("--steady-minutes", type=float, default=10.0)
     parser.add_argument("--steady-recipients", type=int, default=10_000)
+    parser.add_argument("--served-backend", choices=("sqlite", "postgres"), default="sqlite",
+                        help="database of the ask and steady sections (postgres: the several-process layout)")
     parser.add_argument("--ask-rate", type=float, default=10.0, help="asks per second in the steady run")
     parser.add_argument("--publish-every", type=float, default=30.0, help="seconds between publishes")
     return parser.parse_args(argv)

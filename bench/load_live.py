@@ -129,9 +129,10 @@ async def first_message(db: Any, fake_base: str, runs: int) -> list[float]:
 
 
 class Server:
-    """`bench.qa_http`'s server (the real app and Q&A engine) on a SQLite file, in a child process."""
+    """`bench.qa_http`'s server (the real app and Q&A engine) on a SQLite file or a database URL,
+    in a child process."""
 
-    def __init__(self, database: Path, data_dir: Path) -> None:
+    def __init__(self, database: Path | str, data_dir: Path) -> None:
         from bench.qa_http import free_port, wait_ready
 
         self.port = free_port()

@@ -31,8 +31,9 @@ from bench.qa_eval import load_questions
 from bench.qa_latency import corpus, percentile, write_database
 
 
-def serve(database: Path, data_dir: Path, port: int) -> None:
-    """Child process: the app with the shared engine, as `run.py serve` wires it."""
+def serve(database: str, data_dir: Path, port: int) -> None:
+    """Child process: the app with the shared engine, as `run.py serve` wires it. `database` is a
+    SQLite file or a database URL (`bench.load` serves PostgreSQL this way)."""
     import uvicorn
 
     from core.db import Database
@@ -42,7 +43,7 @@ def serve(database: Path, data_dir: Path, port: int) -> None:
     from web.app import create_app
 
     async def run() -> None:
-        settings = Settings(secret_key="bench", data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{database}",
+        settings = Settings(secret_key="bench", data_dir=data_dir, database_url=database if "://" in database else f"sqlite+aiosqlite:///{database}",
                             http_host="127.0.0.1", http_port=port)
         db = Database(settings.effective_database_url)
         engine, follower = await start_engine(db, "12345", data_dir=data_dir)
@@ -105,7 +106,7 @@ def main() -> None:
     parser.add_argument("--serve", nargs=3, metavar=("DATABASE", "DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(Path(args.serve[0]), Path(args.serve[1]), int(args.serve[2]))
+        serve(args.serve[0], Path(args.serve[1]), int(args.serve[2]))
         return
 
     from policies.text.tokenizer import get_tokenizer

@@ -13,6 +13,8 @@ def test_defaults_cover_every_section_with_the_stated_sizes() -> None:
     assert (args.recipients, args.first_recipients, args.askers, args.steady_minutes) == (100_000, 75_000, 50, 10)
     assert args.pg_workers == [1, 3]
     assert parse(["--steady-minutes", "2", "--only", "steady"]).steady_minutes == 2
+    assert args.served_backend == "sqlite"
+    assert parse(["--served-backend", "postgres"]).served_backend == "postgres"
 
 
 def test_a_minute_line_shows_latency_publishes_and_memory() -> None:
