@@ -11,7 +11,8 @@ matches all of them:
          record rate alone;
   RSS    the peak resident memory of each worker process and of this one.
 
-Then (`bench.load_live`), on SQLite:
+Then (`bench._load_live`), on SQLite (`ask` and `steady` on `--served-backend`, SQLite by default;
+`postgres` is the layout with separate worker processes):
 
   first  publish → first message sent at `--first-recipients` (75,000) recipients, the fan-out
          and the sender in one pipeline as `run.py serve` runs them (p50 of `--first-runs`;
@@ -24,7 +25,7 @@ Then (`bench.load_live`), on SQLite:
          message and each process's RSS; then the first minute against the last.
 
     .venv/bin/python -m bench.load --recipients 100000                 # everything
-    .venv/bin/python -m bench.load --only steady --steady-minutes 10
+    .venv/bin/python -m bench.load --only ask,steady --served-backend postgres --steady-minutes 10
     .venv/bin/python -m bench.load --recipients 2000 --first-recipients 2000 --ask-seconds 3 \
         --steady-minutes 0.2 --pg-workers 1      # smoke
 """
@@ -100,7 +101,7 @@ def serve_worker(url: str, fake_base: str) -> None:
 
 def serve_pipeline(url: str, fake_base: str) -> None:
     """The steady run's worker process: fan-out and sending in one pipeline, until SIGTERM."""
-    from bench.load_live import steady_groups
+    from bench._load_live import steady_groups
     from core import clock
     from core.db import Database
     from push.channels.telegram import TelegramChannel, make_telegram_bot
@@ -288,7 +289,7 @@ async def send_and_claim(args: argparse.Namespace) -> None:
 async def first_message_section(args: argparse.Namespace) -> None:
     import statistics
 
-    from bench.load_live import first_message
+    from bench._load_live import first_message
     from bench.push_throughput import FakeProcess
 
     db, _url, drop = await fresh_database("sqlite", args.first_recipients)
@@ -310,7 +311,7 @@ async def first_message_section(args: argparse.Namespace) -> None:
 
 
 async def served_sections(args: argparse.Namespace) -> None:
-    from bench.load_live import Server, ask_burst, data_dir, minute_line, percentile, publish_real_policies, steady
+    from bench._load_live import Server, ask_burst, data_dir, minute_line, percentile, publish_real_policies, steady
     from bench.push_throughput import FakeProcess
     from bench.qa_real import real_policies_available
 

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from push.posters.content import PolicyKeyPoints
+from push.voice import opus as opus_encoder
 from push.voice.encode import join, mp3_chunks, ogg_opus, resample
 from push.voice.engine import shared_engine
 from push.voice.library import OGG, VoiceLibrary
@@ -117,7 +118,7 @@ def main() -> None:
     minute = join([engine.speak(s) for s in script])
     samples = int(60 * minute.sample_rate)
     minute = type(minute)(minute.samples[:samples], minute.sample_rate)
-    synth, resampling, opus, mp3 = [], [], [], []
+    synth, resampling, opus, mp3, sndfile = [], [], [], [], []
     for _ in range(max(args.rounds, 1)):  # the least of several rounds: other work shares the CPU
         start = clock()
         one = join([engine.speak(s) for s in script])
@@ -129,12 +130,18 @@ def main() -> None:
         ogg_opus(minute)
         opus.append(time.process_time() - start[1] - resampling[-1])
         start = clock()
+        ogg_opus(minute, use_libopus=False)
+        sndfile.append(time.process_time() - start[1] - resampling[-1])
+        start = clock()
         mp3_chunks([minute])
         mp3.append(time.process_time() - start[1] - resampling[-1])
     per_minute, resample_cpu, ogg_cpu, mp3_cpu = min(synth), min(resampling), min(opus), min(mp3)
     print(f"per 60 s message (cpu, least of {len(synth)}): synthesis {per_minute:.3f} s, resampling "
           f"{minute.sample_rate} → {audio.sample_rate} Hz {resample_cpu:.3f} s, Opus encoding {ogg_cpu:.3f} s, "
           f"MP3 encoding {mp3_cpu:.3f} s")
+    encoder = (f"libopus, complexity {opus_encoder.COMPLEXITY}, {opus_encoder.BITRATE // 1000} kbit/s"
+               if opus_encoder.available() else "libsndfile (no libopus on this system)")
+    print(f"OGG/Opus by {encoder}: {ogg_cpu:.3f} s; by libsndfile (complexity 10): {min(sndfile):.3f} s")
     print(f"synthesis + OGG/Opus: {per_minute + resample_cpu + ogg_cpu:.3f} s cpu; synthesis + MP3 "
           f"{per_minute + resample_cpu + mp3_cpu:.3f} s  (goal < 0.5 s)")
     asyncio.run(many_listeners(args.listeners))

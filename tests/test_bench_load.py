@@ -3,8 +3,8 @@ timed in tests)."""
 
 from __future__ import annotations
 
+from bench._load_live import Minute, minute_line, percentile
 from bench.load import SECTIONS, parse
-from bench.load_live import Minute, minute_line, percentile
 
 
 def test_defaults_cover_every_section_with_the_stated_sizes() -> None:

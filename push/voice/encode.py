@@ -18,6 +18,7 @@ from math import gcd
 import numpy as np
 import soundfile
 
+from push.voice import opus
 from push.voice.engine import Speech
 
 TARGET_RATE = 16_000
@@ -77,9 +78,14 @@ def _write(speech: Speech, fmt: str, subtype: str) -> bytes:
 OPUS_COMPRESSION_LEVEL = 0.75
 
 
-def ogg_opus(speech: Speech) -> bytes:
-    out = io.BytesIO()
+def ogg_opus(speech: Speech, *, use_libopus: bool = True) -> bytes:
+    """libopus set for speech when the system has it (`push.voice.opus`); libsndfile otherwise."""
     audio = resample(speech)
+    if use_libopus:
+        data = opus.encode(audio.samples, audio.sample_rate)
+        if data is not None:
+            return data
+    out = io.BytesIO()
     soundfile.write(out, audio.samples, audio.sample_rate, format="OGG", subtype="OPUS",
                     compression_level=OPUS_COMPRESSION_LEVEL)
     return out.getvalue()
