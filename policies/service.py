@@ -3,7 +3,7 @@
 Functions take an `AsyncSession` (the caller's unit of work) and return read models from
 `policies.views`, never ORM rows. Besides the lifecycle below, the door re-exports what the
 upper layers call of the library's parts (items, Q&A, search, text, PII guard, importer);
-those load on first use (see `policies.lazy_exports`): importing the door must not start the
+those load on first use (see `core.lazy_exports`): importing the door must not start the
 Q&A engine or the calculator's numpy for a caller that only reads a policy.
 """
 
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.lazy_exports import lazy_attributes
 from policies import lifecycle, store
-from policies.lazy_exports import lazy_attributes
 from policies.lifecycle import AmendmentInput, DraftInput, InterpretationInput
 from policies.models import Interpretation, Policy, PolicyRevision
 from policies.read_models import HistoryEntry, InterpretationView, PolicyEventView, PolicyView, RevisionView

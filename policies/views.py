@@ -2,14 +2,14 @@
 Q&A answers, policy items and the calculator's results, and the code tables that go with them.
 
 The policy read models load with the door; every other name loads on first use (see
-`policies.lazy_exports`), so importing this door costs what it cost before it grew.
+`core.lazy_exports`), so importing this door costs what it cost before it grew.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from policies.lazy_exports import lazy_attributes
+from core.lazy_exports import lazy_attributes
 from policies.read_models import (
     VALIDITY_LABELS,
     HistoryEntry,

@@ -31,7 +31,6 @@ from core import clock
 from core.db import Database
 from core.scheduler import Leadership, PostgresLeadership
 from core.settings import Settings
-from push.channels import registry
 from push.channels.base import ChannelAdapter, RenderedMessage
 from push.dao import deliveries, inbox
 from push.dao.probe import probe_write
@@ -217,6 +216,10 @@ async def build_channels(
 
     async def store_web(address: str, message: RenderedMessage) -> str:
         return str(await store_web_message(db, message, inbox_key=address))
+
+    # late: the adapters load aiogram and wechatpy (seconds of imports); only a process that sends
+    # builds them, so the web app and the CLI start without.
+    from push.channels import registry
 
     channels = dict(registry.build_channels(settings, limiter_config, web_store=store_web, shared=shared))
     if getattr(settings, "voice_enabled", False):

@@ -13,7 +13,7 @@ import pytest
 
 import policies.service
 import policies.views
-from policies.lazy_exports import lazy_attributes
+from core.lazy_exports import lazy_attributes
 
 
 @pytest.mark.parametrize("door", [policies.service, policies.views])

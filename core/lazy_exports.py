@@ -1,7 +1,7 @@
 """Re-exports a door loads only when first asked for.
 
-`policies.service` and `policies.views` name much of the library (the Q&A engine, the
-calculator's numpy, the importer); importing a door must cost no more than the names a
+Doors such as `policies.service`, `policies.views` and `bot.views` name heavy modules (the Q&A engine,
+the calculator's numpy, aiogram); importing a door must cost no more than the names a
 caller actually takes, so most of their names resolve through a module `__getattr__`.
 """
 
