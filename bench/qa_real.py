@@ -34,7 +34,7 @@ from core.errors import DomainError
 from core.migrate import upgrade_database
 from policies import service as policies
 from policies.pii import mask_pii
-from policies.qa.engine import QaEngine
+from policies.qa.engine import PLAUSIBLE, QaEngine
 from policies.qa.models import AnswerKind
 from policies.qa.views import Answer
 from policies.service import DraftInput
@@ -176,28 +176,35 @@ def _named(line: str, by_db_id: dict[int, str]) -> str:
     return re.sub(r"(?:gold|ranking)=\[[\d, ]*\]|→ \d+$", lists, line)
 
 
-def trade_off(run: RealRun, steps: Sequence[float] = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8),
-              ) -> list[str]:
+TRADE_OFF_STEPS = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
+
+
+def trade_off(run: RealRun, steps: Sequence[float] = TRADE_OFF_STEPS) -> list[str]:
     """If every answer below a confidence were declined instead: answered wrong (the shown
     first policy is wrong, including any answer to a no-answer question) against declined
-    right (answerable questions declined), as shares of all questions."""
+    right (answerable questions declined), as shares of all questions, and Recall@3 of what
+    is still shown. Made from a run with the offer boundary at 0 (everything close to
+    anything is offered), so the rows below the engine's boundary show what lowering it
+    would do: there, "min confidence" is where "您可能想问" ends and 没有找到 begins."""
     lines = [f"  {'min confidence':>14} {'answered wrong':>15} {'declined (answerable)':>22} "
-             f"{'declined (no answer)':>21}"]
+             f"{'declined (no answer)':>21} {'Recall@3':>9}"]
     answerable = max(1, sum(1 for _, g, _ in run.rows if g))
     unanswerable = max(1, sum(1 for _, g, _ in run.rows if not g))
     total = max(1, len(run.rows))
     for step in steps:
-        wrong = declined_answerable = declined_none = 0
+        wrong = declined_answerable = declined_none = hit3 = 0
         for _, gold, answer in run.rows:
             ranking = shown_ranking(answer)
             out = declined(answer) or answer.confidence < step
             if out:
                 declined_answerable += bool(gold)
                 declined_none += not gold
-            elif not gold or (ranking[:1] and ranking[0] not in gold):
+                continue
+            if not gold or (ranking[:1] and ranking[0] not in gold):
                 wrong += 1
+            hit3 += bool(gold) and any(p in gold for p in ranking[:3])
         lines.append(f"  {step:>14.2f} {wrong / total:>15.3f} {declined_answerable / answerable:>22.3f} "
-                     f"{declined_none / unanswerable:>21.3f}")
+                     f"{declined_none / unanswerable:>21.3f} {hit3 / answerable:>9.3f}")
     return lines
 
 
@@ -230,7 +237,7 @@ def print_real(splits_to_show: Sequence[tuple[str, tuple[str, ...]]], misses: bo
     if not real_policies_available():
         print(f"\n(real policies file not found at {REAL_POLICIES_FILE}; real set skipped)")
         return
-    _, _, tuning, library = asyncio.run(evaluate_real(("tune",)))
+    _, _, _, library = asyncio.run(evaluate_real(("tune",)))
     print(f"\nReal set: {len(library.ids)} real policies published through policies.service "
           f"({len(library.refused)} refused), {len(load_real_questions())} questions in residents' words")
     for name in library.refused:
@@ -244,8 +251,15 @@ def print_real(splits_to_show: Sequence[tuple[str, tuple[str, ...]]], misses: bo
         if misses and splits == ("tune",):
             for line in ours.misses:
                 print("  " + line)
-    print("\nTrade-off on the tuning part, where the thresholds were calibrated (if every answer below a "
-          "confidence were declined instead;\n shares: answered wrong of all questions, declined of each kind):")
+    offer = library.engine.offer
+    library.engine.offer = 0.0
+    try:
+        _, _, tuning = score(library, [q for q in load_real_questions() if q.split == "tune"])
+    finally:
+        library.engine.offer = offer
+    print(f"\nTrade-off on the tuning part, where the thresholds were calibrated (if every answer below a "
+          f"confidence were declined instead;\n shares: answered wrong of all questions, declined of each kind; "
+          f"the engine offers choices from {offer:.2f} and answers from {PLAUSIBLE:.2f}):")
     for line in trade_off(tuning):
         print(line)
 

@@ -20,6 +20,7 @@ from policies.qa.cards import PolicyCard
 from policies.qa.faq_match import FaqMatch, FaqMatcher
 from policies.qa.models import AnswerKind
 from policies.qa.passage import best_passage
+from policies.qa.scope import ScopeGuard
 from policies.qa.small_talk import small_talk_kind, small_talk_reply
 from policies.qa.steering import Gazetteer, QuestionFacts, Steering, question_facts
 from policies.qa.views import Answer, FaqView, PolicyRef
@@ -28,7 +29,13 @@ from policies.search.bm25 import BM25Index
 from policies.search.document import NO_FILTERS, Facets, Hit, SearchFilters
 from policies.search.lookup import ExactLookup
 from policies.search.normalize import MAX_QUERY_CHARS, normalize_query
-from policies.search.policy_search import PolicyEntry, PolicySearch, SearchResult, load_question_words
+from policies.search.policy_search import (
+    ASPECT_WORDS,
+    PolicyEntry,
+    PolicySearch,
+    SearchResult,
+    load_question_words,
+)
 from policies.search.synonyms import SynonymTable
 from policies.text.tokenizer import get_tokenizer
 
@@ -39,6 +46,12 @@ from policies.text.tokenizer import get_tokenizer
 # CONFIDENT the resident is offered "您可能想问" with up to three choices; below, 没有找到.
 CONFIDENT = 0.7
 PLAUSIBLE = 0.5
+# Between OFFER and PLAUSIBLE nothing is plausible enough to answer, but something is close:
+# "您可能想问" with the closest one to three policies instead of 没有找到 (bench/qa_real.py
+# prints the trade-off by this boundary on the tuning part).
+OFFER = 0.45
+# The question is about a service the library does not provide (policies/qa/scope.py).
+OUT_OF_SCOPE_FACTOR = 0.4
 FAQ_CONFIDENT = 0.75
 # The best policy is about another place or year than the question names.
 PLACE_MISMATCH_FACTOR = 0.5
@@ -72,6 +85,9 @@ class QaEngine:
         self._cards: dict[int, PolicyCard] = {}
         self._faqs_of_policy: dict[int, set[int]] = {}
         self.steering = Steering(Gazetteer.load(), self._cards.get)
+        self.scope = ScopeGuard(self._cards.values)
+        # The offer/decline boundary; an attribute so the bench can trace the whole curve.
+        self.offer = OFFER
 
     # ----- building ---------------------------------------------------------------------------
 
@@ -151,12 +167,14 @@ class QaEngine:
             return
         self._cards[card.policy_id] = card
         self.steering.forget(card.policy_id)
+        self.scope.forget(card)
         self.search_engine.add_or_replace(card.document(self._faq_tokens(card.policy_id)),
                                           PolicyEntry(card.title, card.doc_no))
 
     def remove_policy(self, policy_id: int) -> bool:
         self._cards.pop(policy_id, None)
         self.steering.forget(policy_id)
+        self.scope.forget()
         return self.search_engine.remove(policy_id)
 
     async def refresh_policy(self, session: AsyncSession, policy_id: int) -> None:
@@ -316,6 +334,8 @@ class QaEngine:
                 return self._choices_answer(question, result, confidence)
             # One plausible policy and nothing near it: that is the answer, said with less confidence.
             return self._policy_answer(question, result, confidence)
+        if result.top is not None and confidence >= self.offer:
+            return self._choices_answer(question, result, confidence)
         return Answer(kind=AnswerKind.NOT_FOUND, question=question, phone=self.phone,
                       text=texts.not_found(question, self.phone), confidence=max(confidence, faq_score))
 
@@ -341,6 +361,10 @@ class QaEngine:
         if not (fits_place and fits_year):
             confidence *= self._uncovered(
                 result, lambda c: self.steering.fits_place(c, facts) and self.steering.fits_year(c, facts))
+        outside = self.scope.outside_word(result.understood, self.search_engine.outside_words)
+        if outside is not None and card is not None and not self.scope.about_other(
+                card, outside, (w for w in result.typed_tokens if w not in ASPECT_WORDS)):
+            confidence *= OUT_OF_SCOPE_FACTOR
         result.coverage = confidence
         return confidence
 

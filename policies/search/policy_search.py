@@ -116,6 +116,7 @@ class PolicySearch:
         typos of its words: the call after a department edits a list."""
         self.expander = SynonymExpander(table, self.tokenize)
         self._known_words = frozenset(ASPECT_WORDS | table.words())
+        self.outside_words = table.outside
         self.corrector = corrector if corrector is not None else default_corrector(table)
 
     @classmethod

@@ -16,6 +16,8 @@ from policies.search.document import QueryTerm
 SYNONYMS_FILE = Path(__file__).resolve().parents[1] / "data" / "synonyms.txt"
 # Everyday words → policy words (开个小饭馆 → 创业, 我妈 → 老年人); same format, one-way lines.
 CONCEPTS_FILE = Path(__file__).resolve().parents[1] / "data" / "concepts.txt"
+# Services people ask about that the library does not provide; "category => words" lines.
+OUT_OF_SCOPE_FILE = Path(__file__).resolve().parents[1] / "data" / "out_of_scope.txt"
 SYNONYM_WEIGHT = 0.7
 # Pieces of a partner phrase (基本 from 基本医疗保险) say little on their own.
 PIECE_WEIGHT = 0.2
@@ -28,6 +30,8 @@ class SynonymTable:
     """phrase → the phrases a query containing it also looks for."""
 
     partners: dict[str, tuple[str, ...]]
+    # Services the library does not provide (身份证, 房产证): policies/data/out_of_scope.txt.
+    outside: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, text: str) -> SynonymTable:
@@ -67,7 +71,10 @@ class SynonymTable:
         partners = {k: dict.fromkeys(v) for k, v in self.partners.items()}
         for source, targets in other.partners.items():
             partners.setdefault(source, {}).update(dict.fromkeys(targets))
-        return SynonymTable({k: tuple(v) for k, v in partners.items()})
+        return SynonymTable({k: tuple(v) for k, v in partners.items()}, self.outside | other.outside)
+
+    def with_outside(self, words: frozenset[str]) -> SynonymTable:
+        return SynonymTable(self.partners, words)
 
     def words(self) -> set[str]:
         """Every phrase on either side of a line."""
@@ -82,6 +89,17 @@ class SynonymTable:
             if not any(phrase in longer for longer in kept):
                 kept.append(phrase)
         return kept
+
+
+def outside_words(text: str) -> frozenset[str]:
+    """The words of the out-of-scope list: every line's right-hand side ("category => words"),
+    or the whole line when it has no "=>"."""
+    words: set[str] = set()
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            words.update(_phrases(line.split("=>", 1)[-1]))
+    return frozenset(words)
 
 
 def _phrases(part: str) -> list[str]:

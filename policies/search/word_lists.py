@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ValidationFailed
-from policies.search.synonyms import CONCEPTS_FILE, SYNONYMS_FILE, SynonymTable
+from policies.search.synonyms import CONCEPTS_FILE, OUT_OF_SCOPE_FILE, SYNONYMS_FILE, SynonymTable, outside_words
 
 EDITED_DIR_NAME = "qa_words"
 MAX_LIST_CHARS = 200_000
@@ -30,6 +30,7 @@ class WordList:
 WORD_LISTS = {
     "concepts": WordList("concepts", "口语概念图", CONCEPTS_FILE),
     "synonyms": WordList("synonyms", "同义词", SYNONYMS_FILE),
+    "out_of_scope": WordList("out_of_scope", "本库不管的事项", OUT_OF_SCOPE_FILE),
 }
 
 
@@ -100,7 +101,9 @@ def save_list(name: str, text: str, data_dir: Path) -> None:
 
 
 def load_table(data_dir: Path | None = None) -> SynonymTable:
-    """What queries are expanded with: the synonyms and the concept map, edited copies under
-    `data_dir` first (only the shipped lists without one)."""
+    """What queries are expanded with: the synonyms and the concept map, with the out-of-scope
+    words beside them (never expanded), edited copies under `data_dir` first (only the
+    shipped lists without one)."""
     return SynonymTable.parse(read_list("synonyms", data_dir)).merged(
-        SynonymTable.parse(read_list("concepts", data_dir)))
+        SynonymTable.parse(read_list("concepts", data_dir))).with_outside(
+        outside_words(read_list("out_of_scope", data_dir)))
