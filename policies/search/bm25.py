@@ -305,18 +305,20 @@ class BM25Index:
             raise ValueError("index state arrays do not fit together")
         index = cls(state.weights, k1=state.k1, b=state.b)
         index._vocab = dict(zip(state.terms, range(n_terms), strict=True))
-        index._offsets = state.offsets.astype(np.int64)
-        index._base_slots = state.base_slots.astype(np.int32)
-        index._base_tfs = state.base_tfs.astype(np.float32)
-        index._df = state.df.astype(np.int64)
-        index._doc_terms = np.split(state.doc_terms.astype(np.int32), state.doc_term_offsets[1:-1])
+        # The big arrays may be read-only views of a mapped snapshot file: they are only ever
+        # replaced, never written in place; df and the lengths are (publish, remove), so copied.
+        index._offsets = state.offsets.astype(np.int64, copy=False)
+        index._base_slots = state.base_slots.astype(np.int32, copy=False)
+        index._base_tfs = state.base_tfs.astype(np.float32, copy=False)
+        index._df = state.df.astype(np.int64, copy=True)
+        index._doc_terms = np.split(state.doc_terms.astype(np.int32, copy=False), state.doc_term_offsets[1:-1])
         index._docs = [
             IndexedDocument(policy_id=int(pid), fields={}, status=status, agency=agency, topics=tuple(topics),
                             audience=audience, year=year)
             for pid, status, agency, topics, audience, year in state.documents
         ]
         index._slot_of = {d.policy_id: slot for slot, d in enumerate(index._docs) if d is not None}
-        index._lengths = state.lengths.astype(np.float64)
+        index._lengths = state.lengths.astype(np.float64, copy=True)
         index._factor = np.array([_factor(d) for d in index._docs if d is not None], dtype=np.float64)
         index._total_length = float(index._lengths.sum())
         return index
