@@ -2,8 +2,9 @@
 policy service into the test database, asked the 300 questions of
 bench/data/qa/real_questions.jsonl. Floors a little below what bench/qa_real.py measured on
 the whole set when they were last raised (Recall@1 0.942, Recall@3 0.973, answerable declined
-0.027, no-answer declined 0.800; plain jieba + BM25: 0.838 / 0.935): about one question of
-margin each."""
+0.027, no-answer declined 0.875; plain jieba + BM25: 0.838 / 0.935): about one question of
+margin each. A failure shows the figures and the tuning part's misses only: the held-out
+part is scored, never read for tuning."""
 
 from __future__ import annotations
 
@@ -17,16 +18,21 @@ pytestmark = pytest.mark.skipif(not real_policies_available(), reason=f"{REAL_PO
 RECALL_AT_1_FLOOR = 0.935
 RECALL_AT_3_FLOOR = 0.965
 ANSWERABLE_DECLINED_CEILING = 0.035
-NO_ANSWER_DECLINED_FLOOR = 0.77
+NO_ANSWER_DECLINED_FLOOR = 0.85
 
 
 async def test_quality_on_the_real_set_stays_above_the_floor(db: Database) -> None:
     library = await load_real_library(db)
     assert not library.refused and len(library.ids) == len(library.rows)
-    ours, baseline, _ = score(library, load_real_questions())
+    questions = load_real_questions()
+    ours, baseline, _ = score(library, questions)
+    tuning, _, _ = score(library, [q for q in questions if q.split == "tune"])
+    shown = (f"R@1 {ours.recall_at_1:.3f} R@3 {ours.recall_at_3:.3f} answerable declined "
+             f"{ours.declined_answerable / ours.answerable:.3f} no-answer declined {ours.declined_share:.3f}; "
+             f"tuning misses: {tuning.misses}")
     assert ours.answerable >= 200 and ours.unanswerable >= 30
-    assert ours.recall_at_1 >= RECALL_AT_1_FLOOR, ours.misses
-    assert ours.recall_at_3 >= RECALL_AT_3_FLOOR, ours.misses
-    assert ours.declined_answerable / ours.answerable <= ANSWERABLE_DECLINED_CEILING, ours.misses
-    assert ours.declined_share >= NO_ANSWER_DECLINED_FLOOR, ours.misses
+    assert ours.recall_at_1 >= RECALL_AT_1_FLOOR, shown
+    assert ours.recall_at_3 >= RECALL_AT_3_FLOOR, shown
+    assert ours.declined_answerable / ours.answerable <= ANSWERABLE_DECLINED_CEILING, shown
+    assert ours.declined_share >= NO_ANSWER_DECLINED_FLOOR, shown
     assert ours.recall_at_1 > baseline.recall_at_1
