@@ -50,6 +50,9 @@ ASPECT_WORD_FACTOR = 0.3
 _FIGURE = re.compile(r"^(?:\d+(?:\.\d+)?|万|千|元|块|块钱|万元|岁|周岁)$")
 # More words than this and the message describes a situation, not just asks.
 LONG_MESSAGE_WORDS = 8
+# Understood questions kept (typo correction, filler stripping, jieba, expansion: about a
+# third of an answer's CPU): residents ask the same few hundred questions again and again.
+UNDERSTOOD_CACHE_SIZE = 4096
 _CLAUSE = re.compile(r"[，,。.！!？?；;、\s]+")
 
 
@@ -117,6 +120,8 @@ class PolicySearch:
         self.expander = SynonymExpander(table, self.tokenize)
         self._known_words = frozenset(ASPECT_WORDS | table.words())
         self.outside_words = table.outside
+        # What a question is understood as depends on the lists: forget it with them.
+        self._understood: dict[str, tuple[str, tuple[str, ...], tuple[QueryTerm, ...]]] = {}
         self.corrector = corrector if corrector is not None else default_corrector(table)
 
     @classmethod
@@ -182,9 +187,8 @@ class PolicySearch:
         result = SearchResult(query=query)
         if not query.text:
             return result
-        result.understood = self.corrector.correct(query.text)
-        result.typed_tokens, result.terms = self.query_terms(self.strip_fillers(result.understood),
-                                                             result.understood)
+        result.understood, typed, terms = self.understand(query.text)
+        result.typed_tokens, result.terms = list(typed), list(terms)
         scored = self.index.search(result.terms, limit=limit, filters=filters)
         exact = [m for m in self.lookup.find(query.text) if m.policy_id in self.index]
         result.hits = self._merge(exact, scored, result, filters, limit)
@@ -192,6 +196,22 @@ class PolicySearch:
             top = result.hits[0]
             result.coverage = 1.0 if top.exact else self.coverage(top.policy_id, result)
         return result
+
+    def understand(self, text: str) -> tuple[str, tuple[str, ...], tuple[QueryTerm, ...]]:
+        """The question with typos corrected, its typed tokens and its weighted terms; the
+        last few thousand are remembered (the word lists decide them, and the tokenizer)."""
+        known = self._understood.get(text)
+        if known is not None:
+            return known
+        understood = self.corrector.correct(text)
+        typed, terms = self.query_terms(self.strip_fillers(understood), understood)
+        known = (understood, tuple(typed), tuple(terms))
+        if len(self._understood) >= UNDERSTOOD_CACHE_SIZE:
+            # Oldest first (dicts keep insertion order): drop a batch, not one per question.
+            for stale in list(self._understood)[: UNDERSTOOD_CACHE_SIZE // 8]:
+                del self._understood[stale]
+        self._understood[text] = known
+        return known
 
     def _merge(self, exact: list, scored: list[Hit], result: SearchResult,  # type: ignore[type-arg]
                filters: SearchFilters, limit: int) -> list[Hit]:

@@ -50,3 +50,25 @@ def test_a_real_word_is_not_corrected_into_a_rarer_term() -> None:
     assert corrector.correct("补帖") == "补贴"
     # Two wrong characters out of two is another word, not a typo.
     assert HomophoneCorrector(["补贴"]).correct("不铁") == "不铁"
+
+
+def test_an_understood_question_is_remembered_until_the_lists_change() -> None:
+    calls: list[str] = []
+
+    def tokenize(text: str) -> list[str]:
+        calls.append(text)
+        return get_tokenizer().query_tokens(text)
+
+    search = PolicySearch(tokenize, synonyms=SynonymTable.parse("医保 = 医疗保险\n"))
+    first = search.understand("修车铺有补贴吗")
+    calls.clear()
+    assert search.understand("修车铺有补贴吗") == first and calls == []  # not segmented again
+    assert not any(t.origin for t in first[2])
+    search.use_word_lists(SynonymTable.parse("修车铺 => 创业\n"))
+    understood, _, terms = search.understand("修车铺有补贴吗")
+    assert calls and understood == first[0]
+    assert "创业" in {t.token for t in terms if t.origin}
+    # What a caller does with a result's lists does not reach the remembered question.
+    result = search.search("修车铺有补贴吗")
+    result.terms.clear()
+    assert search.search("修车铺有补贴吗").terms
