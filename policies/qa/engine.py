@@ -20,7 +20,7 @@ from policies.qa.cards import PolicyCard
 from policies.qa.faq_match import FaqMatch, FaqMatcher
 from policies.qa.models import AnswerKind
 from policies.qa.passage import best_passage
-from policies.qa.scope import ScopeGuard
+from policies.qa.scope import ScopeGuard, about_text
 from policies.qa.small_talk import small_talk_kind, small_talk_reply
 from policies.qa.steering import Gazetteer, QuestionFacts, Steering, question_facts
 from policies.qa.views import Answer, FaqView, PolicyRef
@@ -165,9 +165,11 @@ class QaEngine:
         if not card.is_released:
             self.remove_policy(card.policy_id)
             return
+        replaced = self._cards.get(card.policy_id)
         self._cards[card.policy_id] = card
         self.steering.forget(card.policy_id)
-        self.scope.forget(card)
+        # An amended title or keywords may no longer name what the old ones did: then recompute.
+        self.scope.forget(card if replaced is None or about_text(replaced) == about_text(card) else None)
         self.search_engine.add_or_replace(card.document(self._faq_tokens(card.policy_id)),
                                           PolicyEntry(card.title, card.doc_no))
 
