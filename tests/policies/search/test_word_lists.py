@@ -36,3 +36,14 @@ def test_no_qa_or_search_module_reads_the_settings() -> None:
             names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                      for alias in node.names}
             assert "core.settings" not in imported and "get_settings" not in names, source
+
+
+def test_every_shipped_list_can_be_saved_back_unchanged(tmp_path: Path) -> None:
+    """The console shows every list of WORD_LISTS (the out-of-scope list among them); a
+    department opening one and pressing save must not be told the shipped text is wrong."""
+    assert {"concepts", "synonyms", "out_of_scope"} <= set(word_lists.WORD_LISTS)
+    for name in word_lists.WORD_LISTS:
+        shipped = word_lists.read_list(name)
+        assert shipped and word_lists.check_list(shipped) == [], name
+        word_lists.save_list(name, shipped, tmp_path)
+    assert {n for n, _, _ in word_lists.lists_version(tmp_path)} == set(word_lists.WORD_LISTS)
