@@ -209,7 +209,8 @@ async def pipeline_run(
     await task
     await adapter.close()
     await db.dispose()
-    return finished - published, adapter.times[0] - published, adapter
+    first = adapter.times[0] - published if adapter.times else float("nan")  # nothing sent (count 0)
+    return finished - published, first, adapter
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -247,6 +248,9 @@ async def main(args: argparse.Namespace) -> None:
           f"{statistics.median(latencies):.0f} ms over {len(latencies)} runs "
           f"({', '.join(f'{x:.0f}' for x in latencies)})   (goal < 250 ms)")
 
+    if args.limited <= 0:
+        print("  (d) default limits on: skipped (--limited 0)")
+        return
     fake = FakeProcess(enforce=True)
     try:
         _, _, adapter = await pipeline_run(fake.base_url, args.limited, args.concurrency, TelegramLimits())
@@ -254,7 +258,7 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         fake.stop()
     # Rate over the limited run's own sends (the warm-up policy's sends are excluded).
-    span = adapter.times[-1] - adapter.times[0]
+    span = adapter.times[-1] - adapter.times[0] if len(adapter.times) > 1 else 0.0
     limited_rate = (len(adapter.times) - 1) / span if span > 0 else float("inf")
     too_many = sum(1 for c in calls if c["status"] == 429)
     print(f"  (d) default limits on, {args.limited} messages: {limited_rate:.1f} msg/s "
