@@ -98,14 +98,17 @@ class FakeProcess:
 
 
 def audience_of(count: int, first_chat: int = 10_000_000) -> Any:
+    """The audience function: built on each call (inside the timed window), as reading it from
+    the database would be; building it beforehand kept 75,000 recipients out of the garbage
+    collector's way when the worker froze the heap at its start."""
     pref = DeliveryPreference("immediate", None, None, None, False)
-    people = [
-        Recipient(n, n, "telegram", str(first_chat + n), ("您订阅了“就业创业”",), "subscriber", pref)
-        for n in range(1, count + 1)
-    ]
 
     async def audience(session: Any, policy: Any) -> list[Recipient]:
-        return people[:WARM_UP_AUDIENCE] if policy.title == WARM_UP_TITLE else people
+        size = WARM_UP_AUDIENCE if policy.title == WARM_UP_TITLE else count
+        return [
+            Recipient(n, n, "telegram", str(first_chat + n), ("您订阅了“就业创业”",), "subscriber", pref)
+            for n in range(1, size + 1)
+        ]
 
     return audience
 
