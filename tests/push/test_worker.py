@@ -4,7 +4,9 @@ deactivate dead addresses, reclaim lost work."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
+import weakref
 from datetime import timedelta
 
 from core.clock import FixedClock
@@ -222,3 +224,30 @@ async def test_prefetched_rows_held_past_most_of_their_lease_are_left_to_the_swe
     assert worker.stale_dropped > 0
     assert sorted(m.address for m in channel.sent) == sorted(r.address for r in recipients)
     assert {r.status for r in await deliveries(db)} == {DeliveryStatus.SENT}
+
+
+async def test_run_freezes_the_long_lived_heap_after_collecting_garbage(db: Database, clock: FixedClock) -> None:
+    """The worker keeps full GC passes off the first message (push.worker.freeze_long_lived):
+    what is alive when it starts is frozen, and garbage is collected first, not frozen."""
+    class Node:
+        pass
+
+    alive, garbage = Node(), Node()
+    garbage.me = garbage  # type: ignore[attr-defined]  # a cycle only the collector frees
+    gone = weakref.ref(garbage)
+    del garbage
+    gc.unfreeze()
+    worker = _worker(db, RecordingChannel(), poll_interval=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(200):
+            if gc.get_freeze_count():
+                break
+            await asyncio.sleep(0.01)
+        assert gc.get_freeze_count() > 0
+        assert gone() is None  # collected before the freeze, not kept forever
+        assert not any(o is alive for o in gc.get_objects())  # frozen: out of the collector's passes
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)

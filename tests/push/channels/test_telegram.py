@@ -13,7 +13,14 @@ import pytest_asyncio
 
 from push.channels.base import Button, ChannelName, MessageContext, MessageKind, PolicyItem, RenderedMessage
 from push.channels.base import SendStatus as S
-from push.channels.telegram import ButtonError, TelegramChannel, callback_data, inline_keyboard, make_telegram_bot
+from push.channels.telegram import (
+    ButtonError,
+    TelegramChannel,
+    callback_data,
+    inline_keyboard,
+    keyboard_wire,
+    make_telegram_bot,
+)
 from push.ratelimit import LimiterConfig, telegram_limiter
 from push.render import Renderer
 from tests.fakes.telegram_api import FakeTelegram
@@ -134,6 +141,9 @@ async def test_429_retries_after_and_pauses_the_whole_bot(fake_telegram: FakeTel
         ({"status": 400, "description": "Bad Request: message is too long"}, S.FAILED),
         ({"status": 400, "description": "Bad Request: can't parse entities: unexpected end tag"}, S.FAILED),
         ({"status": 400, "description": "Bad Request: chat not found"}, S.PERMANENT),
+        # A 200 the adapter cannot read (a proxy's page): aiogram's check_response decides, a retry.
+        ({"status": 200, "raw_body": "<html><body>OK</body></html>"}, S.RETRY),
+        ({"status": 403, "description": "Forbidden: bot was blocked by the user"}, S.PERMANENT),
     ],
 )
 async def test_error_mapping(fake_telegram: FakeTelegram, channel: TelegramChannel, inject: dict, status: str) -> None:  # type: ignore[type-arg]
@@ -210,3 +220,20 @@ def test_inline_keyboard_serialises_like_validated_models() -> None:
     assert inline_keyboard(()) is None
     with pytest.raises(ButtonError):
         inline_keyboard((Button("转发", "share", "1"),))  # not an action the bot handles
+
+
+def test_keyboard_wire_is_what_aiogram_would_send() -> None:
+    """The adapter posts the keyboard as plain JSON; it must be aiogram's own serialisation."""
+    buttons = (
+        Button("查看解读", "url", "https://pd.example/r/abc#interpretation"),
+        Button("我要咨询", "ask", "7"),
+        Button("确认收到", "ack", "42"),
+        Button("退订此类", "unsub", "42"),
+        Button("转发给会员", "forward", "42"),
+    )
+    built = inline_keyboard(buttons)
+    assert built is not None
+    assert keyboard_wire(buttons) == built.model_dump(warnings=False, exclude_none=True)
+    assert keyboard_wire(()) is None
+    with pytest.raises(ButtonError):
+        keyboard_wire((Button("转发", "share", "1"),))
