@@ -36,6 +36,7 @@ COLUMNS = {
     "subscription_topic": ("subscriber_id", "topic"),
     "subscription_keyword": ("subscriber_id", "keyword", "tokens"),
     "hub_member": ("hub_id", "enterprise_id", "via", "joined_at"),
+    "match_change": ("subscriber_id", "token"),
     "match_key": ("key", "township", "subscriber_id", "detail", "kind", "audience", "industry", "rest"),
 }  # fmt: skip
 
@@ -144,7 +145,7 @@ class Writer:
             session, "match_key",
             [(r.key, r.township, r.subscriber_id, r.detail, r.kind, r.audience, r.industry, r.rest) for r in rows],
         )  # fmt: skip
-        await changes.record(session, contacts)
+        await changes.record(session, contacts, lambda rows: self.insert(session, "match_change", rows))
 
 
 async def _copy(session: AsyncSession, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
