@@ -11,6 +11,7 @@ changed only: a re-import of an unchanged file reads, compares, and writes nothi
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,24 +21,30 @@ from core.errors import DomainError, ValidationFailed
 from subscriptions import matching, store
 from subscriptions.import_rows import Parsed
 from subscriptions.import_write import NewContact, NewEnterprise, StoredContact, Writer, new_ids
-from subscriptions.matching import IndexRow
-from subscriptions.models import (
-    ChannelAddress,
-    Enterprise,
-    HubMember,
-    Subscriber,
-    SubscriptionKeyword,
-    SubscriptionTopic,
-)
+from subscriptions.models import HubMember, Subscriber
 from subscriptions.views import ImportReport, RowError
 
 Contact = StoredContact | NewContact
 
-_ENTERPRISE_COLUMNS = (Enterprise.credit_code, Enterprise.name, Enterprise.industry, Enterprise.size,
-                       Enterprise.qualifications, Enterprise.township, Enterprise.verified, Enterprise.id)  # fmt: skip
-_CONTACT_COLUMNS = (Subscriber.id, Subscriber.kind, Subscriber.enterprise_id, Subscriber.township, Subscriber.groups)
 ENTERPRISE_UPDATE = ("name", "industry", "size", "qualifications", "township", "verified", "updated_at")
 CONTACT_UPDATE = ("township", "groups")
+
+
+class _JsonLists:
+    """JSON list columns as read through the driver (text, or None), decoded once per
+    distinct value: a registry repeats a few qualification and group lists."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[str]] = {}
+
+    def __call__(self, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, str):  # already decoded by a driver codec
+            return list(value)
+        if value not in self.seen:
+            self.seen[value] = json.loads(value)
+        return list(self.seen[value])
 
 
 class Batch:
@@ -87,54 +94,78 @@ class Batch:
             await store.apply_index_diff(self.s, before, after)
         await writer.index_rows(self.s, self._new_index_rows(), [sub.id for _row, sub in self.pending])
 
-    def _new_index_rows(self) -> set[IndexRow]:
+    def _new_index_rows(self) -> list[tuple[Any, ...]]:
         """Index rows of the contacts this batch created, from what was just written (the same
-        facts `store.load_facts` would read back, without reading them)."""
-        rows: set[IndexRow] = set()
+        facts `store.load_facts` would read back, without reading them). Contacts alike in
+        everything the index reads share one computed template: a registry has few shapes."""
+        rows: list[tuple[Any, ...]] = []
+        templates: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         for _row, sub in self.pending:
-            keywords = [(k, tuple(tokens.split(" "))) for k, tokens in sub.keywords]
-            facts = store.facts_of(sub, sub.enterprise, set(sub.topics), keywords, set())  # type: ignore[arg-type]
-            rows |= matching.index_rows(facts)
+            ent = sub.enterprise
+            firm = None if ent is None else (ent.township, tuple(ent.qualifications), ent.size, ent.industry)
+            shape = (sub.kind, sub.audience, sub.township, tuple(sub.groups), tuple(sub.topics), tuple(sub.keywords),
+                     sub.all_topics, sub.recommend_by_profile, firm)  # fmt: skip
+            template = templates.get(shape)
+            if template is None:
+                keywords = [(k, tuple(tokens.split(" "))) for k, tokens in sub.keywords]
+                facts = store.facts_of(sub, ent, set(sub.topics), keywords, set())  # type: ignore[arg-type]
+                template = templates[shape] = [
+                    (r.key, r.township, r.detail, r.kind, r.audience, r.industry, r.rest)
+                    for r in matching.index_rows(facts)
+                ]
+            sid = sub.id
+            rows += [(key, town, sid, *rest) for key, town, *rest in template]
         return rows
+
+    async def _select(self, sql: str, *values: Any) -> list[Any]:
+        """Rows of a plain query through the driver; `{any1}`, `{any2}`… in `sql` stand for
+        "= any of the list given as that parameter" (an array on PostgreSQL, a JSON array read
+        by json_each on SQLite): one statement per look-up for the whole batch, where IN lists
+        of 500 took about fifty, each compiled by SQLAlchemy and planned by the server."""
+        conn = await self.s.connection()
+        sqlite = conn.dialect.name == "sqlite"
+        marks = {}
+        params: list[Any] = []
+        for n, value in enumerate(values, start=1):
+            if isinstance(value, list):
+                marks[f"any{n}"] = "IN (SELECT value FROM json_each(?))" if sqlite else f"= ANY(${n})"
+                params.append(json.dumps(value) if sqlite else value)
+            else:
+                marks[f"p{n}"] = "?" if sqlite else f"${n}"
+                params.append(value)
+        return list(await conn.exec_driver_sql(sql.format(**marks), tuple(params)))
 
     async def _prefetch(self, rows: list[Parsed]) -> None:
         codes = sorted({r.credit_code for r in rows if r.credit_code})
-        for part in store.chunks(codes):
-            found_e = await self.s.execute(select(*_ENTERPRISE_COLUMNS).where(Enterprise.credit_code.in_(part)))
-            for code, name, industry, size, quals, township, verified, ent_id in found_e:
-                self.enterprises[code] = NewEnterprise(code, name, industry, size, list(quals or []), township,
+        json_lists = _JsonLists()
+        if codes:
+            for code, name, industry, size, quals, township, verified, ent_id in await self._select(
+                "SELECT credit_code, name, industry, size, qualifications, township, verified, id FROM enterprise "
+                "WHERE credit_code {any1}", codes
+            ):  # fmt: skip
+                self.enterprises[code] = NewEnterprise(code, name, industry, size, json_lists(quals), township,
                                                        bool(verified), ent_id, stored=True)  # fmt: skip
-        # By channel, then address: the unique (channel, address) index answers it; by address
-        # alone every chunk scanned the whole table, so a large import slowed down as it grew.
         for channel in sorted({r.channel for r in rows if r.address}):
             addresses = sorted({r.address for r in rows if r.address and r.channel == channel})
-            for part in store.chunks(addresses):
-                found = await self.s.execute(
-                    select(ChannelAddress.address, ChannelAddress.subscriber_id).where(
-                        ChannelAddress.channel == channel, ChannelAddress.address.in_(part)
-                    )
-                )
-                for address, owner_id in found:
-                    self.addresses[(channel, address)] = owner_id
+            found = await self._select(
+                "SELECT address, subscriber_id FROM channel_address WHERE channel = {p1} AND address {any2}",
+                channel, addresses,
+            )  # fmt: skip
+            for address, owner_id in found:
+                self.addresses[(channel, address)] = owner_id
         owner_ids = sorted(set(self.addresses.values()))
-        for part in store.chunks(owner_ids):
-            for sid, kind, ent_id, township, groups in await self.s.execute(
-                select(*_CONTACT_COLUMNS).where(Subscriber.id.in_(part))
+        if owner_ids:
+            for sid, kind, ent_id, township, groups in await self._select(
+                'SELECT id, kind, enterprise_id, township, "groups" FROM subscriber WHERE id {any1}', owner_ids
             ):
-                self.owners[sid] = StoredContact(sid, kind, ent_id, township, list(groups or []))
-            found_t = await self.s.execute(
-                select(SubscriptionTopic.subscriber_id, SubscriptionTopic.topic).where(
-                    SubscriptionTopic.subscriber_id.in_(part)
-                )
-            )
-            for sid, topic in found_t:
+                self.owners[sid] = StoredContact(sid, kind, ent_id, township, json_lists(groups))
+            for sid, topic in await self._select(
+                "SELECT subscriber_id, topic FROM subscription_topic WHERE subscriber_id {any1}", owner_ids
+            ):
                 self.topics.setdefault(sid, set()).add(topic)
-            found_k = await self.s.execute(
-                select(SubscriptionKeyword.subscriber_id, SubscriptionKeyword.keyword).where(
-                    SubscriptionKeyword.subscriber_id.in_(part)
-                )
-            )
-            for sid, keyword in found_k:
+            for sid, keyword in await self._select(
+                "SELECT subscriber_id, keyword FROM subscription_keyword WHERE subscriber_id {any1}", owner_ids
+            ):
                 self.keywords.setdefault(sid, set()).add(keyword)
         if any(r.hub for r in rows):
             self.hubs = {name: hid for hid, name in (await store.hub_names(self.s)).items()}
@@ -253,12 +284,12 @@ class Batch:
 
     async def _write(self, writer: Writer) -> None:
         await writer.update(self.s, "enterprise", ENTERPRISE_UPDATE, [
-            (e.name, e.industry, e.size, json.dumps(e.qualifications), e.township, writer.flag(e.verified), writer.at,
+            (e.name, e.industry, e.size, writer.json(e.qualifications), e.township, writer.flag(e.verified), writer.at,
              e.id)
             for e in self.changed_enterprises.values()
         ])  # fmt: skip
         await writer.update(self.s, "subscriber", CONTACT_UPDATE, [
-            (c.township, json.dumps(c.groups), c.id) for c in self.changed_contacts.values()
+            (c.township, writer.json(c.groups), c.id) for c in self.changed_contacts.values()
         ])  # fmt: skip
         for ent, new_id in zip(self.new_enterprises, await new_ids(self.s, "enterprise", len(self.new_enterprises)),
                                strict=True):  # fmt: skip

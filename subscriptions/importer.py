@@ -60,10 +60,12 @@ async def import_subscribers(
                     parsed.append(parser.parse(row))
                 except DomainError as exc:
                     report.errors.append(RowError(row.number, exc.field or "", exc.message))
+            created = report.created
             await _apply_batch(db, parsed, report, bulk_copy)
-            batches += 1
-            if db.dialect == "postgresql" and batches & (batches - 1) == 0:  # after batch 1, 2, 4, 8…
-                await _refresh_statistics(db)
+            # Only batches that grew the tables count: a re-import leaves the statistics right.
+            batches += report.created > created
+            if db.dialect == "postgresql" and report.created > created and batches & (batches - 1) == 0:
+                await _refresh_statistics(db)  # after growing batch 1, 2, 4, 8…
             bar.update(min(BATCH, len(rows) - start))
     finally:
         bar.close()
