@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import now
+from core.db import driver_connection
 from core.errors import DomainError, ValidationFailed
 from subscriptions import matching, store
 from subscriptions.import_rows import Parsed
@@ -95,26 +96,33 @@ class Batch:
         await writer.index_rows(self.s, self._new_index_rows(), [sub.id for _row, sub in self.pending])
 
     def _new_index_rows(self) -> list[tuple[Any, ...]]:
-        """Index rows of the contacts this batch created, from what was just written (the same
-        facts `store.load_facts` would read back, without reading them). Contacts alike in
-        everything the index reads share one computed template: a registry has few shapes."""
+        """Index rows (match_key tuples) of the contacts this batch created, from what was just
+        written, without reading it back. An imported contact has neither "all topics" nor
+        "recommend by profile", so its rows are its home township × its topic and keyword keys
+        (`matching.index_rows` for that case; the tests compare the two); the keys are worked
+        out once per distinct (topics, keywords). Any other contact goes the general way."""
         rows: list[tuple[Any, ...]] = []
-        templates: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        keyed_of: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}
         for _row, sub in self.pending:
             ent = sub.enterprise
-            firm = None if ent is None else (ent.township, tuple(ent.qualifications), ent.size, ent.industry)
-            shape = (sub.kind, sub.audience, sub.township, tuple(sub.groups), tuple(sub.topics), tuple(sub.keywords),
-                     sub.all_topics, sub.recommend_by_profile, firm)  # fmt: skip
-            template = templates.get(shape)
-            if template is None:
+            if sub.all_topics or sub.recommend_by_profile:
                 keywords = [(k, tuple(tokens.split(" "))) for k, tokens in sub.keywords]
                 facts = store.facts_of(sub, ent, set(sub.topics), keywords, set())  # type: ignore[arg-type]
-                template = templates[shape] = [
-                    (r.key, r.township, r.detail, r.kind, r.audience, r.industry, r.rest)
-                    for r in matching.index_rows(facts)
-                ]
-            sid = sub.id
-            rows += [(key, town, sid, *rest) for key, town, *rest in template]
+                rows += [(r.key, r.township, r.subscriber_id, r.detail, r.kind, r.audience, r.industry, r.rest)
+                         for r in matching.index_rows(facts)]  # fmt: skip
+                continue
+            shape = (tuple(sub.topics), tuple(sub.keywords))
+            keyed = keyed_of.get(shape)
+            if keyed is None:
+                keys = [("t:" + topic, "", "") for topic in sub.topics]
+                for keyword, tokens in sub.keywords:
+                    anchor, rest = matching.anchor_and_rest(tuple(tokens.split(" ")))
+                    keys.append(("k:" + anchor, keyword, rest))
+                keyed = keyed_of[shape] = list(dict.fromkeys(keys))
+            town = (ent.township if ent is not None else sub.township) or matching.NO_TOWNSHIP
+            industry = ent.industry if ent is not None and sub.kind == "enterprise" else ""
+            kind, audience, sid = matching.KIND_CODE[sub.kind], matching.AUDIENCE_CODE[sub.audience], sub.id
+            rows += [(key, town, sid, detail, kind, audience, industry, rest) for key, detail, rest in keyed]
         return rows
 
     async def _select(self, sql: str, *values: Any) -> list[Any]:
@@ -122,8 +130,8 @@ class Batch:
         "= any of the list given as that parameter" (an array on PostgreSQL, a JSON array read
         by json_each on SQLite): one statement per look-up for the whole batch, where IN lists
         of 500 took about fifty, each compiled by SQLAlchemy and planned by the server."""
-        conn = await self.s.connection()
-        sqlite = conn.dialect.name == "sqlite"
+        driver = await driver_connection(self.s)  # inside the session's transaction
+        sqlite = (await self.s.connection()).dialect.name == "sqlite"
         marks = {}
         params: list[Any] = []
         for n, value in enumerate(values, start=1):
@@ -133,7 +141,9 @@ class Batch:
             else:
                 marks[f"p{n}"] = "?" if sqlite else f"${n}"
                 params.append(value)
-        return list(await conn.exec_driver_sql(sql.format(**marks), tuple(params)))
+        if sqlite:
+            return list(await driver.execute_fetchall(sql.format(**marks), params))
+        return list(await driver.fetch(sql.format(**marks), *params))
 
     async def _prefetch(self, rows: list[Parsed]) -> None:
         codes = sorted({r.credit_code for r in rows if r.credit_code})
