@@ -69,10 +69,12 @@ def _rows_from_table(table: Iterator[list[str]]) -> Iterator[ImportRow]:
     columns = _header_map(header)
     if not columns:
         raise ValidationFailed(NO_HEADER, field="file")
+    known = sorted(columns.items())
     for number, cells in enumerate(table, start=2):
-        if not any((c or "").strip() for c in cells):
+        if not "".join(cells).strip():  # cells are text (the xlsx reader turns None into "")
             continue
-        yield ImportRow(number, {columns[i]: (c or "") for i, c in enumerate(cells) if i in columns})
+        width = len(cells)
+        yield ImportRow(number, {name: cells[i] for i, name in known if i < width})
 
 
 def _csv_table(path: Path) -> Iterator[list[str]]:
