@@ -69,10 +69,12 @@ def _rows_from_table(table: Iterator[list[str]]) -> Iterator[ImportRow]:
     columns = _header_map(header)
     if not columns:
         raise ValidationFailed(NO_HEADER, field="file")
+    known = sorted(columns.items())
     for number, cells in enumerate(table, start=2):
-        if not any((c or "").strip() for c in cells):
+        if not "".join(cells).strip():  # cells are text (the xlsx reader turns None into "")
             continue
-        yield ImportRow(number, {columns[i]: (c or "") for i, c in enumerate(cells) if i in columns})
+        width = len(cells)
+        yield ImportRow(number, {name: cells[i] for i, name in known if i < width})
 
 
 def _csv_table(path: Path) -> Iterator[list[str]]:
@@ -187,12 +189,22 @@ def _credit_code(text: str) -> str:
     return valid.credit_code(text)
 
 
-def _eligibility(words: tuple[str, ...], audience: str, name: str) -> tuple[str, ...]:
-    return tuple(valid.eligibility(list(words), audience, field=name))
+def _words(text: str) -> list[str]:
+    return [w for w in _SPLIT.split(text) if w]
 
 
-def _topics(words: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(valid.topic(t) for t in words))
+# Each takes a whole cell, so `Parser` remembers the answer per distinct cell: registry
+# rows repeat a few values, and splitting and resolving them again was most of a row's cost.
+def _eligibility(text: str, audience: str, name: str) -> tuple[str, ...]:
+    return tuple(valid.eligibility(_words(text), audience, field=name))
+
+
+def _topics(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(valid.topic(t) for t in _words(text)))
+
+
+def _keywords(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple(dict.fromkeys(_keyword(k) for k in _words(text)))
 
 
 class Parser:
@@ -213,36 +225,39 @@ class Parser:
     def parse(self, row: ImportRow) -> Parsed:
         _check_text(row)
         kind = _kind(row)
-        get, cached = row.get, self._cached
-        channel = cached(valid.channel, get("channel")) if get("channel") else ""
+        text, cached = row.text, self._cached
+        get = text.get
+        channel = cached(valid.channel, text["channel"]) if get("channel") else ""
         if get("address") and not channel:
             raise ValidationFailed("填写了地址但没有填写渠道。", field="channel")
-        address = valid.address(get("address")) if channel else ""
+        address = valid.address(get("address", "")) if channel else ""
         code = ""
-        if kind == "enterprise":
+        enterprise = kind == "enterprise"
+        if enterprise:
             if not get("credit_code"):
                 raise ValidationFailed("企业须填写统一社会信用代码。", field="credit_code")
-            code = _credit_code(get("credit_code"))
+            code = _credit_code(text["credit_code"])
             if not get("name"):
                 raise ValidationFailed("企业名称不能为空。", field="name")
         elif not channel:
             raise ValidationFailed("居民须填写渠道和地址，才能收到推送。", field="address")
+        quals, groups, topics, keywords = (get(n, "") for n in ("qualifications", "groups", "topics", "keywords"))
         return Parsed(
             number=row.number,
             kind=kind,
-            name=get("name")[:200],
+            name=get("name", "")[:200],
             credit_code=code,
-            industry=cached(valid.industry, get("industry")) if kind == "enterprise" else "",
-            size=cached(valid.size, get("size")) if kind == "enterprise" else "",
-            qualifications=cached(_eligibility, tuple(row.words("qualifications")), "enterprise", "qualifications"),
-            groups=cached(_eligibility, tuple(row.words("groups")), "resident", "groups"),
-            township=cached(valid.township, get("township")),
+            industry=cached(valid.industry, get("industry", "")) if enterprise else "",
+            size=cached(valid.size, get("size", "")) if enterprise else "",
+            qualifications=cached(_eligibility, quals, "enterprise", "qualifications") if quals else (),
+            groups=cached(_eligibility, groups, "resident", "groups") if groups else (),
+            township=cached(valid.township, get("township", "")),
             channel=channel,
             address=address,
-            contact=get("contact")[:120],
-            topics=cached(_topics, tuple(row.words("topics"))),
-            keywords=tuple(dict.fromkeys(_keyword(k) for k in row.words("keywords"))),
-            hub=get("hub"),
+            contact=get("contact", "")[:120],
+            topics=cached(_topics, topics) if topics else (),
+            keywords=cached(_keywords, keywords) if keywords else (),
+            hub=get("hub", ""),
         )
 
 

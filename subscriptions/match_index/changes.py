@@ -11,7 +11,7 @@ that had already moved past a number would miss it for good).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, text
@@ -35,23 +35,31 @@ class Change:
     token: int
 
 
-async def _append(session: AsyncSession, subscriber_ids: Iterable[int]) -> None:
+# Writes (subscriber_id, token) tuples to match_change in the session's transaction.
+RowWriter = Callable[[list[tuple[int, int]]], Awaitable[None]]
+
+
+async def _append(session: AsyncSession, subscriber_ids: Iterable[int], write: RowWriter | None = None) -> None:
     ids = sorted(set(subscriber_ids))
     if not ids:
         return
     if (await session.connection()).dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
-    rows = [{"subscriber_id": sid, "token": secrets.randbits(62)} for sid in ids]
-    await session.execute(insert(MatchChange.__table__), rows)  # Core: no ORM bulk bookkeeping
+    if write is not None:
+        await write([(sid, secrets.randbits(62)) for sid in ids])
+    else:
+        rows = [{"subscriber_id": sid, "token": secrets.randbits(62)} for sid in ids]
+        await session.execute(insert(MatchChange.__table__), rows)  # Core: no ORM bulk bookkeeping
     session.info[PENDING] = True
     last = (await session.execute(select(MatchChange.seq).order_by(MatchChange.seq.desc()).limit(1))).scalar_one()
     if last // PRUNE_EVERY != (last - len(ids)) // PRUNE_EVERY:
         await session.execute(delete(MatchChange).where(MatchChange.seq <= last - KEEP_ROWS))
 
 
-async def record(session: AsyncSession, subscriber_ids: Iterable[int]) -> None:
-    """These contacts' index rows changed in this transaction."""
-    await _append(session, subscriber_ids)
+async def record(session: AsyncSession, subscriber_ids: Iterable[int], write: RowWriter | None = None) -> None:
+    """These contacts' index rows changed in this transaction. `write`: how a bulk writer
+    (the importer's COPY) inserts the log rows; by default a Core executemany."""
+    await _append(session, subscriber_ids, write)
 
 
 async def record_everything(session: AsyncSession) -> None:
