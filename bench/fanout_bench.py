@@ -52,10 +52,12 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 # -- by groups, from the match index -----------------------------------------------------------
 
 
-async def open_county(backend: str, subscribers: int, directory: str) -> Database:
+async def open_county(backend: str, subscribers: int, directory: str, pg_database: str | None = None) -> Database:
     from bench.match_bench import open_database
 
-    return await open_database(argparse.Namespace(subscribers=subscribers, backend=backend, dir=directory))
+    return await open_database(
+        argparse.Namespace(subscribers=subscribers, backend=backend, dir=directory, pg_database=pg_database)
+    )
 
 
 def county_wide_policy() -> Any:
@@ -95,7 +97,7 @@ async def group_run(db: Database, matched: Any) -> tuple[int, float, float]:
 async def by_groups(backend: str, args: argparse.Namespace) -> None:
     from subscriptions import service
 
-    db = await open_county(backend, args.subscribers, args.dir)
+    db = await open_county(backend, args.subscribers, args.dir, args.pg_database)
     try:
         await service.warm_up_match_index(db)  # as `run.py serve` does at start-up
         if backend == "postgresql":
@@ -314,6 +316,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backends", default="sqlite,postgresql", type=lambda v: v.split(","))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", default="/tmp", help="where the SQLite county is kept (reused if present)")
+    parser.add_argument("--pg-database", default=None, help="PostgreSQL database name (default match_bench_N)")
     parser.add_argument("--explain", action="store_true", help="per-statement timings and EXPLAIN ANALYZE")
     parser.add_argument("--given", type=int, default=100_000, help="row-by-row recipients (0: skip)")
     return parser.parse_args(argv)
