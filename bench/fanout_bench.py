@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import datetime
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -33,6 +34,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +54,12 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 # -- by groups, from the match index -----------------------------------------------------------
 
 
-async def open_county(backend: str, subscribers: int, directory: str) -> Database:
+async def open_county(backend: str, subscribers: int, directory: str, pg_database: str | None = None) -> Database:
     from bench.match_bench import open_database
 
-    return await open_database(argparse.Namespace(subscribers=subscribers, backend=backend, dir=directory))
+    return await open_database(
+        argparse.Namespace(subscribers=subscribers, backend=backend, dir=directory, pg_database=pg_database)
+    )
 
 
 def county_wide_policy() -> Any:
@@ -74,8 +78,35 @@ async def publish(db: Database, title: str = "") -> Any:
     return event
 
 
-async def group_run(db: Database, matched: Any) -> tuple[int, float, float]:
-    """(rows, seconds to the last commit, seconds to the first chunk's commit) of one fan-out."""
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+async def server_ticks(db: Database) -> dict[int, int]:
+    """CPU ticks of this database's PostgreSQL backends (a server on this host), by pid."""
+    if db.dialect != "postgresql":
+        return {}
+    async with db.reader() as s:
+        pids = (await s.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))).scalars()
+        return {int(pid): _ticks(int(pid)) for pid in pids}
+
+
+@dataclass
+class Run:
+    rows: int
+    seconds: float  # publish → every row committed
+    first: float  # → the first chunk committed
+    client_cpu: float  # this process
+    server_cpu: float  # the database's backends (PostgreSQL)
+
+
+async def group_run(db: Database, matched: Any) -> Run:
+    """One fan-out by groups, with its CPU: wall time on a busy machine says little, CPU
+    seconds (ours and the server's) say what a quiet one would take."""
     from subscriptions import service
 
     def groups(session: Any, _policy: Any, **options: Any) -> Any:
@@ -84,18 +115,23 @@ async def group_run(db: Database, matched: Any) -> tuple[int, float, float]:
     event = await publish(db)
     commits: list[float] = []
     fanout = FanOut(db, audience_groups=groups, on_chunk=lambda: commits.append(time.perf_counter()))
+    before = await server_ticks(db)
+    cpu = time.process_time()
     started = time.perf_counter()
     rows = await fanout.fan_out_event(event)
     done = time.perf_counter()
+    cpu = time.process_time() - cpu
+    after = await server_ticks(db)
+    ticks = sum(t - before.get(pid, 0) for pid, t in after.items())
     async with db.session() as s:  # keep the table the same size from run to run
         await s.execute(text("DELETE FROM delivery WHERE policy_id = :p"), {"p": event.policy_id})
-    return rows, done - started, commits[0] - started
+    return Run(rows, done - started, commits[0] - started, cpu, ticks / os.sysconf("SC_CLK_TCK"))
 
 
 async def by_groups(backend: str, args: argparse.Namespace) -> None:
     from subscriptions import service
 
-    db = await open_county(backend, args.subscribers, args.dir)
+    db = await open_county(backend, args.subscribers, args.dir, args.pg_database)
     try:
         await service.warm_up_match_index(db)  # as `run.py serve` does at start-up
         if backend == "postgresql":
@@ -105,11 +141,15 @@ async def by_groups(backend: str, args: argparse.Namespace) -> None:
         matched = county_wide_policy()
         totals, firsts = [], []
         for n in range(args.runs):
-            rows, total, first = await group_run(db, matched)
-            totals.append(total)
-            firsts.append(first)
-            print(f"  {backend:10s} run {n + 1}: {rows:,} rows in {total:.2f} s, first chunk committed after "
-                  f"{first * 1000:.0f} ms", flush=True)  # fmt: skip
+            if backend == "postgresql":
+                await vacuum(db)  # as autovacuum would between two policies
+            run = await group_run(db, matched)
+            totals.append(run.seconds)
+            firsts.append(run.first)
+            server = f", server {run.server_cpu:.2f} s" if backend == "postgresql" else ""
+            print(f"  {backend:10s} run {n + 1}: {run.rows:,} rows in {run.seconds:.2f} s, first chunk committed "
+                  f"after {run.first * 1000:.0f} ms; CPU: bench process {run.client_cpu:.2f} s{server}; "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
         goal = 1.0 if backend == "sqlite" else 1.5
         print(f"  {backend:10s} median {statistics.median(totals):.2f} s (goal < {goal} s), first chunk median "
               f"{statistics.median(firsts) * 1000:.0f} ms", flush=True)  # fmt: skip
@@ -166,7 +206,8 @@ class Timings:
 
 async def explain(db: Database, matched: Any) -> None:
     """Per-statement timings of one run, then EXPLAIN ANALYZE of a group insert."""
-    from push import fanout_sql, store
+    from push import fanout_sql
+    from push.dao import fanout as store
     from subscriptions import store as subscription_store
 
     timings = Timings()
@@ -178,7 +219,8 @@ async def explain(db: Database, matched: Any) -> None:
     timings.wrap(store, "progress_for_update", "lock the event's progress")
     timings.wrap(fanout_sql, "commit_fast", "commit")
     try:
-        rows, total, _first = await group_run(db, matched)
+        run = await group_run(db, matched)
+        rows, total = run.rows, run.seconds
     finally:
         timings.restore()
     print(f"  per statement, one run of {rows:,} rows in {total:.2f} s (time inside each call; reads of the "
@@ -314,6 +356,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backends", default="sqlite,postgresql", type=lambda v: v.split(","))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", default="/tmp", help="where the SQLite county is kept (reused if present)")
+    parser.add_argument("--pg-database", default=None, help="PostgreSQL database name (default match_bench_N)")
     parser.add_argument("--explain", action="store_true", help="per-statement timings and EXPLAIN ANALYZE")
     parser.add_argument("--given", type=int, default=100_000, help="row-by-row recipients (0: skip)")
     return parser.parse_args(argv)

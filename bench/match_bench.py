@@ -198,7 +198,9 @@ async def open_database(args: argparse.Namespace) -> Database:
     else:
         import asyncpg
 
-        name = f"match_bench_{n}"
+        # A name of one's own (`--pg-database`) keeps a database migrated by one branch away
+        # from another branch's bench run on the same server.
+        name = getattr(args, "pg_database", None) or f"match_bench_{n}"
         admin = await asyncpg.connect(PG_ADMIN)
         fresh = not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if fresh:
@@ -325,6 +327,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="rounds over the 7+7 policies")
     parser.add_argument("--dir", default="/tmp", help="where the SQLite file is kept (reused if present)")
     parser.add_argument("--skip-database", action="store_true", help="do not time the database-only match")
+    parser.add_argument("--pg-database", default=None, help="PostgreSQL database name (default match_bench_N)")
     args = parser.parse_args()
     from core import clock
 

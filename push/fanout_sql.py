@@ -41,8 +41,10 @@ _SLICE_INSERT = """
                               created_at, n)
       ON g.n = m.grp
     ORDER BY r.subscriber_id, r.address_id
-    ON CONFLICT DO NOTHING
+    {on_conflict}
 """
+_IGNORE = "ON CONFLICT DO NOTHING"
+_UNIQUE_VIOLATION = "23505"
 
 Groups = Sequence[tuple[store.GroupDelivery, tuple[int, ...]]]
 
@@ -53,7 +55,7 @@ async def insert_groups(session: AsyncSession, groups: Groups, addresses_sql: st
     if not groups:
         return 0
     conn = await session.connection()
-    if conn.dialect.name != "postgresql" or len(groups) == 1:
+    if conn.dialect.name != "postgresql":
         inserted = 0
         for shared, subscriber_ids in groups:
             inserted += await store.insert_group_deliveries(session, shared, subscriber_ids, addresses_sql)
@@ -65,14 +67,27 @@ async def insert_groups(session: AsyncSession, groups: Groups, addresses_sql: st
         ids += [int(i) for i in subscriber_ids]
         tags += [n] * len(subscriber_ids)
     shared = [g for g, _ids in groups]
-    status = await driver.execute(
-        _SLICE_INSERT.format(addresses=addresses_sql),
+    params = (
         ids, tags,
         [g.policy_id for g in shared], [g.revision for g in shared], [g.kind for g in shared],
         [json.dumps(list(g.reasons), ensure_ascii=False) for g in shared], [g.role for g in shared],
         [g.hub_id for g in shared], [g.urgent for g in shared], [g.digest for g in shared],
         [g.due_at for g in shared], [g.created_at for g in shared],
     )  # fmt: skip
+    # A slice's rows are normally all new (its progress commits with them), so they go in as a
+    # plain INSERT: ON CONFLICT DO NOTHING inserts each row speculatively (an extra look-up in
+    # the unique index and an extra WAL record per row), about half the statement's time. If
+    # some row exists after all (a concurrent or older runner), the savepoint undoes the plain
+    # insert and the slice goes again with insert-or-ignore.
+    await driver.execute("SAVEPOINT fanout_slice")
+    try:
+        status = await driver.execute(_SLICE_INSERT.format(addresses=addresses_sql, on_conflict=""), *params)
+    except Exception as error:  # asyncpg's UniqueViolationError, told by its SQLSTATE (no import on SQLite)
+        if getattr(error, "sqlstate", None) != _UNIQUE_VIOLATION:
+            raise
+        await driver.execute("ROLLBACK TO SAVEPOINT fanout_slice")
+        status = await driver.execute(_SLICE_INSERT.format(addresses=addresses_sql, on_conflict=_IGNORE), *params)
+    await driver.execute("RELEASE SAVEPOINT fanout_slice")
     return int(status.rsplit(" ", 1)[-1])
 
 
@@ -91,7 +106,7 @@ async def explain_group_insert(
     driver = await driver_connection(session)
     now = datetime.now(UTC)
     rows = await driver.fetch(
-        "EXPLAIN (ANALYZE, BUFFERS) " + _SLICE_INSERT.format(addresses=addresses_sql),
+        "EXPLAIN (ANALYZE, BUFFERS) " + _SLICE_INSERT.format(addresses=addresses_sql, on_conflict=""),
         subscriber_ids, [1] * len(subscriber_ids), [policy_id], [revision], ["published"], ["[]"], ["subscriber"],
         [None], [False], [False], [now], [now],
     )  # fmt: skip
