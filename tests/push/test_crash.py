@@ -42,6 +42,7 @@ async def _sent_rows(db: Database) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("hog")  # never beside another CPU hog (make test runs --dist loadgroup)
 async def test_kill_9_mid_send_loses_nothing(tmp_path: Path, fake_telegram: FakeTelegram) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     db = Database(url)
