@@ -19,8 +19,13 @@ $(STAMP): requirements.lock
 run: $(STAMP)
 	$(BIN)/python run.py
 
+# The suite waits on PostgreSQL, subprocesses and fakes more than it computes, so it runs on
+# TEST_WORKERS processes (pytest-xdist); tests that keep every core busy share one worker
+# (xdist_group "hog"), so that two CPU hogs never overlap. `make test TEST_WORKERS=0` runs
+# in one process; `.venv/bin/pytest tests/x.py` on one file starts no workers.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

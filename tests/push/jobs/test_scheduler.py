@@ -83,6 +83,7 @@ async def test_catch_up_twice_runs_each_job_once(db: Database, clock: FixedClock
     assert ("deadline_reminders", "2026-03-02", "one") in runs and ("housekeeping", "2026-03-02T09", "one") in runs
 
 
+@pytest.mark.xdist_group("hog")  # never beside another CPU hog (make test runs --dist loadgroup)
 async def test_two_schedulers_never_both_run_and_the_other_takes_over(db: Database, clock: FixedClock) -> None:
     # Failed once under load: it runs while every core is busy, so it cannot depend on an idle machine.
     with cpu_hog():
