@@ -150,13 +150,12 @@ async def read_ahead(source: AsyncIterator[Item]) -> AsyncIterator[Item]:
 
 
 async def stream(source: AsyncIterator[Sequence[Recipient]], kind: str) -> AsyncIterator[tuple[list[Planned], bool]]:
-    """Planned chunks from an ordered audience stream, each with "is the last". The first chunk
-    goes out at once (its "last" is unknown, so the event is marked done by a final, possibly
-    empty, chunk); later ones are held until the next arrives, so the last carries "done"."""
+    """Planned chunks from an ordered audience stream, each with "is the last". Every chunk goes
+    out as soon as it is planned (its "last" is unknown), and a final empty chunk marks the event
+    done: holding a chunk back until the next one is read would put a second chunk's reading and
+    planning between the first commit and the second, while the worker sends the first."""
     fallback = ImmediatePreference()
     floor = (0, 0)
-    held: list[Planned] | None = None
-    first = True
     async for recipients in source:
         chunk = []
         for r in recipients:
@@ -166,14 +165,8 @@ async def stream(source: AsyncIterator[Sequence[Recipient]], kind: str) -> Async
             floor = key
             chunk.append(Planned(r.subscriber_id, r.address_id, r.channel, r.address, tuple(r.reasons), r.role,
                                  r.hub_id, kind, r.preference or fallback))  # fmt: skip
-        if first:
-            first = False
-            yield chunk, False
-            continue
-        if held is not None:
-            yield held, False
-        held = chunk
-    yield (held if held is not None else []), True
+        yield chunk, False
+    yield [], True
 
 
 async def list_chunks(
