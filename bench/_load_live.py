@@ -56,12 +56,13 @@ class FirstSend:
         self.inner = inner
         self.name = inner.name
         self.first: float | None = None
+        self.first_cpu = 0.0  # process CPU seconds then
         self.sent = asyncio.Event()
 
     async def send(self, message: Any) -> Any:
         result = await self.inner.send(message)
         if self.first is None and getattr(result.status, "value", result.status) == "sent":
-            self.first = time.perf_counter()
+            self.first, self.first_cpu = time.perf_counter(), time.process_time()
             self.sent.set()
         return result
 
@@ -85,7 +86,9 @@ def everyone_groups() -> Any:
 
 async def first_message(db: Any, fake_base: str, runs: int) -> list[float]:
     """Seconds from a committed publish to the first message sent, `runs` times; after each,
-    the rest of that policy's rows are cancelled so the next run starts with an empty queue."""
+    the rest of that policy's rows are cancelled so the next run starts with an empty queue.
+    Prints the process CPU seconds from the wake-up to the fan-out's first commit and to the
+    first message (matching, planning and the worker's claim and send all run in this process)."""
     from sqlalchemy import text
 
     from bench.load import TOKEN
@@ -95,24 +98,34 @@ async def first_message(db: Any, fake_base: str, runs: int) -> list[float]:
     from push.ratelimit import TelegramLimits, telegram_limiter
     from tests.factories import make_published_policy
 
-    times = []
+    times, chunk_cpu, first_cpu = [], [], []
     for n in range(runs):
         channel = FirstSend(
             TelegramChannel(make_telegram_bot(TOKEN, fake_base), telegram_limiter(TelegramLimits(0, 0, 0)))
         )
         pipeline = push.Pipeline(db, {"telegram": channel}, base_url="http://pd.bench", secret="bench",
                                  concurrency=50, batch_size=100)  # fmt: skip
-        pipeline.fanout = FanOut(db, audience_groups=everyone_groups(), on_chunk=pipeline.worker.nudge.set)
+        cpu = {"from": -1.0, "chunk": float("nan")}
+
+        def on_chunk(nudge: Any = pipeline.worker.nudge.set, cpu: dict[str, float] = cpu) -> None:
+            if cpu["from"] >= 0 and cpu["chunk"] != cpu["chunk"]:  # NaN: the first commit since the wake-up
+                cpu["chunk"] = time.process_time() - cpu["from"]
+            nudge()
+
+        pipeline.fanout = FanOut(db, audience_groups=everyone_groups(), on_chunk=on_chunk)
         stop = asyncio.Event()
         running = asyncio.create_task(pipeline.run(stop))
         await asyncio.sleep(1.0)  # started, earlier events done
         published = await make_published_policy(db, title=f"首条消息{n}-{time.time_ns()}")
         start = time.perf_counter()
+        cpu["from"] = time.process_time()
         push.wake()  # what the console's publish does in `run.py serve`
         try:
             await asyncio.wait_for(channel.sent.wait(), timeout=120)
             assert channel.first is not None
             times.append(channel.first - start)
+            first_cpu.append(channel.first_cpu - cpu["from"])
+            chunk_cpu.append(cpu["chunk"])
         finally:
             stop.set()
             await running
@@ -122,6 +135,8 @@ async def first_message(db: Any, fake_base: str, runs: int) -> list[float]:
                     text("UPDATE delivery SET status = 'cancelled' WHERE policy_id = :p AND status = 'pending'"),
                     {"p": published.id},
                 )
+    print(f"  CPU wake-up → first slice committed {', '.join(f'{c * 1000:.0f}' for c in chunk_cpu)} ms; "
+          f"→ first message {', '.join(f'{c * 1000:.0f}' for c in first_cpu)} ms", flush=True)
     return times
 
 

@@ -19,7 +19,7 @@ distinct combination, not once per contact.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,7 +44,7 @@ class Matched:
 
     ids: np.ndarray = field(default_factory=lambda: _EMPTY)
     group: np.ndarray = field(default_factory=lambda: _EMPTY)
-    hits: list[Hits] = field(default_factory=list)
+    hits: Sequence[Hits] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -287,8 +287,37 @@ def _grouped(ids: np.ndarray, hits: np.ndarray, hit_list: list[Hit]) -> Matched:
         signatures = signatures.reshape(-1, 1)
     else:
         signatures, group = np.unique(masks, axis=0, return_inverse=True)
-    made = []
-    for row in signatures:
-        found = [hit_list[w * 64 + b] for w in range(words) for b in range(64) if int(row[w]) >> b & 1]
-        made.append(hits_of(found))
-    return Matched(ids[starts], group.reshape(-1).astype(np.int64), made)
+    return Matched(ids[starts], group.reshape(-1).astype(np.int64), _HitsOfSignatures(signatures, hit_list))
+
+
+class _HitsOfSignatures(Sequence[Hits]):
+    """The `Hits` of each distinct signature, made when first asked for and then shared. A
+    county-wide policy can have tens of thousands of signatures (every combination of topics
+    and keywords its contacts chose): making them all up front cost ~0.45 s at 75,000
+    contacts, before a fan-out could write its first 200 rows, which need only their own."""
+
+    def __init__(self, signatures: np.ndarray, hit_list: list[Hit]) -> None:
+        self.signatures = signatures
+        self.hit_list = hit_list
+        self.made: dict[int, Hits] = {}
+
+    def __len__(self) -> int:
+        return len(self.signatures)
+
+    def __getitem__(self, n):  # type: ignore[no-untyped-def,override]
+        if isinstance(n, slice):
+            return [self[i] for i in range(*n.indices(len(self)))]
+        n = int(n)
+        if n < 0:
+            n += len(self)
+        found = self.made.get(n)
+        if found is None:
+            row = self.signatures[n].tolist()  # an IndexError past the end, as a list would
+            bits = []
+            for w, word in enumerate(row):
+                while word:
+                    low = word & -word
+                    bits.append(self.hit_list[w * 64 + low.bit_length() - 1])
+                    word ^= low
+            found = self.made[n] = hits_of(bits)
+        return found

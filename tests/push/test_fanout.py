@@ -153,11 +153,11 @@ async def test_streamed_audience_commits_the_first_chunk_before_reading_the_rest
     chunks: list[int] = []
     report = await FanOut(db, audience_chunks=stream, on_chunk=lambda: chunks.append(1)).run_once()
     assert report.rows == 9 and report.events == 1
-    # The first chunk was committed (workers can send it) before the second was even read.
-    assert stream.committed_before_chunk == [0, 2, 2]
+    # Each chunk was committed (workers can send it) before the next was even read.
+    assert stream.committed_before_chunk == [0, 2, 6]
     rows = await deliveries(db)
     assert len(rows) == 9 and len({(r.subscriber_id, r.address_id) for r in rows}) == 9
-    assert len(chunks) == 3  # first chunk, then the middle one once the last was seen (it carries "done")
+    assert len(chunks) == 4  # one per chunk, then an empty one that marks the event done
     again = await FanOut(db, audience_chunks=stream).run_once()
     assert (again.rows, again.events) == (0, 0)
 
