@@ -1,13 +1,19 @@
 """Q&A on real material: the shared real policies, loaded the way the application loads
-policies, asked the questions of bench/data/qa/real_questions.jsonl.
+policies, asked the questions of bench/data/qa/real_questions.jsonl and
+bench/data/qa/real_questions_more.jsonl.
 
     .venv/bin/python -m bench.qa_real                    # tuning part, held-out part, whole set
-    .venv/bin/python -m bench.qa_real --misses           # also list what we get wrong
+    .venv/bin/python -m bench.qa_real --misses           # also list what we get wrong (tuning part)
+    .venv/bin/python -m bench.qa_real --tuning-only      # while tuning: never print the held-out part
 
 The policies (../shared/data/real-policies.jsonl, read from there and never copied) go
 through policies.service (draft → submit → approve → publish) into a throw-away SQLite
 database, and the engine is loaded from that database as at start-up. The questions were
 written before any tuning; every third one (split "holdout") is only scored at the end.
+The second file (all split "tune", 124 questions written later, again before any engine
+change it led to) enlarges the tuning part where the first was thin: colloquial answerable
+questions of low confidence, against which the offer boundary is calibrated. The tuning part
+is the first file's "tune" questions plus the second file; the held-out part is unchanged.
 
 Scoring follows what a resident sees: the answer's policy first, then its other choices
 ("您可能想问" or alternatives) in order, so Recall@3 credits the choices; a 没有找到 answer
@@ -42,6 +48,7 @@ from policies.text.tokenizer import get_tokenizer
 
 REAL_POLICIES_FILE = Path(__file__).resolve().parents[2] / "shared/data/real-policies.jsonl"
 REAL_QUESTIONS_FILE = Path(__file__).resolve().parent / "data" / "qa" / "real_questions.jsonl"
+MORE_QUESTIONS_FILE = REAL_QUESTIONS_FILE.with_name("real_questions_more.jsonl")
 EDITOR, REVIEWER = "bench-editor", "bench-reviewer"
 
 
@@ -69,12 +76,13 @@ def load_real_rows(path: Path = REAL_POLICIES_FILE) -> list[dict]:  # type: igno
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def load_real_questions(path: Path = REAL_QUESTIONS_FILE) -> list[RealQuestion]:
+def load_real_questions(paths: Sequence[Path] = (REAL_QUESTIONS_FILE, MORE_QUESTIONS_FILE)) -> list[RealQuestion]:
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            out.append(RealQuestion(row["question"], frozenset(row["relevant"]), row["kind"], row["split"]))
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out.append(RealQuestion(row["question"], frozenset(row["relevant"]), row["kind"], row["split"]))
     return out
 
 
@@ -176,7 +184,7 @@ def _named(line: str, by_db_id: dict[int, str]) -> str:
     return re.sub(r"(?:gold|ranking)=\[[\d, ]*\]|→ \d+$", lists, line)
 
 
-TRADE_OFF_STEPS = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
+TRADE_OFF_STEPS = (0.0, 0.2, 0.25, 0.3, 0.35, 0.38, 0.4, 0.42, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
 
 
 def trade_off(run: RealRun, steps: Sequence[float] = TRADE_OFF_STEPS) -> list[str]:
@@ -267,7 +275,11 @@ def print_real(splits_to_show: Sequence[tuple[str, tuple[str, ...]]], misses: bo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--misses", action="store_true", help="list the tuning questions we get wrong")
+    parser.add_argument("--tuning-only", action="store_true", help="score the tuning part only (while tuning)")
     args = parser.parse_args()
+    if args.tuning_only:
+        print_real([("Tuning part", ("tune",))], args.misses)
+        return
     print_real([("Tuning part", ("tune",)), ("Held-out part", ("holdout",)), ("Whole real set", ("tune", "holdout"))],
                args.misses)
 

@@ -43,6 +43,7 @@ PIECE_CREDIT = 0.5
 ASPECT_WORDS = frozenset((
     "材料", "条件", "标准", "电话", "流程", "手续", "时间", "地点", "地址", "金额", "资格", "对象", "申请", "办理",
     "申领", "领取", "提交", "准备", "证件", "资料", "咨询", "期限", "截止", "步骤", "方式", "渠道", "政策",
+    "报名", "申报", "补办", "审批", "到账",
 ))
 ASPECT_WORD_FACTOR = 0.3
 # Figures (5000, 80, 2023) say which amount, age or year, not which policy; the Q&A layer
@@ -252,7 +253,15 @@ class PolicySearch:
 
         words = [w for w in typed if not any(w != longer and w in longer for longer in typed)]
         if len(words) <= LONG_MESSAGE_WORDS:
-            return self._share(words, typed, found, skip_unknown=False, named_places=steering_words)
+            share = self._share(words, typed, found, skip_unknown=False, named_places=steering_words)
+            # Several questions in one (公租房怎么申请，社保卡怎么办): the policy answering one
+            # of them in full is as sure an answer to that one as if it had been asked alone.
+            for clause in _CLAUSE.split(result.understood):
+                in_clause = [w for w in words if w in clause]
+                if len(in_clause) < len(words) and any(w not in ASPECT_WORDS and len(w) > 1 for w in in_clause):
+                    share = max(share, self._share(in_clause, typed, found, skip_unknown=False,
+                                                   named_places=steering_words))
+            return share
         # A long message: its situational words count only where some policy knows them,
         # and the clause that states the ask ("失业保险金我能不能领") may carry it alone.
         best = self._share(words, typed, found, skip_unknown=True, named_places=steering_words)

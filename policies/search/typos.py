@@ -17,6 +17,9 @@ from collections.abc import Callable, Iterable
 from pypinyin import Style, lazy_pinyin
 
 MIN_TERM, MAX_TERM = 2, 7
+# A typed stretch this common in jieba's dictionary is a real word, not a typo (公示 is not a
+# mistyped 公司, however much more common 公司 is); 救主 (3) and 公祖 (2) are typos.
+REAL_WORD_FREQUENCY = 50
 _HAN = re.compile(r"^[\u3400-\u9fff]+$")
 
 
@@ -75,9 +78,23 @@ class HomophoneCorrector:
                         break
                     continue
                 wrong = sum(a != b for a, b in zip(typed, term, strict=True))
-                if wrong <= _wrong_chars_allowed(length) and self._frequency(typed) < self._frequency(term) + 1:
+                if (wrong <= _wrong_chars_allowed(length) and self._frequency(typed) < self._frequency(term) + 1
+                        and self._frequency(typed) < REAL_WORD_FREQUENCY
+                        and not self._breaks_word(text, i, length, term)):
                     out[i : i + length] = term
                     step = length
                     break
             i += step
         return "".join(out)
+
+    def _breaks_word(self, text: str, start: int, length: int, term: str) -> bool:
+        """The typed stretch's edge character is part of a real word with its neighbour
+        (失业保险今年: 今 belongs to 今年; 免增值税: 增 belongs to 增值), which the term would break."""
+        end = start + length
+        edges = []
+        if end < len(text):
+            edges.append((text[end - 1 : end + 1], term[-1] + text[end]))
+        if start > 0:
+            edges.append((text[start - 1 : start + 1], text[start - 1] + term[0]))
+        return any(typed != fixed and self._frequency(typed) >= REAL_WORD_FREQUENCY
+                   and self._frequency(fixed) < REAL_WORD_FREQUENCY for typed, fixed in edges)

@@ -121,3 +121,33 @@ async def test_a_year_no_policy_is_about_is_not_answered_as_if_it_were(db: Datab
     assert answer.kind == AnswerKind.POLICY and answer.policy is not None
     assert answer.policy.policy_id == farmland.id
     assert engine.ask("2015年耕地地力保护补贴每亩多少钱").kind == AnswerKind.NOT_FOUND
+
+
+def test_a_homophone_fix_never_breaks_a_real_word() -> None:
+    from policies.search.policy_search import default_corrector
+    from policies.search.synonyms import SynonymTable
+
+    corrector = default_corrector(SynonymTable.load_all())
+    # Typos are still corrected ...
+    assert corrector.correct("临时旧助能给多少钱") == "临时救助能给多少钱"
+    assert corrector.correct("失页金怎么领") == "失业金怎么领"
+    # ... but a typed real word is not a typo (公示 is not a mistyped 公司), nor is a stretch
+    # whose edge belongs to a word with its neighbour (今 of 今年, 增 of 增值税).
+    assert corrector.correct("鹿泉残疾人补贴公示名单") == "鹿泉残疾人补贴公示名单"
+    assert corrector.correct("企业交失业保险今年能退吗") == "企业交失业保险今年能退吗"
+    assert corrector.correct("月销售额10万以下免增值税吗") == "月销售额10万以下免增值税吗"
+
+
+async def test_two_questions_in_one_are_as_sure_as_the_one_a_policy_answers(db: Database) -> None:
+    ids = await meal_subsidies(db)
+    card = await make_published_policy(
+        db, title="社会保障卡申领办法", agency="县人社局", interpretation=None,
+        body="第一条 社会保障卡可在合作银行网点或线上申领，携带身份证原件。")
+    engine = await load_engine(db)
+    alone = engine.ask("六盘山镇助餐补贴怎么申请")
+    both = engine.ask("六盘山镇助餐补贴怎么申请，另外社会保障卡怎么申领")
+    assert alone.kind in AnswerKind.ANSWERED and both.kind in AnswerKind.ANSWERED, both
+    # Judged on the clause each policy answers, not diluted by the other question.
+    assert both.confidence >= 0.9 * alone.confidence, (alone.confidence, both.confidence)
+    shown = [both.policy.policy_id, *(p.policy_id for p in both.alternatives)]  # type: ignore[union-attr]
+    assert ids["六盘山镇"] in shown and card.id in shown, shown
