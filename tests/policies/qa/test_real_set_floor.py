@@ -1,10 +1,13 @@
 """Q&A on real material must not get worse: the shared real policies, published through the
-policy service into the test database, asked the 300 questions of
-bench/data/qa/real_questions.jsonl. Floors a little below what bench/qa_real.py measured on
-the whole set when they were last raised (Recall@1 0.942, Recall@3 0.973, answerable declined
-0.027, no-answer declined 0.875; plain jieba + BM25: 0.838 / 0.935): about one question of
-margin each. A failure shows the figures and the tuning part's misses only: the held-out
-part is scored, never read for tuning."""
+policy service into the test database, asked the 424 questions of
+bench/data/qa/real_questions.jsonl and real_questions_more.jsonl. Floors a little below what
+bench/qa_real.py measured on the whole set when they were last set (Recall@1 0.957, Recall@3
+0.991, answerable declined 0.009, no-answer declined 0.851 = 63 of 74; plain jieba + BM25:
+0.823 / 0.923): about one question of margin each. The no-answer floor went down from 0.85
+to 0.83 with the second file: its harder no-answer questions (other places' and other
+services' look-alikes) and a lower offer boundary decline 0.851 of 74 where the old set
+declined 0.875 of 40. A failure shows the figures and the tuning part's misses only: the
+held-out part is scored, never read for tuning."""
 
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from core.db import Database
 
 pytestmark = pytest.mark.skipif(not real_policies_available(), reason=f"{REAL_POLICIES_FILE} not present")
 
-RECALL_AT_1_FLOOR = 0.935
-RECALL_AT_3_FLOOR = 0.965
-ANSWERABLE_DECLINED_CEILING = 0.035
-NO_ANSWER_DECLINED_FLOOR = 0.85
+RECALL_AT_1_FLOOR = 0.950
+RECALL_AT_3_FLOOR = 0.985
+ANSWERABLE_DECLINED_CEILING = 0.015
+NO_ANSWER_DECLINED_FLOOR = 0.83
 
 
 async def test_quality_on_the_real_set_stays_above_the_floor(db: Database) -> None:
