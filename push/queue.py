@@ -148,6 +148,7 @@ class DeliveryQueue:
         deferred = [o for o in outcomes if o.attempt == AttemptOutcome.DEFERRED]
         done = [o for o in outcomes if o.attempt != AttemptOutcome.DEFERRED] if deferred else outcomes
         async with writing(self.db) as session:
+            await dao.lock_in_id_order(session, [o.delivery_id for o in outcomes])
             changed = await dao.record_outcomes(session, done) if done else 0
             if deferred:
                 changed += await dao.defer(session, deferred)

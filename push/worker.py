@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -37,6 +36,7 @@ from typing import Any
 
 from core import logging_setup, metrics
 from core.db import Database
+from core.heap import freeze_long_lived
 from push.channels.base import (
     ChannelAdapter,
     MessageContext,
@@ -87,18 +87,6 @@ def at_least_once_window(concurrency: int, batch_size: int) -> int:
 
 async def _render_default(channel: str, context: MessageContext, address: str) -> RenderedMessage:
     return render(channel, context, address)
-
-
-def freeze_long_lived() -> None:
-    """Move every object alive now out of the cyclic collector's reach (as QaEngine.load does).
-
-    A sending process holds a few hundred thousand long-lived objects (jieba's dictionary, the
-    ORM, aiogram's models, the templates); a fan-out allocates enough to trigger a full
-    collection, which walked all of them: 180-680 ms with the first message of a 75,000-recipient
-    policy waiting behind it. Collected first, so no garbage is frozen; objects freed by their
-    reference count are still freed."""
-    gc.collect()
-    gc.freeze()
 
 
 def _failed(rows: Sequence[DeliveryView], now: Any, error: str) -> list[Outcome]:
@@ -480,6 +468,7 @@ class DeliveryWorker:
         send_by = self._send_by()
         try:
             async with writing(self.db) as session:
+                await dao.lock_in_id_order(session, [i for ids in groups.values() for i in ids])
                 renewed = {old: await dao.renew_leases(session, ids, held_until=old, lease_until=lease_until)
                            for old, ids in groups.items()}
         except Exception:

@@ -227,7 +227,7 @@ async def test_prefetched_rows_held_past_most_of_their_lease_are_left_to_the_swe
 
 
 async def test_run_freezes_the_long_lived_heap_after_collecting_garbage(db: Database, clock: FixedClock) -> None:
-    """The worker keeps full GC passes off the first message (push.worker.freeze_long_lived):
+    """The worker keeps full GC passes off the first message (core.heap.freeze_long_lived):
     what is alive when it starts is frozen, and garbage is collected first, not frozen."""
     class Node:
         pass
