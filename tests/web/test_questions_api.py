@@ -77,9 +77,10 @@ async def test_repealed_policy_is_marked(client: httpx.AsyncClient, library: dic
 @pytest.mark.parametrize("question, kinds", [
     ("", {"invalid"}), ("😀😀😀", {"invalid"}), ("how do I apply for housing", {"invalid"}),
     ("公租房誰能申請", {"policy"}),
-    # Foreign words weigh against the answer; declining honestly is fine, breaking is not.
-    ("<script>alert(1)</script>公租房", {"policy", "not_found"}),
-    ("公租房谁能申请' OR 1=1; DROP TABLE policy; --", {"policy", "not_found"}),
+    # Foreign words weigh against the answer; offering choices or declining honestly is fine,
+    # breaking is not (choices must then include the housing policy).
+    ("<script>alert(1)</script>公租房", {"policy", "choices", "not_found"}),
+    ("公租房谁能申请' OR 1=1; DROP TABLE policy; --", {"policy", "choices", "not_found"}),
     ("护照怎么办理", {"not_found"}),
 ])
 async def test_bad_input_gets_a_sensible_answer(client: httpx.AsyncClient, library: dict[str, int],
@@ -91,6 +92,9 @@ async def test_bad_input_gets_a_sensible_answer(client: httpx.AsyncClient, libra
     assert body["text"]
     if body["kind"] == "not_found":
         assert body["phone"] == "12345" and "12345" in body["text"]
+    if body["kind"] == "choices":
+        offered = [body["policy"]["id"], *(p["id"] for p in body["alternatives"])]
+        assert library["housing"] in offered, body
     assert (await client.get("/api/ask", params={"q": "公租房谁能申请"})).json()["kind"] == "policy"
 
 
